@@ -1,0 +1,78 @@
+//! Routing: one entry point, `App::handle`, for every host.
+
+use http::Method;
+
+use crate::error::ApiError;
+use crate::health;
+use crate::http_util::{MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
+use crate::ports::Host;
+
+/// The application over a host's ports.
+pub struct App<H> {
+    host: H,
+}
+
+impl<H: Host> App<H> {
+    /// Wraps a host's ports.
+    pub fn new(host: H) -> Self {
+        Self { host }
+    }
+
+    /// The host's ports.
+    pub fn host(&self) -> &H {
+        &self.host
+    }
+
+    /// Serves one request. Never panics; every failure becomes a JSON error response.
+    pub async fn handle(&self, request: Request) -> Response {
+        match self.route(request).await {
+            Ok(response) => response,
+            Err(error) => error.into_response(),
+        }
+    }
+
+    async fn route(&self, request: Request) -> Result<Response, ApiError> {
+        check_limits(&request)?;
+        let path = request.uri().path();
+        match path {
+            "/healthz" => {
+                only(&request, &Method::GET, "GET")?;
+                Ok(health::check(&self.host).await)
+            }
+            #[cfg(feature = "test-routes")]
+            "/__test/ports" => {
+                only(&request, &Method::POST, "POST")?;
+                crate::test_routes::handle(&self.host, request.body()).await
+            }
+            _ => Err(ApiError::NotFound {
+                method: request.method().to_string(),
+                path: path.to_owned(),
+            }),
+        }
+    }
+}
+
+fn only(request: &Request, method: &Method, allow: &'static str) -> Result<(), ApiError> {
+    if request.method() == method {
+        Ok(())
+    } else {
+        Err(ApiError::MethodNotAllowed {
+            method: request.method().to_string(),
+            allow,
+        })
+    }
+}
+
+fn check_limits(request: &Request) -> Result<(), ApiError> {
+    if header_bytes(request.headers()) > MAX_HEADER_BYTES {
+        return Err(ApiError::HeadersTooLarge {
+            limit: MAX_HEADER_BYTES,
+        });
+    }
+    if request.body().len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge {
+            limit: MAX_BODY_BYTES,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! The ports: everything the core needs from the world, as small traits.
+//!
+//! Each trait mirrors one interface of `wit/ports.wit` (or a WASI interface for time and
+//! randomness); the WIT doc comments are the normative contract, including which
+//! operations must be linearizable. Hosts implement these traits — the gateway
+//! component over the WIT imports, the Cloudflare worker over its bindings.
+//!
+//! The futures are not `Send`: on Cloudflare they await JavaScript promises, and inside a
+//! component they complete at once. Core code never spawns or blocks.
+#![allow(async_fn_in_trait)] // deliberately no `Send` bound: see above.
+
+use thiserror::Error;
+
+/// Largest key the key-value port accepts, in bytes.
+pub const MAX_KEY_BYTES: usize = 512;
+/// Largest value the key-value port accepts, in bytes.
+pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+/// A stored value and the version it was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KvEntry {
+    /// The stored bytes.
+    pub value: Vec<u8>,
+    /// Strictly increases with every write of the key; never 0.
+    pub version: u64,
+}
+
+/// Failure of a key-value operation.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum KvError {
+    /// Key or value violates the size limits.
+    #[error("invalid key-value argument: {0}")]
+    InvalidArgument(String),
+    /// Compare-and-swap found another version; nothing was written.
+    #[error("version conflict (current version {0:?})")]
+    Conflict(Option<u64>),
+    /// The backend failed.
+    #[error("key-value backend failed: {0}")]
+    Backend(String),
+}
+
+/// Key-value storage with expiry, compare-and-swap and take-once (`wit/ports.wit`,
+/// interface `key-value`).
+pub trait KeyValue {
+    /// Reads a live entry.
+    async fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError>;
+    /// Writes unconditionally; returns the new version.
+    async fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError>;
+    /// Writes only at `expected_version` (`None`: only if absent). Linearizable.
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected_version: Option<u64>,
+        value: &[u8],
+        ttl_ms: Option<u64>,
+    ) -> Result<u64, KvError>;
+    /// Reads and deletes atomically. Linearizable.
+    async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError>;
+    /// Deletes; returns whether a live entry was there.
+    async fn delete(&self, key: &str) -> Result<bool, KvError>;
+}
+
+/// Checks a key and value against the port's size limits; hosts call this before
+/// touching their backend so every host refuses the same inputs.
+pub fn check_kv_args(key: &str, value: Option<&[u8]>) -> Result<(), KvError> {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(KvError::InvalidArgument(format!(
+            "key must be 1..={MAX_KEY_BYTES} bytes, got {}",
+            key.len()
+        )));
+    }
+    if let Some(value) = value
+        && value.len() > MAX_VALUE_BYTES
+    {
+        return Err(KvError::InvalidArgument(format!(
+            "value must be at most {MAX_VALUE_BYTES} bytes, got {}",
+            value.len()
+        )));
+    }
+    Ok(())
+}
+
+/// A SQL value (SQLite storage classes).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    /// SQL NULL.
+    Null,
+    /// A 64-bit signed integer (portable within ±(2^53 − 1)).
+    Integer(i64),
+    /// A 64-bit float.
+    Real(f64),
+    /// UTF-8 text.
+    Text(String),
+    /// Bytes.
+    Blob(Vec<u8>),
+}
+
+/// One statement with positional parameters.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Statement {
+    /// SQL text in the SQLite dialect.
+    pub sql: String,
+    /// Values for `?` / `?NNN`, in order.
+    pub params: Vec<SqlValue>,
+}
+
+impl Statement {
+    /// A statement with parameters.
+    pub fn new(sql: impl Into<String>, params: Vec<SqlValue>) -> Self {
+        Self {
+            sql: sql.into(),
+            params,
+        }
+    }
+}
+
+/// What a statement produced.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryResult {
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// Rows, one value per column.
+    pub rows: Vec<Vec<SqlValue>>,
+    /// Rows changed by an INSERT, UPDATE or DELETE.
+    pub rows_affected: u64,
+    /// Rowid of the last row this statement inserted.
+    pub last_insert_rowid: Option<i64>,
+}
+
+/// Failure of a SQL call.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SqlError {
+    /// The database refused the statement; nothing was changed.
+    #[error("statement refused: {0}")]
+    Statement(String),
+    /// The backend failed.
+    #[error("sql backend failed: {0}")]
+    Backend(String),
+}
+
+/// SQL in the SQLite dialect (`wit/ports.wit`, interface `sql`).
+pub trait Sql {
+    /// Runs one statement.
+    async fn execute(&self, statement: &Statement) -> Result<QueryResult, SqlError>;
+    /// Runs statements as one transaction: all or nothing.
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>, SqlError>;
+}
+
+/// One audit record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditRecord {
+    /// Milliseconds since the Unix epoch.
+    pub at_ms: u64,
+    /// What happened.
+    pub kind: String,
+    /// Who acted.
+    pub actor: String,
+    /// `allowed`, `denied` or `error`.
+    pub outcome: String,
+    /// Details as a JSON object.
+    pub detail_json: String,
+}
+
+/// An appended audit record and its sequence number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    /// Strictly increasing from 1, without gaps.
+    pub sequence: u64,
+    /// The record.
+    pub record: AuditRecord,
+}
+
+/// Failure of the audit sink.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("audit sink failed: {0}")]
+pub struct AuditError(pub String);
+
+/// The append-only audit trail (`wit/ports.wit`, interface `audit`).
+pub trait Audit {
+    /// Appends; returns the sequence number.
+    async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError>;
+    /// Entries with `sequence > after`, oldest first, at most `limit`.
+    async fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, AuditError>;
+}
+
+/// Host configuration and secrets (`wit/ports.wit`, interface `config`).
+pub trait Config {
+    /// A non-secret value.
+    fn get(&self, name: &str) -> Option<String>;
+    /// A secret value.
+    fn secret(&self, name: &str) -> Option<String>;
+}
+
+/// An outbound HTTP request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Absolute URL.
+    pub url: String,
+    /// Header fields.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+    /// Deadline for the whole exchange.
+    pub timeout_ms: u32,
+    /// Longest acceptable response body.
+    pub max_response_bytes: u32,
+}
+
+/// An outbound HTTP response.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header fields.
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+/// Failure of an outbound request.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum FetchError {
+    /// Destination not allowed, or URL malformed.
+    #[error("outbound request denied: {0}")]
+    Denied(String),
+    /// The deadline passed.
+    #[error("outbound request timed out")]
+    Timeout,
+    /// The response body exceeded the limit.
+    #[error("outbound response too large")]
+    TooLarge,
+    /// Connection, TLS or protocol failure.
+    #[error("outbound transport failed: {0}")]
+    Transport(String),
+}
+
+/// Outbound HTTP (`wit/ports.wit`, interface `fetch`).
+pub trait Fetch {
+    /// Sends a request.
+    async fn send(&self, request: &OutboundRequest) -> Result<OutboundResponse, FetchError>;
+}
+
+/// Time (`wasi:clocks`).
+pub trait Clock {
+    /// Wall-clock milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    /// Monotonic nanoseconds from an arbitrary origin, for measuring durations.
+    fn monotonic_ns(&self) -> u64;
+}
+
+/// Cryptographically secure randomness (`wasi:random`).
+pub trait Random {
+    /// Fills `buf` with random bytes.
+    fn fill(&self, buf: &mut [u8]);
+}
+
+/// Everything a host provides, one accessor per port.
+pub trait Host {
+    /// Key-value port.
+    type KeyValue: KeyValue;
+    /// SQL port.
+    type Sql: Sql;
+    /// Audit port.
+    type Audit: Audit;
+    /// Configuration port.
+    type Config: Config;
+    /// Outbound HTTP port.
+    type Fetch: Fetch;
+    /// Clock port.
+    type Clock: Clock;
+    /// Randomness port.
+    type Random: Random;
+
+    /// The key-value store.
+    fn key_value(&self) -> &Self::KeyValue;
+    /// The SQL database.
+    fn sql(&self) -> &Self::Sql;
+    /// The audit sink.
+    fn audit(&self) -> &Self::Audit;
+    /// Configuration and secrets.
+    fn config(&self) -> &Self::Config;
+    /// Outbound HTTP.
+    fn fetch(&self) -> &Self::Fetch;
+    /// Time.
+    fn clock(&self) -> &Self::Clock;
+    /// Randomness.
+    fn random(&self) -> &Self::Random;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kv_args_refuse_empty_and_oversize_keys_and_values() {
+        assert!(check_kv_args("k", Some(b"v")).is_ok());
+        assert!(matches!(
+            check_kv_args("", None),
+            Err(KvError::InvalidArgument(_))
+        ));
+        let long_key = "k".repeat(MAX_KEY_BYTES + 1);
+        assert!(matches!(
+            check_kv_args(&long_key, None),
+            Err(KvError::InvalidArgument(_))
+        ));
+        assert!(check_kv_args(&"k".repeat(MAX_KEY_BYTES), None).is_ok());
+        let big = vec![0u8; MAX_VALUE_BYTES + 1];
+        assert!(matches!(
+            check_kv_args("k", Some(&big)),
+            Err(KvError::InvalidArgument(_))
+        ));
+    }
+}

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Runs the built worker in local workerd through `wrangler dev`, fully offline.
+#
+#   dev.sh [--test] [--port N] [--persist-to DIR]
+#
+# --test serves build-test/ (the conformance routes) with the test secret and an
+# outbound allow-list for loopback. State (D1, Durable Objects) lives in --persist-to.
+set -euo pipefail
+cd "$(dirname "$0")"
+test_mode=0; port=8788; persist=$PWD/.wrangler/state
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --test) test_mode=1 ;;
+    --port) port=$2; shift ;;
+    --persist-to) persist=$2; shift ;;
+    *) echo "unknown argument $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+mkdir -p "$persist"
+# Keep wrangler offline and its files inside the state directory.
+export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false \
+  CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_HIDE_BANNER=true \
+  XDG_CONFIG_HOME="$persist/config" WRANGLER_LOG_PATH="$persist/logs" \
+  WRANGLER_CACHE_DIR="$persist/cache"
+. ./node-env.sh
+
+wrangler=(node node_modules/wrangler/bin/wrangler.js)
+"${wrangler[@]}" d1 migrations apply DB --local --persist-to "$persist" >/dev/null
+
+main=build/index.js; extra=()
+if [ "$test_mode" = 1 ]; then
+  main=build-test/index.js
+  printf 'CONFORMANCE_SECRET=conformance-secret-value\n' > "$persist/test.vars"
+  extra=(--env-file "$persist/test.vars"
+         --var 'LEARNER_CONFIG:{"host.name":"cloudflare","outbound.allow":"http://127.0.0.1:*"}')
+fi
+inspector=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+exec "${wrangler[@]}" dev "$main" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
+  --persist-to "$persist" --show-interactive-dev-session=false "${extra[@]}"

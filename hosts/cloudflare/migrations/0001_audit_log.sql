@@ -1,0 +1,1 @@
+../../sql/audit_log.sql

@@ -1,0 +1,232 @@
+//! `KvObject`: the Durable Object that makes the key-value port linearizable.
+//!
+//! Keys are spread over a fixed number of objects by hash; each object owns its keys
+//! in its own SQLite storage. A Durable Object runs one event at a time, and every
+//! operation here is a run of synchronous `exec` calls with no `await` between them,
+//! so no other request can interleave: compare-and-swap and take are atomic, and the
+//! implicit transaction commits them together.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+use worker::{
+    Date, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
+    durable_object,
+};
+
+/// One key-value operation, as sent from the worker to the object.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum KvCall {
+    /// Read.
+    Get { key: String },
+    /// Unconditional write.
+    Put {
+        key: String,
+        value: String,
+        ttl_ms: Option<u64>,
+    },
+    /// Conditional write.
+    CompareAndSwap {
+        key: String,
+        expected: Option<u64>,
+        value: String,
+        ttl_ms: Option<u64>,
+    },
+    /// Read and delete.
+    Take { key: String },
+    /// Delete.
+    Delete { key: String },
+}
+
+impl KvCall {
+    /// The key this call is about (it decides which object serves it).
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Get { key }
+            | Self::Put { key, .. }
+            | Self::CompareAndSwap { key, .. }
+            | Self::Take { key }
+            | Self::Delete { key } => key,
+        }
+    }
+}
+
+/// A live entry on the wire (value in base64).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct WireEntry {
+    /// Base64 of the stored bytes.
+    pub value: String,
+    /// Version of the write.
+    pub version: u64,
+}
+
+/// The object's answer.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KvAnswer {
+    /// get / take.
+    Entry(Option<WireEntry>),
+    /// put / compare-and-swap: the new version.
+    Version(u64),
+    /// delete: whether a live entry existed.
+    Deleted(bool),
+    /// compare-and-swap refused: the current version.
+    Conflict(Option<u64>),
+    /// The storage failed.
+    Backend(String),
+}
+
+/// The Durable Object class.
+#[durable_object]
+pub struct KvObject {
+    sql: SqlStorage,
+}
+
+const SCHEMA: [&str; 4] = [
+    "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, version INTEGER NOT NULL, expires_at_ms INTEGER)",
+    "CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at_ms) WHERE expires_at_ms IS NOT NULL",
+    // One counter per object: a key deleted and written again never reuses a version.
+    "CREATE TABLE IF NOT EXISTS kv_version (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO kv_version (id, last) VALUES (1, 0)",
+];
+
+fn now_ms() -> i64 {
+    Date::now().as_millis() as i64
+}
+
+fn ms(value: u64) -> SqlStorageValue {
+    // Times and versions stay far below 2^53 (the JavaScript number limit).
+    SqlStorageValue::Integer(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+impl KvObject {
+    fn live_entry(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>> {
+        let cursor = self.sql.exec(
+            "SELECT value, version FROM kv WHERE key = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)",
+            vec![key.into(), SqlStorageValue::Integer(now_ms())],
+        )?;
+        let Some(row) = cursor.raw().next() else {
+            return Ok(None);
+        };
+        let row = row?;
+        let value = match row.first() {
+            Some(SqlStorageValue::Blob(bytes)) => bytes.clone(),
+            _ => Vec::new(),
+        };
+        let version = match row.get(1) {
+            Some(SqlStorageValue::Integer(v)) => *v as u64,
+            Some(SqlStorageValue::Float(v)) => *v as u64,
+            _ => 0,
+        };
+        Ok(Some((value, version)))
+    }
+
+    fn write(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64> {
+        // Purge on writes: expired rows are already invisible to reads, this only
+        // frees their space (an indexed range delete).
+        self.sql.exec(
+            "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
+            vec![SqlStorageValue::Integer(now_ms())],
+        )?;
+        let mut version = 0u64;
+        for row in self
+            .sql
+            .exec(
+                "UPDATE kv_version SET last = last + 1 WHERE id = 1 RETURNING last",
+                None,
+            )?
+            .raw()
+        {
+            if let Some(SqlStorageValue::Integer(v)) = row?.first() {
+                version = *v as u64;
+            }
+        }
+        let expires = match ttl_ms {
+            Some(ttl) => SqlStorageValue::Integer(
+                now_ms().saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
+            ),
+            None => SqlStorageValue::Null,
+        };
+        self.sql.exec(
+            "INSERT INTO kv (key, value, version, expires_at_ms) VALUES (?, ?, ?, ?)
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
+             expires_at_ms = excluded.expires_at_ms",
+            vec![
+                key.into(),
+                SqlStorageValue::Blob(value.to_vec()),
+                ms(version),
+                expires,
+            ],
+        )?;
+        Ok(version)
+    }
+
+    fn delete_key(&self, key: &str) -> Result<()> {
+        self.sql
+            .exec("DELETE FROM kv WHERE key = ?", vec![key.into()])?;
+        Ok(())
+    }
+
+    fn run(&self, call: KvCall) -> Result<KvAnswer> {
+        let entry = |found: Option<(Vec<u8>, u64)>| {
+            KvAnswer::Entry(found.map(|(value, version)| WireEntry {
+                value: B64.encode(value),
+                version,
+            }))
+        };
+        let decode = |value: &str| {
+            B64.decode(value)
+                .map_err(|e| worker::Error::RustError(format!("value is not base64: {e}")))
+        };
+        Ok(match call {
+            KvCall::Get { key } => entry(self.live_entry(&key)?),
+            KvCall::Put { key, value, ttl_ms } => {
+                KvAnswer::Version(self.write(&key, &decode(&value)?, ttl_ms)?)
+            }
+            KvCall::CompareAndSwap {
+                key,
+                expected,
+                value,
+                ttl_ms,
+            } => {
+                let current = self.live_entry(&key)?.map(|(_, version)| version);
+                if current == expected {
+                    KvAnswer::Version(self.write(&key, &decode(&value)?, ttl_ms)?)
+                } else {
+                    KvAnswer::Conflict(current)
+                }
+            }
+            KvCall::Take { key } => {
+                let found = self.live_entry(&key)?;
+                self.delete_key(&key)?;
+                entry(found)
+            }
+            KvCall::Delete { key } => {
+                let existed = self.live_entry(&key)?.is_some();
+                self.delete_key(&key)?;
+                KvAnswer::Deleted(existed)
+            }
+        })
+    }
+}
+
+impl DurableObject for KvObject {
+    fn new(state: State, _env: Env) -> Self {
+        let sql = state.storage().sql();
+        for statement in SCHEMA {
+            if let Err(error) = sql.exec(statement, None) {
+                worker::console_error!("KvObject schema: {error}");
+            }
+        }
+        Self { sql }
+    }
+
+    async fn fetch(&self, mut request: Request) -> Result<Response> {
+        let call: KvCall = request.json().await?;
+        let answer = self
+            .run(call)
+            .unwrap_or_else(|error| KvAnswer::Backend(error.to_string()));
+        Response::from_json(&answer)
+    }
+}

@@ -1,0 +1,71 @@
+//! Learner DNA MCP as a Cloudflare worker.
+//!
+//! Workers do not run WASI components, so the core crates are linked in directly and
+//! the ports are implemented over Cloudflare bindings (see `ports`). This crate holds
+//! no application logic: it converts requests and responses and hands them to
+//! [`learner_core::App`].
+
+mod kv_object;
+mod ports;
+
+use learner_core::{ApiError, App, MAX_BODY_BYTES};
+use worker::{Context, Env, Request, Response, event};
+
+pub use kv_object::KvObject;
+
+#[event(fetch)]
+async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {
+    let core_request = match to_core_request(request).await {
+        Ok(request) => request,
+        Err(error) => return to_worker_response(error.into_response()),
+    };
+    let app = App::new(ports::CfHost::new(env));
+    to_worker_response(app.handle(core_request).await)
+}
+
+async fn to_core_request(mut request: Request) -> Result<learner_core::Request, ApiError> {
+    let too_large = ApiError::PayloadTooLarge {
+        limit: MAX_BODY_BYTES,
+    };
+    // Refuse early on a declared length; the core checks the actual length again.
+    if let Ok(Some(length)) = request.headers().get("content-length")
+        && length.parse::<usize>().map_or(true, |n| n > MAX_BODY_BYTES)
+    {
+        return Err(too_large);
+    }
+    let method = request.inner().method();
+    let url = request
+        .url()
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    let mut builder = http::Request::builder()
+        .method(method.as_str())
+        .uri(url.as_str());
+    for (name, value) in request.headers().entries() {
+        builder = builder.header(name, value);
+    }
+    let body = if matches!(method.as_str(), "GET" | "HEAD") {
+        Vec::new()
+    } else {
+        request
+            .bytes()
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("reading the body failed: {e}")))?
+    };
+    builder
+        .body(body)
+        .map_err(|e| ApiError::BadRequest(format!("malformed request: {e}")))
+}
+
+fn to_worker_response(response: learner_core::Response) -> worker::Result<Response> {
+    let (parts, body) = response.into_parts();
+    let headers = worker::Headers::new();
+    for (name, value) in &parts.headers {
+        if let Ok(value) = value.to_str() {
+            headers.append(name.as_str(), value)?;
+        }
+    }
+    Ok(Response::builder()
+        .with_status(parts.status.as_u16())
+        .with_headers(headers)
+        .fixed(body))
+}

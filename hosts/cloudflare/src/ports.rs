@@ -1,0 +1,524 @@
+//! The core's ports over Cloudflare bindings.
+//!
+//! | port      | binding                                                        |
+//! |-----------|----------------------------------------------------------------|
+//! | key-value | Durable Object `KV_OBJECT` (strong: CAS and take are atomic)    |
+//! | sql       | D1 `DB` (`batch` is one transaction)                            |
+//! | audit     | D1 `DB`, table `audit_log` (append-only by trigger)             |
+//! | config    | var `LEARNER_CONFIG` (a JSON object); secrets are other bindings |
+//! | fetch     | `fetch()`, limited by the config's `outbound.allow` list        |
+//! | clock     | `Date.now()`                                                    |
+//! | random    | `crypto.getRandomValues`                                        |
+
+use std::collections::BTreeMap;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use futures_util::future::{Either, select};
+use learner_core::outbound::{self, AllowedHost};
+use learner_core::ports::{
+    self as core, AuditEntry, AuditError, AuditRecord, FetchError, KvEntry, KvError,
+    OutboundRequest, OutboundResponse, QueryResult, SqlError, SqlValue, Statement,
+};
+use serde::Deserialize;
+use wasm_bindgen::{JsCast, JsValue};
+use worker::{D1Database, Date, Env, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::kv_object::{KvAnswer, KvCall};
+
+/// Durable Objects the key space is spread over.
+const KV_SHARDS: u64 = 64;
+
+/// The ports of one request.
+pub struct CfHost {
+    kv: CfKeyValue,
+    sql: CfSql,
+    config: CfConfig,
+    fetch: CfFetch,
+}
+
+impl CfHost {
+    /// Ports over the worker's bindings.
+    pub fn new(env: Env) -> Self {
+        let config = CfConfig::new(env.clone());
+        let allowed = core::Config::get(&config, "outbound.allow")
+            .map(|list| outbound::parse_list(&list))
+            .unwrap_or_else(|| Ok(vec![]));
+        Self {
+            kv: CfKeyValue { env: env.clone() },
+            sql: CfSql { env },
+            fetch: CfFetch {
+                allowed: allowed.map_err(|e| format!("outbound.allow: {e}")),
+            },
+            config,
+        }
+    }
+}
+
+/// Key-value over `KvObject`.
+pub struct CfKeyValue {
+    env: Env,
+}
+/// SQL and audit over D1.
+pub struct CfSql {
+    env: Env,
+}
+/// Config from vars, secrets from secret bindings.
+pub struct CfConfig {
+    env: Env,
+    values: BTreeMap<String, String>,
+}
+/// Outbound fetch.
+pub struct CfFetch {
+    allowed: Result<Vec<AllowedHost>, String>,
+}
+/// `Date.now()`.
+pub struct CfClock;
+/// Web Crypto.
+pub struct CfRandom;
+
+impl core::Host for CfHost {
+    type KeyValue = CfKeyValue;
+    type Sql = CfSql;
+    type Audit = CfSql;
+    type Config = CfConfig;
+    type Fetch = CfFetch;
+    type Clock = CfClock;
+    type Random = CfRandom;
+
+    fn key_value(&self) -> &CfKeyValue {
+        &self.kv
+    }
+    fn sql(&self) -> &CfSql {
+        &self.sql
+    }
+    fn audit(&self) -> &CfSql {
+        &self.sql
+    }
+    fn config(&self) -> &CfConfig {
+        &self.config
+    }
+    fn fetch(&self) -> &CfFetch {
+        &self.fetch
+    }
+    fn clock(&self) -> &CfClock {
+        &CfClock
+    }
+    fn random(&self) -> &CfRandom {
+        &CfRandom
+    }
+}
+
+fn shard(key: &str) -> u64 {
+    // FNV-1a: stable across deployments, so a key always lands on the same object.
+    key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    }) % KV_SHARDS
+}
+
+impl CfKeyValue {
+    async fn call(&self, call: KvCall) -> Result<KvAnswer, KvError> {
+        core::check_kv_args(call.key(), None)?;
+        let backend = |e: worker::Error| KvError::Backend(e.to_string());
+        let namespace = self.env.durable_object("KV_OBJECT").map_err(backend)?;
+        let stub = namespace
+            .id_from_name(&format!("kv-{}", shard(call.key())))
+            .and_then(|id| id.get_stub())
+            .map_err(backend)?;
+        let body = serde_json::to_string(&call).map_err(|e| KvError::Backend(e.to_string()))?;
+        let mut init = RequestInit::new();
+        init.with_method(Method::Post)
+            .with_body(Some(JsValue::from_str(&body)));
+        let request = Request::new_with_init("https://kv-object/op", &init).map_err(backend)?;
+        let mut response = stub.fetch_with_request(request).await.map_err(backend)?;
+        match response.json::<KvAnswer>().await.map_err(backend)? {
+            KvAnswer::Backend(message) => Err(KvError::Backend(message)),
+            KvAnswer::Conflict(current) => Err(KvError::Conflict(current)),
+            answer => Ok(answer),
+        }
+    }
+}
+
+fn entry(answer: KvAnswer) -> Result<Option<KvEntry>, KvError> {
+    match answer {
+        KvAnswer::Entry(None) => Ok(None),
+        KvAnswer::Entry(Some(wire)) => Ok(Some(KvEntry {
+            value: B64
+                .decode(wire.value)
+                .map_err(|e| KvError::Backend(e.to_string()))?,
+            version: wire.version,
+        })),
+        other => Err(KvError::Backend(format!("unexpected answer {other:?}"))),
+    }
+}
+
+fn version(answer: KvAnswer) -> Result<u64, KvError> {
+    match answer {
+        KvAnswer::Version(version) => Ok(version),
+        other => Err(KvError::Backend(format!("unexpected answer {other:?}"))),
+    }
+}
+
+impl core::KeyValue for CfKeyValue {
+    async fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        entry(self.call(KvCall::Get { key: key.into() }).await?)
+    }
+    async fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
+        core::check_kv_args(key, Some(value))?;
+        version(
+            self.call(KvCall::Put {
+                key: key.into(),
+                value: B64.encode(value),
+                ttl_ms,
+            })
+            .await?,
+        )
+    }
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        ttl_ms: Option<u64>,
+    ) -> Result<u64, KvError> {
+        core::check_kv_args(key, Some(value))?;
+        version(
+            self.call(KvCall::CompareAndSwap {
+                key: key.into(),
+                expected,
+                value: B64.encode(value),
+                ttl_ms,
+            })
+            .await?,
+        )
+    }
+    async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        entry(self.call(KvCall::Take { key: key.into() }).await?)
+    }
+    async fn delete(&self, key: &str) -> Result<bool, KvError> {
+        match self.call(KvCall::Delete { key: key.into() }).await? {
+            KvAnswer::Deleted(existed) => Ok(existed),
+            other => Err(KvError::Backend(format!("unexpected answer {other:?}"))),
+        }
+    }
+}
+
+/// The largest integer D1 keeps exact.
+const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+fn to_js(value: &SqlValue) -> Result<JsValue, SqlError> {
+    Ok(match value {
+        SqlValue::Null => JsValue::NULL,
+        SqlValue::Integer(i) if i.unsigned_abs() <= MAX_SAFE_INTEGER as u64 => {
+            JsValue::from_f64(*i as f64)
+        }
+        SqlValue::Integer(i) => {
+            return Err(SqlError::Statement(format!(
+                "integer {i} is outside the portable range ±(2^53 − 1)"
+            )));
+        }
+        SqlValue::Real(r) => JsValue::from_f64(*r),
+        SqlValue::Text(t) => JsValue::from_str(t),
+        SqlValue::Blob(b) => js_sys::Uint8Array::from(&b[..]).into(),
+    })
+}
+
+fn from_js(value: &JsValue) -> SqlValue {
+    if value.is_null() || value.is_undefined() {
+        SqlValue::Null
+    } else if let Some(n) = value.as_f64() {
+        if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
+            SqlValue::Integer(n as i64)
+        } else {
+            SqlValue::Real(n)
+        }
+    } else if let Some(s) = value.as_string() {
+        SqlValue::Text(s)
+    } else if let Some(b) = value.as_bool() {
+        SqlValue::Integer(i64::from(b))
+    } else if value.is_instance_of::<js_sys::ArrayBuffer>() {
+        SqlValue::Blob(js_sys::Uint8Array::new(value).to_vec())
+    } else if let Some(array) = value.dyn_ref::<js_sys::Array>() {
+        // D1 returns BLOBs as arrays of byte values.
+        SqlValue::Blob(
+            array
+                .iter()
+                .map(|b| b.as_f64().unwrap_or(0.0) as u8)
+                .collect(),
+        )
+    } else if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
+        SqlValue::Blob(bytes.to_vec())
+    } else {
+        SqlValue::Text(format!("{value:?}"))
+    }
+}
+
+/// One row as D1 returns it: an object whose keys are in column order.
+#[derive(Deserialize)]
+struct RawRow(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
+
+fn d1_error(error: worker::Error) -> SqlError {
+    let message = error.to_string();
+    // D1 prefixes what the database refused with D1_ERROR / D1_TYPE_ERROR; anything
+    // else (network, internal) is the backend's failure.
+    if message.contains("D1_ERROR")
+        || message.contains("D1_TYPE_ERROR")
+        || message.contains("SQLITE_")
+    {
+        SqlError::Statement(message)
+    } else {
+        SqlError::Backend(message)
+    }
+}
+
+fn to_result(result: worker::D1Result) -> Result<QueryResult, SqlError> {
+    let rows: Vec<RawRow> = result.results().map_err(d1_error)?;
+    let mut columns = Vec::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for (index, RawRow(row)) in rows.iter().enumerate() {
+        let object: &js_sys::Object = row.unchecked_ref();
+        let entries = js_sys::Object::entries(object);
+        let mut values = Vec::with_capacity(entries.length() as usize);
+        for pair in entries.iter() {
+            let pair: js_sys::Array = pair.unchecked_into();
+            if index == 0 {
+                columns.push(pair.get(0).as_string().unwrap_or_default());
+            }
+            values.push(from_js(&pair.get(1)));
+        }
+        out.push(values);
+    }
+    let meta = result.meta().map_err(d1_error)?;
+    let rows_affected = meta.as_ref().and_then(|m| m.changes).unwrap_or(0) as u64;
+    let last_insert_rowid = meta
+        .and_then(|m| m.last_row_id)
+        .filter(|id| rows_affected > 0 && *id != 0);
+    Ok(QueryResult {
+        columns,
+        rows: out,
+        rows_affected,
+        last_insert_rowid,
+    })
+}
+
+impl CfSql {
+    fn db(&self) -> Result<D1Database, SqlError> {
+        self.env
+            .d1("DB")
+            .map_err(|e| SqlError::Backend(e.to_string()))
+    }
+
+    fn prepare(
+        db: &D1Database,
+        statement: &Statement,
+    ) -> Result<worker::D1PreparedStatement, SqlError> {
+        let params = statement
+            .params
+            .iter()
+            .map(to_js)
+            .collect::<Result<Vec<_>, _>>()?;
+        db.prepare(statement.sql.as_str())
+            .bind(&params)
+            .map_err(d1_error)
+    }
+}
+
+impl core::Sql for CfSql {
+    async fn execute(&self, statement: &Statement) -> Result<QueryResult, SqlError> {
+        let db = self.db()?;
+        let prepared = Self::prepare(&db, statement)?;
+        to_result(prepared.all().await.map_err(d1_error)?)
+    }
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>, SqlError> {
+        let db = self.db()?;
+        let prepared = statements
+            .iter()
+            .map(|s| Self::prepare(&db, s))
+            .collect::<Result<Vec<_>, _>>()?;
+        // D1 runs a batch as one transaction: a failing statement rolls back all.
+        db.batch(prepared)
+            .await
+            .map_err(d1_error)?
+            .into_iter()
+            .map(to_result)
+            .collect()
+    }
+}
+
+fn audit_statement(sql: &str, params: Vec<SqlValue>) -> Statement {
+    Statement::new(sql, params)
+}
+
+impl core::Audit for CfSql {
+    async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError> {
+        let result = core::Sql::execute(
+            self,
+            &audit_statement(
+                "INSERT INTO audit_log (at_ms, kind, actor, outcome, detail_json) VALUES (?, ?, ?, ?, ?)",
+                vec![
+                    SqlValue::Integer(i64::try_from(record.at_ms).unwrap_or(MAX_SAFE_INTEGER)),
+                    SqlValue::Text(record.kind.clone()),
+                    SqlValue::Text(record.actor.clone()),
+                    SqlValue::Text(record.outcome.clone()),
+                    SqlValue::Text(record.detail_json.clone()),
+                ],
+            ),
+        )
+        .await
+        .map_err(|e| AuditError(e.to_string()))?;
+        result
+            .last_insert_rowid
+            .map(|id| id as u64)
+            .ok_or_else(|| AuditError("the insert reported no sequence".into()))
+    }
+
+    async fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
+        let result = core::Sql::execute(
+            self,
+            &audit_statement(
+                "SELECT sequence, at_ms, kind, actor, outcome, detail_json FROM audit_log
+                 WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                vec![
+                    SqlValue::Integer(
+                        i64::try_from(after)
+                            .unwrap_or(MAX_SAFE_INTEGER)
+                            .min(MAX_SAFE_INTEGER),
+                    ),
+                    SqlValue::Integer(i64::from(limit)),
+                ],
+            ),
+        )
+        .await
+        .map_err(|e| AuditError(e.to_string()))?;
+        result
+            .rows
+            .into_iter()
+            .map(|row| match row.as_slice() {
+                [
+                    SqlValue::Integer(sequence),
+                    SqlValue::Integer(at_ms),
+                    SqlValue::Text(kind),
+                    SqlValue::Text(actor),
+                    SqlValue::Text(outcome),
+                    SqlValue::Text(detail_json),
+                ] => Ok(AuditEntry {
+                    sequence: *sequence as u64,
+                    record: AuditRecord {
+                        at_ms: *at_ms as u64,
+                        kind: kind.clone(),
+                        actor: actor.clone(),
+                        outcome: outcome.clone(),
+                        detail_json: detail_json.clone(),
+                    },
+                }),
+                other => Err(AuditError(format!("malformed audit row {other:?}"))),
+            })
+            .collect()
+    }
+}
+
+/// The environment-variable spelling of a secret name (as the harness uses).
+fn secret_binding(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+impl CfConfig {
+    fn new(env: Env) -> Self {
+        let values = env
+            .var("LEARNER_CONFIG")
+            .ok()
+            .and_then(|v| serde_json::from_str(&v.to_string()).ok())
+            .unwrap_or_default();
+        Self { env, values }
+    }
+}
+
+impl core::Config for CfConfig {
+    fn get(&self, name: &str) -> Option<String> {
+        self.values.get(name).cloned()
+    }
+    fn secret(&self, name: &str) -> Option<String> {
+        let binding = secret_binding(name);
+        // Only secret bindings count: a plain var of the same name is not a secret.
+        if binding == "LEARNER_CONFIG" {
+            return None;
+        }
+        self.env.secret(&binding).ok().map(|s| s.to_string())
+    }
+}
+
+impl core::Fetch for CfFetch {
+    async fn send(&self, request: &OutboundRequest) -> Result<OutboundResponse, FetchError> {
+        let allowed = self
+            .allowed
+            .as_ref()
+            .map_err(|e| FetchError::Denied(e.clone()))?;
+        outbound::check_url(allowed, &request.url).map_err(FetchError::Denied)?;
+        let transport = |e: worker::Error| FetchError::Transport(e.to_string());
+        let headers = Headers::new();
+        for (name, value) in &request.headers {
+            headers
+                .append(name, value)
+                .map_err(|e| FetchError::Denied(e.to_string()))?;
+        }
+        let method = Method::from(request.method.to_ascii_uppercase());
+        let mut init = RequestInit::new();
+        init.with_method(method).with_headers(headers);
+        if !request.body.is_empty() {
+            init.with_body(Some(js_sys::Uint8Array::from(&request.body[..]).into()));
+        }
+        let outgoing = Request::new_with_init(&request.url, &init).map_err(transport)?;
+        let limit = request.max_response_bytes as usize;
+        let exchange = async move {
+            let mut response = Fetch::Request(outgoing).send().await.map_err(transport)?;
+            if let Ok(Some(length)) = response.headers().get("content-length")
+                && length.parse::<usize>().is_ok_and(|n| n > limit)
+            {
+                return Err(FetchError::TooLarge);
+            }
+            let body = response.bytes().await.map_err(transport)?;
+            if body.len() > limit {
+                return Err(FetchError::TooLarge);
+            }
+            Ok(OutboundResponse {
+                status: response.status_code(),
+                headers: response.headers().entries().collect(),
+                body,
+            })
+        };
+        let deadline = worker::Delay::from(std::time::Duration::from_millis(u64::from(
+            request.timeout_ms,
+        )));
+        match select(Box::pin(exchange), deadline).await {
+            Either::Left((outcome, _)) => outcome,
+            Either::Right(((), _)) => Err(FetchError::Timeout),
+        }
+    }
+}
+
+impl core::Clock for CfClock {
+    fn now_ms(&self) -> u64 {
+        Date::now().as_millis()
+    }
+    fn monotonic_ns(&self) -> u64 {
+        // Workers expose no finer clock to code; Date.now() only advances across I/O.
+        Date::now().as_millis().saturating_mul(1_000_000)
+    }
+}
+
+impl core::Random for CfRandom {
+    fn fill(&self, buf: &mut [u8]) {
+        // getrandom's wasm_js backend calls crypto.getRandomValues in chunks within
+        // its 65,536-byte limit; it fails only if that global is missing, and workerd
+        // always provides it. Never fall back to weak bytes.
+        getrandom::fill(buf).expect("workerd provides crypto.getRandomValues");
+    }
+}

@@ -1,0 +1,94 @@
+//! The audit port over SQLite: an append-only table, enforced by triggers.
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use rusqlite::{Connection, params};
+
+use super::open_database;
+
+/// One record (mirrors the WIT `audit-record`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// Epoch milliseconds.
+    pub at_ms: u64,
+    /// Event kind.
+    pub kind: String,
+    /// Who acted.
+    pub actor: String,
+    /// allowed / denied / error.
+    pub outcome: String,
+    /// JSON object.
+    pub detail_json: String,
+}
+
+/// The audit table and its append-only triggers, shared by every host.
+const SCHEMA: &str = include_str!("../../../sql/audit_log.sql");
+
+/// Append-only audit log in one SQLite file.
+pub struct SqliteAudit {
+    conn: Mutex<Connection>,
+}
+
+impl SqliteAudit {
+    /// Opens (creating if needed) the log at `path`.
+    pub fn open(path: &Path) -> wasmtime::Result<Self> {
+        let conn = open_database(path)?;
+        conn.execute_batch(SCHEMA)?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, String> {
+        self.conn
+            .lock()
+            .map_err(|_| "audit connection poisoned".to_string())
+    }
+
+    /// Appends; returns the sequence number (the rowid: gapless, as nothing is deleted).
+    pub fn append(&self, record: &Record) -> Result<u64, String> {
+        let conn = self.lock()?;
+        conn.execute(
+            "INSERT INTO audit_log (at_ms, kind, actor, outcome, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![
+                i64::try_from(record.at_ms).unwrap_or(i64::MAX),
+                record.kind,
+                record.actor,
+                record.outcome,
+                record.detail_json
+            ],
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(conn.last_insert_rowid() as u64)
+    }
+
+    /// Entries after `after`, oldest first.
+    pub fn read(&self, after: u64, limit: u32) -> Result<Vec<(u64, Record)>, String> {
+        let conn = self.lock()?;
+        let mut statement = conn
+            .prepare_cached(
+                "SELECT sequence, at_ms, kind, actor, outcome, detail_json FROM audit_log
+                 WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
+            )
+            .map_err(|e| e.to_string())?;
+        let rows = statement
+            .query_map(
+                params![i64::try_from(after).unwrap_or(i64::MAX), limit],
+                |row| {
+                    Ok((
+                        row.get::<_, i64>(0)? as u64,
+                        Record {
+                            at_ms: row.get::<_, i64>(1)? as u64,
+                            kind: row.get(2)?,
+                            actor: row.get(3)?,
+                            outcome: row.get(4)?,
+                            detail_json: row.get(5)?,
+                        },
+                    ))
+                },
+            )
+            .map_err(|e| e.to_string())?;
+        rows.collect::<Result<_, _>>().map_err(|e| e.to_string())
+    }
+}

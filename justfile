@@ -1,0 +1,85 @@
+# Learner DNA MCP — build, serve, test, bench.
+#
+#   just serve        the harness on http://127.0.0.1:8787 (wasmtime, embedded SQLite)
+#   just serve-spin   the Spin build, under the harness's Spin profile
+#   just serve-cf     the Cloudflare worker, in local workerd (wrangler dev)
+#   just test         everything CI runs
+#   just bench        criterion benchmarks
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+root := justfile_directory()
+target := env_var_or_default("CARGO_TARGET_DIR", root / "target")
+harness := target / "release-native" / "learner-mcp"
+addr := env_var_or_default("LEARNER_ADDR", "127.0.0.1:8787")
+
+# List the recipes.
+default:
+    @just --list
+
+# Add the Rust targets the components build for (no-op when present).
+rust-targets:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    installed=$(rustup target list --installed)
+    for t in wasm32-wasip2 wasm32-unknown-unknown; do
+      grep -qx "$t" <<<"$installed" || rustup target add "$t"
+    done
+
+# Install a cargo tool when it is missing: just cargo-tool BIN CRATE VERSION
+cargo-tool bin crate version:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if ! command -v {{bin}} >/dev/null || ! {{bin}} --version 2>/dev/null | grep -q "{{version}}"; then
+      cargo install --locked {{crate}} --version {{version}}
+    fi
+
+# Build the gateway component (the core as a WASI 0.2 HTTP component).
+build-gateway: rust-targets
+    cargo build -p learner-gateway --target wasm32-wasip2 --release
+    mkdir -p build
+    cp {{target}}/wasm32-wasip2/release/learner_gateway.wasm build/gateway.wasm
+    @just _size build/gateway.wasm
+
+# The gateway with the test-only routes the port conformance suite drives.
+build-gateway-test: rust-targets
+    cargo build -p learner-gateway --target wasm32-wasip2 --release --features test-routes
+    mkdir -p build
+    cp {{target}}/wasm32-wasip2/release/learner_gateway.wasm build/gateway-test.wasm
+    @just _size build/gateway-test.wasm
+
+# Build the wasmtime harness (`learner-mcp`).
+build-harness:
+    cargo build -p learner-mcp --profile release-native
+
+# Serve the application with the harness (embedded SQLite in ./data).
+serve: build-gateway build-harness
+    {{harness}} serve --addr {{addr}} --data ./data --component build/gateway.wasm
+
+# Check that the core builds for wasm32-unknown-unknown (as the Cloudflare worker links it).
+check-core-wasm: rust-targets
+    cargo check -p learner-core --target wasm32-unknown-unknown --features test-routes
+
+# Formatting, lints and unit tests.
+check: rust-targets
+    cargo fmt --all -- --check
+    cargo clippy --workspace --exclude learner-worker --all-targets -- -D warnings
+    cargo clippy -p learner-gateway --target wasm32-wasip2 --all-features -- -D warnings
+    cargo clippy -p learner-worker --target wasm32-unknown-unknown --all-features -- -D warnings
+    cargo test --workspace --exclude port-conformance --exclude learner-worker
+
+# The port conformance suite and HTTP surface tests against one running host.
+conformance host:
+    cargo test -p port-conformance --no-run
+    tests/hosts/with-host.sh {{host}} -- cargo test -p port-conformance
+
+# Everything CI runs.
+test: check check-core-wasm build-gateway-test build-harness
+    just conformance wasmtime
+
+# Criterion benchmarks (harness per-request instantiation, ...).
+bench: build-gateway
+    cargo bench -p learner-mcp --profile release-native
+
+_size file:
+    @printf '%s: %s bytes, %s gzipped\n' {{file}} $(stat -c %s {{file}}) $(gzip -9 -c {{file}} | wc -c)

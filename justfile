@@ -48,6 +48,21 @@ build-gateway-test: rust-targets
     cp {{target}}/wasm32-wasip2/release/learner_gateway.wasm build/gateway-test.wasm
     @just _size build/gateway-test.wasm
 
+# Build the Spin application: the Spin adapter composed with the gateway (wac plug).
+build-spin: build-gateway (cargo-tool "wac" "wac-cli" "0.12.0") (cargo-tool "wasm-tools" "wasm-tools" "1.263.0")
+    @just _compose build/gateway.wasm build/spin-app.wasm
+
+# The Spin application with the gateway's test-only routes.
+build-spin-test: build-gateway-test (cargo-tool "wac" "wac-cli" "0.12.0") (cargo-tool "wasm-tools" "wasm-tools" "1.263.0")
+    @just _compose build/gateway-test.wasm build/spin-app-test.wasm
+
+_compose gateway out:
+    cargo build -p learner-spin-adapter --target wasm32-wasip2 --release
+    cp {{target}}/wasm32-wasip2/release/learner_spin_adapter.wasm build/spin-adapter.wasm
+    wac plug {{gateway}} --plug build/spin-adapter.wasm -o {{out}}
+    @just _size {{out}}
+    tests/hosts/spin-imports.sh {{out}}
+
 # Build the wasmtime harness (`learner-mcp`).
 build-harness:
     cargo build -p learner-mcp --profile release-native
@@ -55,6 +70,10 @@ build-harness:
 # Serve the application with the harness (embedded SQLite in ./data).
 serve: build-gateway build-harness
     {{harness}} serve --addr {{addr}} --data ./data --component build/gateway.wasm
+
+# Serve the Spin application under the harness's Spin profile (Spin SQLite in ./data/spin).
+serve-spin: build-spin build-harness
+    {{harness}} serve --addr {{addr}} --data ./data --spin hosts/spin/spin.toml
 
 # Check that the core builds for wasm32-unknown-unknown (as the Cloudflare worker links it).
 check-core-wasm: rust-targets
@@ -64,7 +83,7 @@ check-core-wasm: rust-targets
 check: rust-targets
     cargo fmt --all -- --check
     cargo clippy --workspace --exclude learner-worker --all-targets -- -D warnings
-    cargo clippy -p learner-gateway --target wasm32-wasip2 --all-features -- -D warnings
+    cargo clippy -p learner-gateway -p learner-spin-adapter --target wasm32-wasip2 --all-features -- -D warnings
     cargo clippy -p learner-worker --target wasm32-unknown-unknown --all-features -- -D warnings
     cargo test --workspace --exclude port-conformance --exclude learner-worker
 
@@ -74,8 +93,9 @@ conformance host:
     tests/hosts/with-host.sh {{host}} -- cargo test -p port-conformance
 
 # Everything CI runs.
-test: check check-core-wasm build-gateway-test build-harness
+test: check check-core-wasm build-gateway-test build-spin-test build-harness
     just conformance wasmtime
+    just conformance spin
 
 # Criterion benchmarks (harness per-request instantiation, ...).
 bench: build-gateway

@@ -13,6 +13,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/learner-$host.XXXXXX")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log="$work/host.log"
 export LEARNER_SECRET_CONFORMANCE_SECRET=conformance-secret-value
+export SPIN_VARIABLE_CONFORMANCE_SECRET=conformance-secret-value
 
 case "$host" in
   wasmtime)

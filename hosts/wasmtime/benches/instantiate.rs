@@ -13,6 +13,7 @@ use learner_mcp::native::config::HostConfig;
 use learner_mcp::native::fetch::HttpClient;
 use learner_mcp::native::kv::SqliteKv;
 use learner_mcp::native::sql::SqliteSql;
+use learner_mcp::outbound::OutboundPolicy;
 use learner_mcp::state::Ports;
 use learner_mcp::{engine, server};
 
@@ -31,6 +32,8 @@ fn instantiate(c: &mut Criterion) {
         audit: SqliteAudit::open(&dir.path().join("audit.db")).expect("audit"),
         config: HostConfig::new(Vec::new()),
         fetch: HttpClient::new(Vec::new()).expect("client"),
+        outbound: OutboundPolicy::default(),
+        spin: None,
     });
     let engine = engine::serving_engine().expect("engine");
     let component = engine::load_component(&engine, &gateway_path(), &dir.path().join("compiled"))

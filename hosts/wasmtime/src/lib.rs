@@ -3,5 +3,7 @@
 
 pub mod engine;
 pub mod native;
+pub mod outbound;
 pub mod server;
+pub mod spin;
 pub mod state;

@@ -15,6 +15,9 @@ use learner_mcp::native::config::{HostConfig, parse_pair};
 use learner_mcp::native::fetch::HttpClient;
 use learner_mcp::native::kv::SqliteKv;
 use learner_mcp::native::sql::SqliteSql;
+use learner_mcp::outbound::OutboundPolicy;
+use learner_mcp::spin::host::SpinHost;
+use learner_mcp::spin::manifest;
 use learner_mcp::state::Ports;
 use learner_mcp::{engine, server};
 
@@ -44,9 +47,16 @@ struct ServeArgs {
     #[arg(long, default_value = "./data", env = "LEARNER_DATA")]
     data: PathBuf,
 
-    /// The gateway component to serve.
-    #[arg(long, default_value = "build/gateway.wasm", env = "LEARNER_COMPONENT")]
-    component: PathBuf,
+    /// The component to serve. Default: build/gateway.wasm, or with --spin the
+    /// manifest's component source.
+    #[arg(long, env = "LEARNER_COMPONENT")]
+    component: Option<PathBuf>,
+
+    /// Serve a Spin application: read this Spin 3 manifest (spin.toml) and provide the
+    /// Spin interfaces its component imports (SQLite, variables, outbound HTTP) instead
+    /// of the native ports. Spin SQLite databases live in <data>/spin/.
+    #[arg(long, value_name = "SPIN_TOML")]
+    spin: Option<PathBuf>,
 
     /// A configuration value for the application, NAME=VALUE; repeatable. Secrets are
     /// not passed here but as LEARNER_SECRET_<NAME> environment variables.
@@ -82,24 +92,49 @@ fn main() -> wasmtime::Result<()> {
 async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("creating data directory {}", args.data.display()))?;
-    let mut settings = vec![("host.name".to_owned(), "wasmtime".to_owned())];
+    let spin_app = args.spin.as_deref().map(manifest::load).transpose()?;
+    let (host_name, mut allowed, component_path) = match &spin_app {
+        Some(app) => (
+            "spin",
+            app.allowed_outbound_hosts.clone(),
+            app.source.clone(),
+        ),
+        None => (
+            "wasmtime",
+            vec![
+                "https://*"
+                    .parse()
+                    .map_err(|e: String| wasmtime::format_err!(e))?,
+            ],
+            PathBuf::from("build/gateway.wasm"),
+        ),
+    };
+    allowed.extend(args.allow_outbound);
+    let component_path = args.component.unwrap_or(component_path);
+    let mut settings = vec![("host.name".to_owned(), host_name.to_owned())];
     settings.extend(args.settings);
+    let spin = spin_app
+        .map(|app| SpinHost::new(args.data.join("spin"), &app.sqlite_databases, app.variables))
+        .transpose()?;
     let ports = Arc::new(Ports {
         kv: SqliteKv::open(&args.data.join("kv.db"))?,
         sql: SqliteSql::open(&args.data.join("app.db"))?,
         audit: SqliteAudit::open(&args.data.join("audit.db"))?,
         config: HostConfig::new(settings),
-        fetch: HttpClient::new(args.allow_outbound)?,
+        fetch: HttpClient::new(allowed.clone())?,
+        outbound: OutboundPolicy::new(allowed),
+        spin,
     });
     spawn_purger(Arc::clone(&ports));
     let engine = engine::serving_engine()?;
-    let component = engine::load_component(&engine, &args.component, &args.data.join("compiled"))?;
+    let component = engine::load_component(&engine, &component_path, &args.data.join("compiled"))?;
     let app = server::App::new(&engine, &component, ports)?;
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("binding {}", args.addr))?;
     let local = listener.local_addr()?;
-    tracing::info!(addr = %local, data = %args.data.display(), "serving");
+    tracing::info!(addr = %local, data = %args.data.display(), profile = host_name,
+        component = %component_path.display(), "serving");
     println!("listening on http://{local}");
     server::serve(listener, app).await
 }

@@ -28,7 +28,8 @@ pub struct App {
 }
 
 impl App {
-    /// Links `component` against WASI, wasi:http and the native ports.
+    /// Links `component` against WASI, wasi:http and either the native ports or —
+    /// for a Spin application (`ports.spin` set) — the Spin interfaces.
     pub fn new(
         engine: &wasmtime::Engine,
         component: &wasmtime::component::Component,
@@ -37,7 +38,11 @@ impl App {
         let mut linker = Linker::new(engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        crate::native::add_to_linker(&mut linker)?;
+        if ports.spin.is_some() {
+            crate::spin::host::add_to_linker(&mut linker)?;
+        } else {
+            crate::native::add_to_linker(&mut linker)?;
+        }
         let pre = ProxyPre::new(
             linker
                 .instantiate_pre(component)

@@ -7,6 +7,9 @@ use wasmtime::{StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::outbound::OutboundPolicy;
+use crate::spin::host::SpinHost;
+
 use crate::native::audit::SqliteAudit;
 use crate::native::config::HostConfig;
 use crate::native::fetch::HttpClient;
@@ -25,6 +28,10 @@ pub struct Ports {
     pub config: HostConfig,
     /// Outbound HTTP.
     pub fetch: HttpClient,
+    /// Where the component may send requests through `wasi:http/outgoing-handler`.
+    pub outbound: OutboundPolicy,
+    /// The Spin interfaces' backends, when serving a Spin application.
+    pub spin: Option<SpinHost>,
 }
 
 /// Largest linear memory one request's instance may grow to.
@@ -38,6 +45,7 @@ pub struct RequestState {
     /// Memory limits for this request's instance.
     pub limits: StoreLimits,
     ports: Arc<Ports>,
+    outbound: OutboundPolicy,
 }
 
 impl RequestState {
@@ -51,6 +59,7 @@ impl RequestState {
                 .memory_size(MAX_INSTANCE_MEMORY)
                 .instances(16)
                 .build(),
+            outbound: ports.outbound.clone(),
             ports,
         }
     }
@@ -58,6 +67,16 @@ impl RequestState {
     /// The port backends.
     pub fn ports(&self) -> &Ports {
         &self.ports
+    }
+
+    /// The Spin backends, if this is a Spin application.
+    pub fn spin(&self) -> Option<&SpinHost> {
+        self.ports.spin.as_ref()
+    }
+
+    /// The resource table (WASI, wasi:http and Spin resources).
+    pub fn table(&mut self) -> &mut ResourceTable {
+        &mut self.table
     }
 
     /// A shared handle to the port backends, for futures that outlive a borrow.
@@ -80,7 +99,7 @@ impl WasiHttpView for RequestState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.outbound,
         }
     }
 }

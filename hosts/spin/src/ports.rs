@@ -1,0 +1,331 @@
+//! The key-value, sql, audit and config ports over Spin SQLite and variables.
+
+use spin_sdk::sqlite3::{Connection, Error as SqliteError, QueryResult as SpinResult, Value};
+
+use crate::Adapter;
+use crate::database::{describe, transaction, with};
+use crate::exports::learner_dna::app::{audit, config, key_value, sql};
+
+/// Largest key, in bytes (the WIT contract).
+const MAX_KEY_BYTES: usize = 512;
+/// Largest value, in bytes (the WIT contract).
+const MAX_VALUE_BYTES: usize = 1024 * 1024;
+
+fn now_ms() -> i64 {
+    let now = wasi::clocks::wall_clock::now();
+    (now.seconds * 1_000 + u64::from(now.nanoseconds / 1_000_000)) as i64
+}
+
+impl From<String> for key_value::KvError {
+    fn from(message: String) -> Self {
+        Self::Backend(message)
+    }
+}
+
+fn check(key: &str, value: Option<&[u8]>) -> Result<(), key_value::KvError> {
+    if key.is_empty() || key.len() > MAX_KEY_BYTES {
+        return Err(key_value::KvError::InvalidArgument(format!(
+            "key must be 1..={MAX_KEY_BYTES} bytes, got {}",
+            key.len()
+        )));
+    }
+    match value {
+        Some(v) if v.len() > MAX_VALUE_BYTES => Err(key_value::KvError::InvalidArgument(format!(
+            "value must be at most {MAX_VALUE_BYTES} bytes, got {}",
+            v.len()
+        ))),
+        _ => Ok(()),
+    }
+}
+
+fn kv_backend(error: SqliteError) -> key_value::KvError {
+    key_value::KvError::Backend(describe(&error))
+}
+
+fn live_entry(db: &Connection, key: &str) -> Result<Option<key_value::Entry>, key_value::KvError> {
+    let result = db
+        .execute(
+            "SELECT value, version FROM kv WHERE key = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)",
+            &[Value::Text(key.into()), Value::Integer(now_ms())],
+        )
+        .map_err(kv_backend)?;
+    Ok(result.rows.into_iter().next().map(|row| {
+        let mut values = row.values.into_iter();
+        let value = match values.next() {
+            Some(Value::Blob(bytes)) => bytes,
+            _ => Vec::new(),
+        };
+        let version = match values.next() {
+            Some(Value::Integer(v)) => v as u64,
+            _ => 0,
+        };
+        key_value::Entry { value, version }
+    }))
+}
+
+fn write(
+    db: &Connection,
+    key: &str,
+    value: &[u8],
+    ttl_ms: Option<u64>,
+) -> Result<u64, key_value::KvError> {
+    let counter = db
+        .execute(
+            "UPDATE kv_version SET last = last + 1 WHERE id = 1 RETURNING last",
+            &[],
+        )
+        .map_err(kv_backend)?;
+    let version = match counter.rows.first().and_then(|r| r.values.first()) {
+        Some(Value::Integer(v)) => *v,
+        other => {
+            return Err(key_value::KvError::Backend(format!(
+                "version counter returned {other:?}"
+            )));
+        }
+    };
+    let expires = ttl_ms.map_or(Value::Null, |ttl| {
+        Value::Integer(now_ms().saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)))
+    });
+    db.execute(
+        "INSERT INTO kv (key, value, version, expires_at_ms) VALUES (?, ?, ?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
+         expires_at_ms = excluded.expires_at_ms",
+        &[
+            Value::Text(key.into()),
+            Value::Blob(value.to_vec()),
+            Value::Integer(version),
+            expires,
+        ],
+    )
+    .map_err(kv_backend)?;
+    // Expired rows are invisible already; deleting them here only frees space.
+    db.execute(
+        "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
+        &[Value::Integer(now_ms())],
+    )
+    .map_err(kv_backend)?;
+    Ok(version as u64)
+}
+
+fn remove(db: &Connection, key: &str) -> Result<(), key_value::KvError> {
+    db.execute("DELETE FROM kv WHERE key = ?", &[Value::Text(key.into())])
+        .map(|_| ())
+        .map_err(kv_backend)
+}
+
+impl key_value::Guest for Adapter {
+    fn get(key: String) -> Result<Option<key_value::Entry>, key_value::KvError> {
+        check(&key, None)?;
+        with(|db| Ok(live_entry(db, &key)))?
+    }
+
+    fn put(key: String, value: Vec<u8>, ttl_ms: Option<u64>) -> Result<u64, key_value::KvError> {
+        check(&key, Some(&value))?;
+        transaction(|db| write(db, &key, &value, ttl_ms))
+    }
+
+    fn compare_and_swap(
+        key: String,
+        expected_version: Option<u64>,
+        value: Vec<u8>,
+        ttl_ms: Option<u64>,
+    ) -> Result<u64, key_value::KvError> {
+        check(&key, Some(&value))?;
+        transaction(|db| {
+            let current = live_entry(db, &key)?.map(|e| e.version);
+            if current != expected_version {
+                return Err(key_value::KvError::Conflict(current));
+            }
+            write(db, &key, &value, ttl_ms)
+        })
+    }
+
+    fn take(key: String) -> Result<Option<key_value::Entry>, key_value::KvError> {
+        check(&key, None)?;
+        transaction(|db| {
+            let entry = live_entry(db, &key)?;
+            remove(db, &key)?;
+            Ok(entry)
+        })
+    }
+
+    fn delete(key: String) -> Result<bool, key_value::KvError> {
+        check(&key, None)?;
+        transaction(|db| {
+            let existed = live_entry(db, &key)?.is_some();
+            remove(db, &key)?;
+            Ok(existed)
+        })
+    }
+}
+
+impl From<String> for sql::SqlError {
+    fn from(message: String) -> Self {
+        Self::Backend(message)
+    }
+}
+
+/// Spin reports what the database refused as `io(message)`; the other variants are
+/// failures of the database itself.
+fn sql_error(error: SqliteError) -> sql::SqlError {
+    match error {
+        SqliteError::Io(message) => sql::SqlError::Statement(message),
+        other => sql::SqlError::Backend(describe(&other)),
+    }
+}
+
+fn to_spin(value: sql::Value) -> Value {
+    match value {
+        sql::Value::Null => Value::Null,
+        sql::Value::Integer(i) => Value::Integer(i),
+        sql::Value::Real(r) => Value::Real(r),
+        sql::Value::Text(t) => Value::Text(t),
+        sql::Value::Blob(b) => Value::Blob(b),
+    }
+}
+
+fn from_spin(value: Value) -> sql::Value {
+    match value {
+        Value::Null => sql::Value::Null,
+        Value::Integer(i) => sql::Value::Integer(i),
+        Value::Real(r) => sql::Value::Real(r),
+        Value::Text(t) => sql::Value::Text(t),
+        Value::Blob(b) => sql::Value::Blob(b),
+    }
+}
+
+/// SQLite's count of rows changed on this connection so far. (`changes()` would
+/// repeat the previous statement's count after a SELECT.)
+fn total_changes(db: &Connection) -> Result<u64, sql::SqlError> {
+    let result = db
+        .execute("SELECT total_changes()", &[])
+        .map_err(sql_error)?;
+    match result.rows.first().and_then(|r| r.values.first()) {
+        Some(Value::Integer(n)) => Ok(*n as u64),
+        other => Err(sql::SqlError::Backend(format!(
+            "total_changes() returned {other:?}"
+        ))),
+    }
+}
+
+fn run(db: &Connection, statement: sql::Statement) -> Result<sql::QueryResult, sql::SqlError> {
+    let params: Vec<Value> = statement.params.into_iter().map(to_spin).collect();
+    let before = total_changes(db)?;
+    let SpinResult { columns, rows } = db.execute(&statement.sql, &params).map_err(sql_error)?;
+    let rows_affected = total_changes(db)?.saturating_sub(before);
+    Ok(sql::QueryResult {
+        columns,
+        rows: rows
+            .into_iter()
+            .map(|row| row.values.into_iter().map(from_spin).collect())
+            .collect(),
+        rows_affected,
+        // The port's contract: meaningful after an INSERT that added rows.
+        last_insert_rowid: (rows_affected > 0).then(|| db.last_insert_rowid()),
+    })
+}
+
+impl sql::Guest for Adapter {
+    fn execute(statement: sql::Statement) -> Result<sql::QueryResult, sql::SqlError> {
+        with(|db| Ok(run(db, statement)))?
+    }
+
+    fn batch(statements: Vec<sql::Statement>) -> Result<Vec<sql::QueryResult>, sql::SqlError> {
+        transaction(|db| statements.into_iter().map(|s| run(db, s)).collect())
+    }
+}
+
+fn audit_error(error: SqliteError) -> String {
+    describe(&error)
+}
+
+impl audit::Guest for Adapter {
+    fn append(record: audit::AuditRecord) -> Result<u64, String> {
+        with(|db| {
+            db.execute(
+                "INSERT INTO audit_log (at_ms, kind, actor, outcome, detail_json) VALUES (?, ?, ?, ?, ?)",
+                &[
+                    Value::Integer(i64::try_from(record.at_ms).unwrap_or(i64::MAX)),
+                    Value::Text(record.kind),
+                    Value::Text(record.actor),
+                    Value::Text(record.outcome),
+                    Value::Text(record.detail_json),
+                ],
+            )
+            .map_err(audit_error)?;
+            Ok(db.last_insert_rowid() as u64)
+        })
+    }
+
+    fn read(after: u64, limit: u32) -> Result<Vec<audit::AuditEntry>, String> {
+        with(|db| {
+            let result = db
+                .execute(
+                    "SELECT sequence, at_ms, kind, actor, outcome, detail_json FROM audit_log
+                     WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                    &[
+                        Value::Integer(i64::try_from(after).unwrap_or(i64::MAX)),
+                        Value::Integer(i64::from(limit)),
+                    ],
+                )
+                .map_err(audit_error)?;
+            result
+                .rows
+                .into_iter()
+                .map(|row| match row.values.as_slice() {
+                    [
+                        Value::Integer(sequence),
+                        Value::Integer(at_ms),
+                        Value::Text(kind),
+                        Value::Text(actor),
+                        Value::Text(outcome),
+                        Value::Text(detail_json),
+                    ] => Ok(audit::AuditEntry {
+                        sequence: *sequence as u64,
+                        record: audit::AuditRecord {
+                            at_ms: *at_ms as u64,
+                            kind: kind.clone(),
+                            actor: actor.clone(),
+                            outcome: outcome.clone(),
+                            detail_json: detail_json.clone(),
+                        },
+                    }),
+                    other => Err(format!("malformed audit row {other:?}")),
+                })
+                .collect()
+        })
+    }
+}
+
+/// Spin variable names are lower-case letters, digits and `_`: `host.name` is
+/// `host_name`.
+fn variable_name(prefix: &str, name: &str) -> String {
+    let mangled: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("{prefix}_{mangled}")
+}
+
+/// A variable's value; undefined and empty are both "not set".
+fn variable(prefix: &str, name: &str) -> Option<String> {
+    spin_sdk::variables::get(&variable_name(prefix, name))
+        .ok()
+        .filter(|value| !value.is_empty())
+}
+
+impl config::Guest for Adapter {
+    fn get(name: String) -> Option<String> {
+        variable("config", &name)
+    }
+
+    fn secret(name: String) -> Option<String> {
+        variable("secret", &name)
+    }
+}

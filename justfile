@@ -26,13 +26,16 @@ rust-targets:
       grep -qx "$t" <<<"$installed" || rustup target add "$t"
     done
 
-# Install a cargo tool when it is missing: just cargo-tool BIN CRATE VERSION
-cargo-tool bin crate version:
+# Install a cargo tool when it is missing: just cargo-tool BIN CRATE VERSION [--locked]
+cargo-tool bin crate version locked="--locked":
     #!/usr/bin/env bash
     set -euo pipefail
     if ! command -v {{bin}} >/dev/null || ! {{bin}} --version 2>/dev/null | grep -q "{{version}}"; then
-      cargo install --locked {{crate}} --version {{version}}
+      cargo install {{locked}} {{crate}} --version {{version}}
     fi
+
+# The tools worker-build runs (wasm-bindgen-cli = the locked wasm-bindgen crate; it does not build --locked).
+worker-tools: rust-targets (cargo-tool "worker-build" "worker-build" "0.8.7") (cargo-tool "wasm-bindgen" "wasm-bindgen-cli" "0.2.130" "")
 
 # Build the gateway component (the core as a WASI 0.2 HTTP component).
 build-gateway: rust-targets
@@ -63,6 +66,14 @@ _compose gateway out:
     @just _size {{out}}
     tests/hosts/spin-imports.sh {{out}}
 
+# Build the Cloudflare worker (prints the bundle size raw and gzipped).
+build-worker: worker-tools
+    hosts/cloudflare/build.sh
+
+# The worker with the test-only routes.
+build-worker-test: worker-tools
+    hosts/cloudflare/build.sh --test
+
 # Build the wasmtime harness (`learner-mcp`).
 build-harness:
     cargo build -p learner-mcp --profile release-native
@@ -74,6 +85,10 @@ serve: build-gateway build-harness
 # Serve the Spin application under the harness's Spin profile (Spin SQLite in ./data/spin).
 serve-spin: build-spin build-harness
     {{harness}} serve --addr {{addr}} --data ./data --spin hosts/spin/spin.toml
+
+# Serve the Cloudflare worker in local workerd (wrangler dev, offline; state in hosts/cloudflare/.wrangler).
+serve-cf: build-worker
+    hosts/cloudflare/dev.sh --port {{replace_regex(addr, '.*:', '')}}
 
 # Check that the core builds for wasm32-unknown-unknown (as the Cloudflare worker links it).
 check-core-wasm: rust-targets
@@ -89,13 +104,14 @@ check: rust-targets
 
 # The port conformance suite and HTTP surface tests against one running host.
 conformance host:
-    cargo test -p port-conformance --no-run
-    tests/hosts/with-host.sh {{host}} -- cargo test -p port-conformance
+    cargo test -p port-conformance --tests --no-run
+    tests/hosts/with-host.sh {{host}} -- cargo test -p port-conformance --tests
 
 # Everything CI runs.
-test: check check-core-wasm build-gateway-test build-spin-test build-harness
+test: check check-core-wasm build-gateway-test build-spin-test build-worker-test build-harness
     just conformance wasmtime
     just conformance spin
+    just conformance cloudflare
 
 # Criterion benchmarks (harness per-request instantiation, ...).
 bench: build-gateway

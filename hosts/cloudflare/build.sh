@@ -13,7 +13,7 @@ export WASM_BINDGEN_BIN=${WASM_BINDGEN_BIN:-$(command -v wasm-bindgen)}
 export WASM_OPT_BIN=${WASM_OPT_BIN:-$PWD/node_modules/binaryen/bin/wasm-opt}
 export ESBUILD_BIN=${ESBUILD_BIN:-$PWD/node_modules/@esbuild/linux-x64/bin/esbuild}
 
-worker-build --release --out-dir "$out" "${features[@]}"
+worker-build --profile release-worker --out-dir "$out" "${features[@]}"
 raw=$(stat -c %s "$out/index_bg.wasm")
 gz=$(gzip -9 -c "$out/index_bg.wasm" | wc -c)
 js=$(cat "$out"/index.js | gzip -9 | wc -c)

@@ -236,6 +236,20 @@ pub enum FetchError {
     Transport(String),
 }
 
+/// How a secret is named in flat, upper-case secret stores (environment variables,
+/// Cloudflare secret bindings): `signing-key.v1` is `SIGNING_KEY_V1`.
+pub fn secret_binding_name(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// Outbound HTTP (`wit/ports.wit`, interface `fetch`).
 pub trait Fetch {
     /// Sends a request.
@@ -292,6 +306,11 @@ pub trait Host {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secret_names_map_to_upper_case_bindings() {
+        assert_eq!(secret_binding_name("signing-key.v1"), "SIGNING_KEY_V1");
+    }
 
     #[test]
     fn kv_args_refuse_empty_and_oversize_keys_and_values() {

@@ -417,19 +417,6 @@ impl core::Audit for CfSql {
     }
 }
 
-/// The environment-variable spelling of a secret name (as the harness uses).
-fn secret_binding(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 impl CfConfig {
     fn new(env: Env) -> Self {
         let values = env
@@ -446,7 +433,7 @@ impl core::Config for CfConfig {
         self.values.get(name).cloned()
     }
     fn secret(&self, name: &str) -> Option<String> {
-        let binding = secret_binding(name);
+        let binding = core::secret_binding_name(name);
         // Only secret bindings count: a plain var of the same name is not a secret.
         if binding == "LEARNER_CONFIG" {
             return None;

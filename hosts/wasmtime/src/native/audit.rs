@@ -5,22 +5,9 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, params};
 
-use super::open_database;
+use learner_core::ports::{AuditEntry, AuditRecord as Record};
 
-/// One record (mirrors the WIT `audit-record`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Record {
-    /// Epoch milliseconds.
-    pub at_ms: u64,
-    /// Event kind.
-    pub kind: String,
-    /// Who acted.
-    pub actor: String,
-    /// allowed / denied / error.
-    pub outcome: String,
-    /// JSON object.
-    pub detail_json: String,
-}
+use super::open_database;
 
 /// The audit table and its append-only triggers, shared by every host.
 const SCHEMA: &str = include_str!("../../../sql/audit_log.sql");
@@ -64,7 +51,7 @@ impl SqliteAudit {
     }
 
     /// Entries after `after`, oldest first.
-    pub fn read(&self, after: u64, limit: u32) -> Result<Vec<(u64, Record)>, String> {
+    pub fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, String> {
         let conn = self.lock()?;
         let mut statement = conn
             .prepare_cached(
@@ -76,16 +63,16 @@ impl SqliteAudit {
             .query_map(
                 params![i64::try_from(after).unwrap_or(i64::MAX), limit],
                 |row| {
-                    Ok((
-                        row.get::<_, i64>(0)? as u64,
-                        Record {
+                    Ok(AuditEntry {
+                        sequence: row.get::<_, i64>(0)? as u64,
+                        record: Record {
                             at_ms: row.get::<_, i64>(1)? as u64,
                             kind: row.get(2)?,
                             actor: row.get(3)?,
                             outcome: row.get(4)?,
                             detail_json: row.get(5)?,
                         },
-                    ))
+                    })
                 },
             )
             .map_err(|e| e.to_string())?;

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use learner_core::ports::secret_binding_name;
+
 /// Prefix of environment variables that hold secrets: `LEARNER_SECRET_SIGNING_KEY`
 /// is the secret `signing-key` (and `signing_key`, `signing.key`).
 pub const SECRET_ENV_PREFIX: &str = "LEARNER_SECRET_";
@@ -11,19 +13,6 @@ pub const SECRET_ENV_PREFIX: &str = "LEARNER_SECRET_";
 pub struct HostConfig {
     values: BTreeMap<String, String>,
     secrets: BTreeMap<String, String>,
-}
-
-/// The environment-variable spelling of a config or secret name.
-fn env_key(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() {
-                c.to_ascii_uppercase()
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 impl HostConfig {
@@ -48,7 +37,7 @@ impl HostConfig {
 
     /// A secret by name.
     pub fn secret(&self, name: &str) -> Option<String> {
-        self.secrets.get(&env_key(name)).cloned()
+        self.secrets.get(&secret_binding_name(name)).cloned()
     }
 }
 
@@ -69,10 +58,5 @@ mod tests {
         assert_eq!(parse_pair("a.b=c=d"), Ok(("a.b".into(), "c=d".into())));
         assert!(parse_pair("=x").is_err());
         assert!(parse_pair("novalue").is_err());
-    }
-
-    #[test]
-    fn secret_names_map_to_env_spelling() {
-        assert_eq!(env_key("signing-key.v1"), "SIGNING_KEY_V1");
     }
 }

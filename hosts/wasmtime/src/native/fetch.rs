@@ -7,52 +7,8 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use learner_core::outbound::AllowedHost;
+use learner_core::ports::{FetchError, OutboundRequest, OutboundResponse};
 use tokio::net::TcpStream;
-
-/// Why a request failed (mirrors the WIT `fetch-error`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum FetchError {
-    /// Destination not allowed or URL malformed.
-    #[error("denied: {0}")]
-    Denied(String),
-    /// Deadline passed.
-    #[error("timeout")]
-    Timeout,
-    /// Body over the limit.
-    #[error("response too large")]
-    TooLarge,
-    /// Connection, TLS or protocol failure.
-    #[error("transport: {0}")]
-    Transport(String),
-}
-
-/// An outbound request (mirrors the WIT `outbound-request`).
-#[derive(Debug, Clone)]
-pub struct Outbound {
-    /// Method.
-    pub method: String,
-    /// Absolute URL.
-    pub url: String,
-    /// Header fields.
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-    /// Deadline.
-    pub timeout_ms: u32,
-    /// Body limit.
-    pub max_response_bytes: u32,
-}
-
-/// A response (mirrors the WIT `outbound-response`).
-#[derive(Debug, Clone)]
-pub struct Inbound {
-    /// Status.
-    pub status: u16,
-    /// Header fields.
-    pub headers: Vec<(String, String)>,
-    /// Body.
-    pub body: Vec<u8>,
-}
 
 /// The outbound HTTP client.
 pub struct HttpClient {
@@ -79,14 +35,14 @@ impl HttpClient {
     }
 
     /// Sends one request, within its deadline.
-    pub async fn send(&self, request: Outbound) -> Result<Inbound, FetchError> {
+    pub async fn send(&self, request: OutboundRequest) -> Result<OutboundResponse, FetchError> {
         let timeout = Duration::from_millis(u64::from(request.timeout_ms));
         tokio::time::timeout(timeout, self.exchange(request))
             .await
             .unwrap_or(Err(FetchError::Timeout))
     }
 
-    async fn exchange(&self, request: Outbound) -> Result<Inbound, FetchError> {
+    async fn exchange(&self, request: OutboundRequest) -> Result<OutboundResponse, FetchError> {
         let (scheme, host, port) = learner_core::outbound::check_url(&self.allowed, &request.url)
             .map_err(FetchError::Denied)?;
         // `check_url` parsed it already, so this cannot fail.
@@ -140,7 +96,7 @@ impl HttpClient {
                 }
             })?
             .to_bytes();
-        Ok(Inbound {
+        Ok(OutboundResponse {
             status: parts.status.as_u16(),
             headers: parts
                 .headers

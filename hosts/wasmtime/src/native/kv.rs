@@ -9,40 +9,12 @@ use std::sync::Mutex;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
+use learner_core::ports::{KvEntry, KvError, check_kv_args};
+
 use super::{now_ms, open_database};
 
-/// Why a key-value operation failed (mirrors the WIT `kv-error`).
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
-pub enum KvError {
-    /// Key or value out of bounds.
-    #[error("{0}")]
-    InvalidArgument(String),
-    /// Compare-and-swap found another version.
-    #[error("conflict")]
-    Conflict(Option<u64>),
-    /// SQLite failed.
-    #[error("{0}")]
-    Backend(String),
-}
-
-impl From<rusqlite::Error> for KvError {
-    fn from(error: rusqlite::Error) -> Self {
-        Self::Backend(error.to_string())
-    }
-}
-
-/// Largest key, in bytes (the WIT contract).
-pub const MAX_KEY_BYTES: usize = 512;
-/// Largest value, in bytes (the WIT contract).
-pub const MAX_VALUE_BYTES: usize = 1024 * 1024;
-
-/// A live entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Entry {
-    /// Stored bytes.
-    pub value: Vec<u8>,
-    /// Version of the write that stored them.
-    pub version: u64,
+fn backend(error: rusqlite::Error) -> KvError {
+    KvError::Backend(error.to_string())
 }
 
 /// Key-value store in one SQLite file.
@@ -64,32 +36,16 @@ CREATE TABLE IF NOT EXISTS kv_version (id INTEGER PRIMARY KEY CHECK (id = 1), la
 INSERT OR IGNORE INTO kv_version (id, last) VALUES (1, 0);
 ";
 
-fn check(key: &str, value: Option<&[u8]>) -> Result<(), KvError> {
-    if key.is_empty() || key.len() > MAX_KEY_BYTES {
-        return Err(KvError::InvalidArgument(format!(
-            "key must be 1..={MAX_KEY_BYTES} bytes, got {}",
-            key.len()
-        )));
-    }
-    match value {
-        Some(v) if v.len() > MAX_VALUE_BYTES => Err(KvError::InvalidArgument(format!(
-            "value must be at most {MAX_VALUE_BYTES} bytes, got {}",
-            v.len()
-        ))),
-        _ => Ok(()),
-    }
-}
-
 fn expiry(ttl_ms: Option<u64>) -> Option<i64> {
     ttl_ms.map(|ttl| i64::try_from(now_ms().saturating_add(ttl)).unwrap_or(i64::MAX))
 }
 
-fn live_entry(tx: &Connection, key: &str) -> rusqlite::Result<Option<Entry>> {
+fn live_entry(tx: &Connection, key: &str) -> rusqlite::Result<Option<KvEntry>> {
     tx.query_row(
         "SELECT value, version FROM kv WHERE key = ?1 AND (expires_at_ms IS NULL OR expires_at_ms > ?2)",
         params![key, now_ms() as i64],
         |row| {
-            Ok(Entry {
+            Ok(KvEntry {
                 value: row.get(0)?,
                 version: row.get::<_, i64>(1)? as u64,
             })
@@ -128,22 +84,24 @@ impl SqliteKv {
             .conn
             .lock()
             .map_err(|_| KvError::Backend("key-value connection poisoned".into()))?;
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(backend)?;
         let out = f(&tx)?;
-        tx.commit()?;
+        tx.commit().map_err(backend)?;
         Ok(out)
     }
 
     /// Reads a live entry.
-    pub fn get(&self, key: &str) -> Result<Option<Entry>, KvError> {
-        check(key, None)?;
-        self.with_tx(|tx| Ok(live_entry(tx, key)?))
+    pub fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        check_kv_args(key, None)?;
+        self.with_tx(|tx| live_entry(tx, key).map_err(backend))
     }
 
     /// Writes unconditionally.
     pub fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
-        check(key, Some(value))?;
-        self.with_tx(|tx| Ok(write(tx, key, value, ttl_ms)?))
+        check_kv_args(key, Some(value))?;
+        self.with_tx(|tx| write(tx, key, value, ttl_ms).map_err(backend))
     }
 
     /// Writes only at `expected` (None: only if absent).
@@ -154,32 +112,34 @@ impl SqliteKv {
         value: &[u8],
         ttl_ms: Option<u64>,
     ) -> Result<u64, KvError> {
-        check(key, Some(value))?;
+        check_kv_args(key, Some(value))?;
         self.with_tx(|tx| {
-            let current = live_entry(tx, key)?.map(|e| e.version);
+            let current = live_entry(tx, key).map_err(backend)?.map(|e| e.version);
             if current != expected {
                 return Err(KvError::Conflict(current));
             }
-            Ok(write(tx, key, value, ttl_ms)?)
+            write(tx, key, value, ttl_ms).map_err(backend)
         })
     }
 
     /// Reads and deletes atomically.
-    pub fn take(&self, key: &str) -> Result<Option<Entry>, KvError> {
-        check(key, None)?;
+    pub fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        check_kv_args(key, None)?;
         self.with_tx(|tx| {
-            let entry = live_entry(tx, key)?;
-            tx.execute("DELETE FROM kv WHERE key = ?1", params![key])?;
+            let entry = live_entry(tx, key).map_err(backend)?;
+            tx.execute("DELETE FROM kv WHERE key = ?1", params![key])
+                .map_err(backend)?;
             Ok(entry)
         })
     }
 
     /// Deletes; returns whether a live entry was there.
     pub fn delete(&self, key: &str) -> Result<bool, KvError> {
-        check(key, None)?;
+        check_kv_args(key, None)?;
         self.with_tx(|tx| {
-            let existed = live_entry(tx, key)?.is_some();
-            tx.execute("DELETE FROM kv WHERE key = ?1", params![key])?;
+            let existed = live_entry(tx, key).map_err(backend)?.is_some();
+            tx.execute("DELETE FROM kv WHERE key = ?1", params![key])
+                .map_err(backend)?;
             Ok(existed)
         })
     }
@@ -187,10 +147,11 @@ impl SqliteKv {
     /// Removes expired entries; returns how many.
     pub fn purge_expired(&self) -> Result<usize, KvError> {
         self.with_tx(|tx| {
-            Ok(tx.execute(
+            tx.execute(
                 "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?1",
                 params![now_ms() as i64],
-            )?)
+            )
+            .map_err(backend)
         })
     }
 }

@@ -12,6 +12,10 @@ pub mod sql;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use learner_core::ports::{
+    AuditRecord, FetchError, KvEntry, KvError, OutboundRequest, QueryResult, SqlError, SqlValue,
+    Statement,
+};
 use rusqlite::Connection;
 
 use crate::state::RequestState;
@@ -65,15 +69,15 @@ pub fn add_to_linker(
     Ok(())
 }
 
-fn wit_kv_error(error: kv::KvError) -> wit_kv::KvError {
+fn wit_kv_error(error: KvError) -> wit_kv::KvError {
     match error {
-        kv::KvError::InvalidArgument(m) => wit_kv::KvError::InvalidArgument(m),
-        kv::KvError::Conflict(v) => wit_kv::KvError::Conflict(v),
-        kv::KvError::Backend(m) => wit_kv::KvError::Backend(m),
+        KvError::InvalidArgument(m) => wit_kv::KvError::InvalidArgument(m),
+        KvError::Conflict(v) => wit_kv::KvError::Conflict(v),
+        KvError::Backend(m) => wit_kv::KvError::Backend(m),
     }
 }
 
-fn wit_entry(entry: kv::Entry) -> wit_kv::Entry {
+fn wit_entry(entry: KvEntry) -> wit_kv::Entry {
     wit_kv::Entry {
         value: entry.value,
         version: entry.version,
@@ -123,43 +127,50 @@ impl wit_kv::Host for RequestState {
     }
 }
 
-fn from_wit_value(value: wit_sql::Value) -> sql::Value {
+fn from_wit_value(value: wit_sql::Value) -> SqlValue {
     match value {
-        wit_sql::Value::Null => sql::Value::Null,
-        wit_sql::Value::Integer(i) => sql::Value::Integer(i),
-        wit_sql::Value::Real(r) => sql::Value::Real(r),
-        wit_sql::Value::Text(t) => sql::Value::Text(t),
-        wit_sql::Value::Blob(b) => sql::Value::Blob(b),
+        wit_sql::Value::Null => SqlValue::Null,
+        wit_sql::Value::Integer(i) => SqlValue::Integer(i),
+        wit_sql::Value::Real(r) => SqlValue::Real(r),
+        wit_sql::Value::Text(t) => SqlValue::Text(t),
+        wit_sql::Value::Blob(b) => SqlValue::Blob(b),
     }
 }
 
-fn to_wit_value(value: sql::Value) -> wit_sql::Value {
+fn to_wit_value(value: SqlValue) -> wit_sql::Value {
     match value {
-        sql::Value::Null => wit_sql::Value::Null,
-        sql::Value::Integer(i) => wit_sql::Value::Integer(i),
-        sql::Value::Real(r) => wit_sql::Value::Real(r),
-        sql::Value::Text(t) => wit_sql::Value::Text(t),
-        sql::Value::Blob(b) => wit_sql::Value::Blob(b),
+        SqlValue::Null => wit_sql::Value::Null,
+        SqlValue::Integer(i) => wit_sql::Value::Integer(i),
+        SqlValue::Real(r) => wit_sql::Value::Real(r),
+        SqlValue::Text(t) => wit_sql::Value::Text(t),
+        SqlValue::Blob(b) => wit_sql::Value::Blob(b),
     }
 }
 
-fn to_wit_result(outcome: sql::Outcome) -> wit_sql::QueryResult {
+fn from_wit_statement(statement: wit_sql::Statement) -> Statement {
+    Statement::new(
+        statement.sql,
+        statement.params.into_iter().map(from_wit_value).collect(),
+    )
+}
+
+fn to_wit_result(result: QueryResult) -> wit_sql::QueryResult {
     wit_sql::QueryResult {
-        columns: outcome.columns,
-        rows: outcome
+        columns: result.columns,
+        rows: result
             .rows
             .into_iter()
             .map(|row| row.into_iter().map(to_wit_value).collect())
             .collect(),
-        rows_affected: outcome.rows_affected,
-        last_insert_rowid: outcome.last_insert_rowid,
+        rows_affected: result.rows_affected,
+        last_insert_rowid: result.last_insert_rowid,
     }
 }
 
-fn wit_sql_error(error: sql::SqlError) -> wit_sql::SqlError {
+fn wit_sql_error(error: SqlError) -> wit_sql::SqlError {
     match error {
-        sql::SqlError::Statement(m) => wit_sql::SqlError::Statement(m),
-        sql::SqlError::Backend(m) => wit_sql::SqlError::Backend(m),
+        SqlError::Statement(m) => wit_sql::SqlError::Statement(m),
+        SqlError::Backend(m) => wit_sql::SqlError::Backend(m),
     }
 }
 
@@ -168,10 +179,10 @@ impl wit_sql::Host for RequestState {
         &mut self,
         statement: wit_sql::Statement,
     ) -> Result<wit_sql::QueryResult, wit_sql::SqlError> {
-        let params: Vec<_> = statement.params.into_iter().map(from_wit_value).collect();
+        let statement = from_wit_statement(statement);
         self.ports()
             .sql
-            .execute(&statement.sql, &params)
+            .execute(&statement.sql, &statement.params)
             .map(to_wit_result)
             .map_err(wit_sql_error)
     }
@@ -179,41 +190,46 @@ impl wit_sql::Host for RequestState {
         &mut self,
         statements: Vec<wit_sql::Statement>,
     ) -> Result<Vec<wit_sql::QueryResult>, wit_sql::SqlError> {
-        let statements: Vec<_> = statements
-            .into_iter()
-            .map(|s| (s.sql, s.params.into_iter().map(from_wit_value).collect()))
-            .collect();
+        let statements: Vec<Statement> = statements.into_iter().map(from_wit_statement).collect();
         self.ports()
             .sql
             .batch(&statements)
-            .map(|outcomes| outcomes.into_iter().map(to_wit_result).collect())
+            .map(|results| results.into_iter().map(to_wit_result).collect())
             .map_err(wit_sql_error)
+    }
+}
+
+fn from_wit_record(record: wit_audit::AuditRecord) -> AuditRecord {
+    AuditRecord {
+        at_ms: record.at_ms,
+        kind: record.kind,
+        actor: record.actor,
+        outcome: record.outcome,
+        detail_json: record.detail_json,
+    }
+}
+
+fn to_wit_record(record: AuditRecord) -> wit_audit::AuditRecord {
+    wit_audit::AuditRecord {
+        at_ms: record.at_ms,
+        kind: record.kind,
+        actor: record.actor,
+        outcome: record.outcome,
+        detail_json: record.detail_json,
     }
 }
 
 impl wit_audit::Host for RequestState {
     fn append(&mut self, record: wit_audit::AuditRecord) -> Result<u64, String> {
-        self.ports().audit.append(&audit::Record {
-            at_ms: record.at_ms,
-            kind: record.kind,
-            actor: record.actor,
-            outcome: record.outcome,
-            detail_json: record.detail_json,
-        })
+        self.ports().audit.append(&from_wit_record(record))
     }
     fn read(&mut self, after: u64, limit: u32) -> Result<Vec<wit_audit::AuditEntry>, String> {
         let entries = self.ports().audit.read(after, limit)?;
         Ok(entries
             .into_iter()
-            .map(|(sequence, r)| wit_audit::AuditEntry {
-                sequence,
-                record: wit_audit::AuditRecord {
-                    at_ms: r.at_ms,
-                    kind: r.kind,
-                    actor: r.actor,
-                    outcome: r.outcome,
-                    detail_json: r.detail_json,
-                },
+            .map(|entry| wit_audit::AuditEntry {
+                sequence: entry.sequence,
+                record: to_wit_record(entry.record),
             })
             .collect())
     }
@@ -234,7 +250,7 @@ impl wit_fetch::Host for RequestState {
         request: wit_fetch::OutboundRequest,
     ) -> Result<wit_fetch::OutboundResponse, wit_fetch::FetchError> {
         let ports = self.ports_arc();
-        let outbound = fetch::Outbound {
+        let request = OutboundRequest {
             method: request.method,
             url: request.url,
             headers: request.headers,
@@ -244,7 +260,7 @@ impl wit_fetch::Host for RequestState {
         };
         ports
             .fetch
-            .send(outbound)
+            .send(request)
             .await
             .map(|r| wit_fetch::OutboundResponse {
                 status: r.status,
@@ -252,10 +268,10 @@ impl wit_fetch::Host for RequestState {
                 body: r.body,
             })
             .map_err(|e| match e {
-                fetch::FetchError::Denied(m) => wit_fetch::FetchError::Denied(m),
-                fetch::FetchError::Timeout => wit_fetch::FetchError::Timeout,
-                fetch::FetchError::TooLarge => wit_fetch::FetchError::TooLarge,
-                fetch::FetchError::Transport(m) => wit_fetch::FetchError::Transport(m),
+                FetchError::Denied(m) => wit_fetch::FetchError::Denied(m),
+                FetchError::Timeout => wit_fetch::FetchError::Timeout,
+                FetchError::TooLarge => wit_fetch::FetchError::TooLarge,
+                FetchError::Transport(m) => wit_fetch::FetchError::Transport(m),
             })
     }
 }

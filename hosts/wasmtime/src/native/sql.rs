@@ -6,68 +6,31 @@ use std::sync::Mutex;
 use rusqlite::types::{Value as SqliteValue, ValueRef};
 use rusqlite::{Connection, ErrorCode};
 
+use learner_core::ports::{QueryResult, SqlError, SqlValue as Value, Statement};
+
 use super::open_database;
 
-/// A SQL value (mirrors the WIT `value`).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Value {
-    /// NULL.
-    Null,
-    /// INTEGER.
-    Integer(i64),
-    /// REAL.
-    Real(f64),
-    /// TEXT.
-    Text(String),
-    /// BLOB.
-    Blob(Vec<u8>),
-}
-
-/// What a statement produced (mirrors the WIT `query-result`).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Outcome {
-    /// Column names.
-    pub columns: Vec<String>,
-    /// Rows.
-    pub rows: Vec<Vec<Value>>,
-    /// Rows changed.
-    pub rows_affected: u64,
-    /// Rowid of the last row this statement inserted.
-    pub last_insert_rowid: Option<i64>,
-}
-
-/// Why a statement failed (mirrors the WIT `sql-error`).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SqlError {
-    /// Refused by the database; nothing changed.
-    #[error("{0}")]
-    Statement(String),
-    /// The database itself failed.
-    #[error("{0}")]
-    Backend(String),
-}
-
-impl From<rusqlite::Error> for SqlError {
-    fn from(error: rusqlite::Error) -> Self {
-        let backend = matches!(
-            error.sqlite_error_code(),
-            Some(
-                ErrorCode::DatabaseBusy
-                    | ErrorCode::DatabaseLocked
-                    | ErrorCode::SystemIoFailure
-                    | ErrorCode::DiskFull
-                    | ErrorCode::CannotOpen
-                    | ErrorCode::DatabaseCorrupt
-                    | ErrorCode::OutOfMemory
-                    | ErrorCode::FileLockingProtocolFailed
-                    | ErrorCode::NotADatabase
-            )
-        );
-        if backend {
-            Self::Backend(error.to_string())
-        } else {
-            Self::Statement(error.to_string())
-        }
+/// Maps a rusqlite error to the port's: what the database refused is a statement
+/// error; a failure of the database itself is a backend error.
+pub fn sql_error(error: rusqlite::Error) -> SqlError {
+    let backend = matches!(
+        error.sqlite_error_code(),
+        Some(
+            ErrorCode::DatabaseBusy
+                | ErrorCode::DatabaseLocked
+                | ErrorCode::SystemIoFailure
+                | ErrorCode::DiskFull
+                | ErrorCode::CannotOpen
+                | ErrorCode::DatabaseCorrupt
+                | ErrorCode::OutOfMemory
+                | ErrorCode::FileLockingProtocolFailed
+                | ErrorCode::NotADatabase
+        )
+    );
+    if backend {
+        SqlError::Backend(error.to_string())
+    } else {
+        SqlError::Statement(error.to_string())
     }
 }
 
@@ -92,23 +55,25 @@ fn from_sqlite(value: ValueRef<'_>) -> Value {
 }
 
 /// Runs one statement on `conn`.
-pub fn run(conn: &Connection, sql: &str, params: &[Value]) -> Result<Outcome, SqlError> {
+pub fn run(conn: &Connection, sql: &str, params: &[Value]) -> Result<QueryResult, SqlError> {
     let changes_before = conn.total_changes();
-    let mut statement = conn.prepare(sql)?;
+    let mut statement = conn.prepare(sql).map_err(sql_error)?;
     let columns: Vec<String> = statement.column_names().map(str::to_owned).collect();
     let mut rows_out = Vec::new();
     {
-        let mut rows = statement.query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))?;
-        while let Some(row) = rows.next()? {
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))
+            .map_err(sql_error)?;
+        while let Some(row) = rows.next().map_err(sql_error)? {
             let mut values = Vec::with_capacity(columns.len());
             for index in 0..columns.len() {
-                values.push(from_sqlite(row.get_ref(index)?));
+                values.push(from_sqlite(row.get_ref(index).map_err(sql_error)?));
             }
             rows_out.push(values);
         }
     }
     let rows_affected = conn.total_changes().saturating_sub(changes_before);
-    Ok(Outcome {
+    Ok(QueryResult {
         columns,
         rows: rows_out,
         rows_affected,
@@ -137,21 +102,21 @@ impl SqliteSql {
     }
 
     /// Runs one statement.
-    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<Outcome, SqlError> {
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<QueryResult, SqlError> {
         let conn = self.lock()?;
         run(&conn, sql, params)
     }
 
     /// Runs statements in one transaction: all or nothing.
-    pub fn batch(&self, statements: &[(String, Vec<Value>)]) -> Result<Vec<Outcome>, SqlError> {
+    pub fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>, SqlError> {
         let mut conn = self.lock()?;
-        let tx = conn.transaction()?;
+        let tx = conn.transaction().map_err(sql_error)?;
         let mut outcomes = Vec::with_capacity(statements.len());
-        for (sql, params) in statements {
+        for statement in statements {
             // On error `tx` is dropped, which rolls back.
-            outcomes.push(run(&tx, sql, params)?);
+            outcomes.push(run(&tx, &statement.sql, &statement.params)?);
         }
-        tx.commit()?;
+        tx.commit().map_err(sql_error)?;
         Ok(outcomes)
     }
 }

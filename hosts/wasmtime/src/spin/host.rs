@@ -8,7 +8,9 @@ use rusqlite::Connection;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::native::open_database;
-use crate::native::sql::{self as native_sql, Value as NativeValue};
+use learner_core::ports::SqlValue as NativeValue;
+
+use crate::native::sql as native_sql;
 use crate::state::RequestState;
 
 wasmtime::component::bindgen!({

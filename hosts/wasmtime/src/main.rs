@@ -64,12 +64,9 @@ struct ServeArgs {
     settings: Vec<(String, String)>,
 
     /// A destination the application may fetch, scheme://host[:port] with `*`
-    /// wildcards for the host (`*`, `*.example.org`) or port; repeatable.
-    #[arg(
-        long = "allow-outbound",
-        value_name = "PATTERN",
-        default_value = "https://*"
-    )]
+    /// wildcards for the host (`*`, `*.example.org`) or port; repeatable. Adds to the
+    /// default: `https://*`, or with --spin the manifest's allowed_outbound_hosts.
+    #[arg(long = "allow-outbound", value_name = "PATTERN")]
     allow_outbound: Vec<AllowedHost>,
 }
 

@@ -8,6 +8,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use learner_host_sql as host_sql;
 use serde::{Deserialize, Serialize};
 use worker::{
     Date, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
@@ -83,14 +84,6 @@ pub struct KvObject {
     sql: SqlStorage,
 }
 
-const SCHEMA: [&str; 4] = [
-    "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value BLOB NOT NULL, version INTEGER NOT NULL, expires_at_ms INTEGER)",
-    "CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at_ms) WHERE expires_at_ms IS NOT NULL",
-    // One counter per object: a key deleted and written again never reuses a version.
-    "CREATE TABLE IF NOT EXISTS kv_version (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL)",
-    "INSERT OR IGNORE INTO kv_version (id, last) VALUES (1, 0)",
-];
-
 fn now_ms() -> i64 {
     Date::now().as_millis() as i64
 }
@@ -103,7 +96,7 @@ fn ms(value: u64) -> SqlStorageValue {
 impl KvObject {
     fn live_entry(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>> {
         let cursor = self.sql.exec(
-            "SELECT value, version FROM kv WHERE key = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)",
+            host_sql::KV_GET_LIVE,
             vec![key.into(), SqlStorageValue::Integer(now_ms())],
         )?;
         let Some(row) = cursor.raw().next() else {
@@ -126,18 +119,11 @@ impl KvObject {
         // Purge on writes: expired rows are already invisible to reads, this only
         // frees their space (an indexed range delete).
         self.sql.exec(
-            "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
+            host_sql::KV_PURGE_EXPIRED,
             vec![SqlStorageValue::Integer(now_ms())],
         )?;
         let mut version = 0u64;
-        for row in self
-            .sql
-            .exec(
-                "UPDATE kv_version SET last = last + 1 WHERE id = 1 RETURNING last",
-                None,
-            )?
-            .raw()
-        {
+        for row in self.sql.exec(host_sql::KV_NEXT_VERSION, None)?.raw() {
             if let Some(SqlStorageValue::Integer(v)) = row?.first() {
                 version = *v as u64;
             }
@@ -149,9 +135,7 @@ impl KvObject {
             None => SqlStorageValue::Null,
         };
         self.sql.exec(
-            "INSERT INTO kv (key, value, version, expires_at_ms) VALUES (?, ?, ?, ?)
-             ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
-             expires_at_ms = excluded.expires_at_ms",
+            host_sql::KV_UPSERT,
             vec![
                 key.into(),
                 SqlStorageValue::Blob(value.to_vec()),
@@ -163,8 +147,7 @@ impl KvObject {
     }
 
     fn delete_key(&self, key: &str) -> Result<()> {
-        self.sql
-            .exec("DELETE FROM kv WHERE key = ?", vec![key.into()])?;
+        self.sql.exec(host_sql::KV_DELETE, vec![key.into()])?;
         Ok(())
     }
 
@@ -214,8 +197,8 @@ impl KvObject {
 impl DurableObject for KvObject {
     fn new(state: State, _env: Env) -> Self {
         let sql = state.storage().sql();
-        for statement in SCHEMA {
-            if let Err(error) = sql.exec(statement, None) {
+        for statement in host_sql::statements(host_sql::KV_SCHEMA) {
+            if let Err(error) = sql.exec(&statement, None) {
                 worker::console_error!("KvObject schema: {error}");
             }
         }

@@ -20,6 +20,7 @@ use learner_core::ports::{
     self as core, AuditEntry, AuditError, AuditRecord, FetchError, KvEntry, KvError,
     OutboundRequest, OutboundResponse, QueryResult, SqlError, SqlValue, Statement,
 };
+use learner_host_sql as host_sql;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{D1Database, Date, Env, Fetch, Headers, Method, Request, RequestInit};
@@ -354,7 +355,7 @@ impl core::Audit for CfSql {
         let result = core::Sql::execute(
             self,
             &audit_statement(
-                "INSERT INTO audit_log (at_ms, kind, actor, outcome, detail_json) VALUES (?, ?, ?, ?, ?)",
+                host_sql::AUDIT_APPEND,
                 vec![
                     SqlValue::Integer(i64::try_from(record.at_ms).unwrap_or(MAX_SAFE_INTEGER)),
                     SqlValue::Text(record.kind.clone()),
@@ -376,8 +377,7 @@ impl core::Audit for CfSql {
         let result = core::Sql::execute(
             self,
             &audit_statement(
-                "SELECT sequence, at_ms, kind, actor, outcome, detail_json FROM audit_log
-                 WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                host_sql::AUDIT_READ,
                 vec![
                     SqlValue::Integer(
                         i64::try_from(after)

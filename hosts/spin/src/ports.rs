@@ -1,5 +1,6 @@
 //! The key-value, sql, audit and config ports over Spin SQLite and variables.
 
+use learner_host_sql as host_sql;
 use spin_sdk::sqlite3::{Connection, Error as SqliteError, QueryResult as SpinResult, Value};
 
 use crate::Adapter;
@@ -45,7 +46,7 @@ fn kv_backend(error: SqliteError) -> key_value::KvError {
 fn live_entry(db: &Connection, key: &str) -> Result<Option<key_value::Entry>, key_value::KvError> {
     let result = db
         .execute(
-            "SELECT value, version FROM kv WHERE key = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)",
+            host_sql::KV_GET_LIVE,
             &[Value::Text(key.into()), Value::Integer(now_ms())],
         )
         .map_err(kv_backend)?;
@@ -70,10 +71,7 @@ fn write(
     ttl_ms: Option<u64>,
 ) -> Result<u64, key_value::KvError> {
     let counter = db
-        .execute(
-            "UPDATE kv_version SET last = last + 1 WHERE id = 1 RETURNING last",
-            &[],
-        )
+        .execute(host_sql::KV_NEXT_VERSION, &[])
         .map_err(kv_backend)?;
     let version = match counter.rows.first().and_then(|r| r.values.first()) {
         Some(Value::Integer(v)) => *v,
@@ -87,9 +85,7 @@ fn write(
         Value::Integer(now_ms().saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)))
     });
     db.execute(
-        "INSERT INTO kv (key, value, version, expires_at_ms) VALUES (?, ?, ?, ?)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
-         expires_at_ms = excluded.expires_at_ms",
+        host_sql::KV_UPSERT,
         &[
             Value::Text(key.into()),
             Value::Blob(value.to_vec()),
@@ -99,16 +95,13 @@ fn write(
     )
     .map_err(kv_backend)?;
     // Expired rows are invisible already; deleting them here only frees space.
-    db.execute(
-        "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?",
-        &[Value::Integer(now_ms())],
-    )
-    .map_err(kv_backend)?;
+    db.execute(host_sql::KV_PURGE_EXPIRED, &[Value::Integer(now_ms())])
+        .map_err(kv_backend)?;
     Ok(version as u64)
 }
 
 fn remove(db: &Connection, key: &str) -> Result<(), key_value::KvError> {
-    db.execute("DELETE FROM kv WHERE key = ?", &[Value::Text(key.into())])
+    db.execute(host_sql::KV_DELETE, &[Value::Text(key.into())])
         .map(|_| ())
         .map_err(kv_backend)
 }
@@ -243,7 +236,7 @@ impl audit::Guest for Adapter {
     fn append(record: audit::AuditRecord) -> Result<u64, String> {
         with(|db| {
             db.execute(
-                "INSERT INTO audit_log (at_ms, kind, actor, outcome, detail_json) VALUES (?, ?, ?, ?, ?)",
+                host_sql::AUDIT_APPEND,
                 &[
                     Value::Integer(i64::try_from(record.at_ms).unwrap_or(i64::MAX)),
                     Value::Text(record.kind),
@@ -261,8 +254,7 @@ impl audit::Guest for Adapter {
         with(|db| {
             let result = db
                 .execute(
-                    "SELECT sequence, at_ms, kind, actor, outcome, detail_json FROM audit_log
-                     WHERE sequence > ? ORDER BY sequence LIMIT ?",
+                    host_sql::AUDIT_READ,
                     &[
                         Value::Integer(i64::try_from(after).unwrap_or(i64::MAX)),
                         Value::Integer(i64::from(limit)),

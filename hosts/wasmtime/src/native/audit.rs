@@ -6,11 +6,9 @@ use std::sync::Mutex;
 use rusqlite::{Connection, params};
 
 use learner_core::ports::{AuditEntry, AuditRecord as Record};
+use learner_host_sql as sql;
 
 use super::open_database;
-
-/// The audit table and its append-only triggers, shared by every host.
-const SCHEMA: &str = include_str!("../../../sql/audit_log.sql");
 
 /// Append-only audit log in one SQLite file.
 pub struct SqliteAudit {
@@ -21,7 +19,7 @@ impl SqliteAudit {
     /// Opens (creating if needed) the log at `path`.
     pub fn open(path: &Path) -> wasmtime::Result<Self> {
         let conn = open_database(path)?;
-        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(sql::AUDIT_SCHEMA)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -37,7 +35,7 @@ impl SqliteAudit {
     pub fn append(&self, record: &Record) -> Result<u64, String> {
         let conn = self.lock()?;
         conn.execute(
-            "INSERT INTO audit_log (at_ms, kind, actor, outcome, detail_json) VALUES (?1, ?2, ?3, ?4, ?5)",
+            sql::AUDIT_APPEND,
             params![
                 i64::try_from(record.at_ms).unwrap_or(i64::MAX),
                 record.kind,
@@ -54,10 +52,7 @@ impl SqliteAudit {
     pub fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, String> {
         let conn = self.lock()?;
         let mut statement = conn
-            .prepare_cached(
-                "SELECT sequence, at_ms, kind, actor, outcome, detail_json FROM audit_log
-                 WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
-            )
+            .prepare_cached(sql::AUDIT_READ)
             .map_err(|e| e.to_string())?;
         let rows = statement
             .query_map(

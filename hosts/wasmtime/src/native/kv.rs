@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use learner_core::ports::{KvEntry, KvError, check_kv_args};
+use learner_host_sql as sql;
 
 use super::{now_ms, open_database};
 
@@ -22,50 +23,23 @@ pub struct SqliteKv {
     conn: Mutex<Connection>,
 }
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS kv (
-    key TEXT PRIMARY KEY,
-    value BLOB NOT NULL,
-    version INTEGER NOT NULL,
-    expires_at_ms INTEGER
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS kv_expiry ON kv (expires_at_ms) WHERE expires_at_ms IS NOT NULL;
--- One counter for all keys: a key that is deleted and written again never reuses a
--- version, so a stale compare-and-swap cannot succeed (no ABA).
-CREATE TABLE IF NOT EXISTS kv_version (id INTEGER PRIMARY KEY CHECK (id = 1), last INTEGER NOT NULL);
-INSERT OR IGNORE INTO kv_version (id, last) VALUES (1, 0);
-";
-
 fn expiry(ttl_ms: Option<u64>) -> Option<i64> {
     ttl_ms.map(|ttl| i64::try_from(now_ms().saturating_add(ttl)).unwrap_or(i64::MAX))
 }
 
 fn live_entry(tx: &Connection, key: &str) -> rusqlite::Result<Option<KvEntry>> {
-    tx.query_row(
-        "SELECT value, version FROM kv WHERE key = ?1 AND (expires_at_ms IS NULL OR expires_at_ms > ?2)",
-        params![key, now_ms() as i64],
-        |row| {
-            Ok(KvEntry {
-                value: row.get(0)?,
-                version: row.get::<_, i64>(1)? as u64,
-            })
-        },
-    )
+    tx.query_row(sql::KV_GET_LIVE, params![key, now_ms() as i64], |row| {
+        Ok(KvEntry {
+            value: row.get(0)?,
+            version: row.get::<_, i64>(1)? as u64,
+        })
+    })
     .optional()
 }
 
 fn write(tx: &Connection, key: &str, value: &[u8], ttl_ms: Option<u64>) -> rusqlite::Result<u64> {
-    let version: i64 = tx.query_row(
-        "UPDATE kv_version SET last = last + 1 WHERE id = 1 RETURNING last",
-        [],
-        |row| row.get(0),
-    )?;
-    tx.execute(
-        "INSERT INTO kv (key, value, version, expires_at_ms) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version,
-         expires_at_ms = excluded.expires_at_ms",
-        params![key, value, version, expiry(ttl_ms)],
-    )?;
+    let version: i64 = tx.query_row(sql::KV_NEXT_VERSION, [], |row| row.get(0))?;
+    tx.execute(sql::KV_UPSERT, params![key, value, version, expiry(ttl_ms)])?;
     Ok(version as u64)
 }
 
@@ -73,7 +47,7 @@ impl SqliteKv {
     /// Opens (creating if needed) the store at `path`.
     pub fn open(path: &Path) -> wasmtime::Result<Self> {
         let conn = open_database(path)?;
-        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(sql::KV_SCHEMA)?;
         Ok(Self {
             conn: Mutex::new(conn),
         })
@@ -127,8 +101,7 @@ impl SqliteKv {
         check_kv_args(key, None)?;
         self.with_tx(|tx| {
             let entry = live_entry(tx, key).map_err(backend)?;
-            tx.execute("DELETE FROM kv WHERE key = ?1", params![key])
-                .map_err(backend)?;
+            tx.execute(sql::KV_DELETE, params![key]).map_err(backend)?;
             Ok(entry)
         })
     }
@@ -138,8 +111,7 @@ impl SqliteKv {
         check_kv_args(key, None)?;
         self.with_tx(|tx| {
             let existed = live_entry(tx, key).map_err(backend)?.is_some();
-            tx.execute("DELETE FROM kv WHERE key = ?1", params![key])
-                .map_err(backend)?;
+            tx.execute(sql::KV_DELETE, params![key]).map_err(backend)?;
             Ok(existed)
         })
     }
@@ -147,11 +119,8 @@ impl SqliteKv {
     /// Removes expired entries; returns how many.
     pub fn purge_expired(&self) -> Result<usize, KvError> {
         self.with_tx(|tx| {
-            tx.execute(
-                "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?1",
-                params![now_ms() as i64],
-            )
-            .map_err(backend)
+            tx.execute(sql::KV_PURGE_EXPIRED, params![now_ms() as i64])
+                .map_err(backend)
         })
     }
 }

@@ -1,0 +1,72 @@
+//! The SQL the hosts run for their SQLite-backed ports, written once.
+//!
+//! The harness (rusqlite), the Spin adapter (Spin SQLite) and the Cloudflare Durable
+//! Object (its SQLite storage) each execute these same statements with their own
+//! driver; only the driver calls differ. Parameters are positional `?`.
+
+/// Creates the key-value table, its expiry index and the version counter.
+pub const KV_SCHEMA: &str = include_str!("../kv.sql");
+
+/// Creates the append-only audit table (also the Cloudflare D1 migration).
+pub const AUDIT_SCHEMA: &str = include_str!("../audit_log.sql");
+
+/// The live entry for a key: params (key, now_ms) → rows of (value, version).
+pub const KV_GET_LIVE: &str =
+    "SELECT value, version FROM kv WHERE key = ? AND (expires_at_ms IS NULL OR expires_at_ms > ?)";
+
+/// Takes the next version: no params → one row (version).
+pub const KV_NEXT_VERSION: &str =
+    "UPDATE kv_version SET last = last + 1 WHERE id = 1 RETURNING last";
+
+/// Writes a key: params (key, value, version, expires_at_ms or NULL).
+pub const KV_UPSERT: &str = "INSERT INTO kv (key, value, version, expires_at_ms) VALUES (?, ?, ?, ?) \
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value, version = excluded.version, \
+     expires_at_ms = excluded.expires_at_ms";
+
+/// Deletes a key: params (key).
+pub const KV_DELETE: &str = "DELETE FROM kv WHERE key = ?";
+
+/// Frees expired entries (they are already invisible to reads): params (now_ms).
+pub const KV_PURGE_EXPIRED: &str =
+    "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?";
+
+/// Appends an audit record: params (at_ms, kind, actor, outcome, detail_json); the new
+/// rowid is its sequence number.
+pub const AUDIT_APPEND: &str =
+    "INSERT INTO audit_log (at_ms, kind, actor, outcome, detail_json) VALUES (?, ?, ?, ?, ?)";
+
+/// Reads audit entries: params (after, limit) → rows of (sequence, at_ms, kind,
+/// actor, outcome, detail_json).
+pub const AUDIT_READ: &str = "SELECT sequence, at_ms, kind, actor, outcome, detail_json \
+     FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?";
+
+/// Splits a schema script into statements: each ends with `;` at the end of a line, so
+/// the `;` inside a trigger body (followed by ` END`) does not split. Comment lines are
+/// dropped.
+pub fn statements(script: &str) -> impl Iterator<Item = String> + '_ {
+    script
+        .split(";\n")
+        .map(|statement| {
+            statement
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|statement| !statement.trim().is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_split_into_whole_statements() {
+        let kv: Vec<String> = statements(KV_SCHEMA).collect();
+        assert_eq!(kv.len(), 4, "{kv:#?}");
+        assert!(kv[0].starts_with("CREATE TABLE IF NOT EXISTS kv ("));
+        let audit: Vec<String> = statements(AUDIT_SCHEMA).collect();
+        assert_eq!(audit.len(), 3, "{audit:#?}");
+        assert!(audit[1].contains("RAISE(ABORT") && audit[1].trim_end().ends_with("END"));
+    }
+}

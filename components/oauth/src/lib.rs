@@ -1,0 +1,14 @@
+//! The OAuth 2.1 authorization server's protocol logic (draft-ietf-oauth-v2-1 and the
+//! RFCs named in ARCHITECTURE.md), as pure functions over parsed input: no I/O, no
+//! clock, no randomness of its own — callers pass time and random bytes in, so every
+//! rule is testable exhaustively.
+//!
+//! Built so far: PKCE (RFC 7636, S256 only), redirect URIs (registration rules and
+//! matching, RFC 8252 loopback), scope syntax (RFC 6749 §3.3), and token material
+//! (opaque tokens stored as SHA-256 hashes; grant properties sealed under a data key
+//! that each token wraps).
+
+pub mod pkce;
+pub mod redirect;
+pub mod scope;
+pub mod token;

@@ -3,11 +3,15 @@
 //! clock, no randomness of its own — callers pass time and random bytes in, so every
 //! rule is testable exhaustively.
 //!
-//! Built so far: PKCE (RFC 7636, S256 only), redirect URIs (registration rules and
-//! matching, RFC 8252 loopback), scope syntax (RFC 6749 §3.3), and token material
-//! (opaque tokens stored as SHA-256 hashes; grant properties sealed under a data key
-//! that each token wraps).
+//! Built so far: errors and `WWW-Authenticate` challenges (RFC 6749 §5.2, RFC 6750 §3,
+//! RFC 9728 §5.1), form parameters without repeats (RFC 6749 §3.1), PKCE (RFC 7636,
+//! S256 only), redirect URIs (registration rules and matching, RFC 8252 loopback),
+//! scope syntax (RFC 6749 §3.3), and token material (opaque tokens stored as SHA-256
+//! hashes; grant properties sealed under a data key that each token wraps).
 
+pub mod error;
+pub mod metadata;
+pub mod params;
 pub mod pkce;
 pub mod redirect;
 pub mod scope;

@@ -14,5 +14,6 @@ pub mod metadata;
 pub mod params;
 pub mod pkce;
 pub mod redirect;
+pub mod registration;
 pub mod scope;
 pub mod token;

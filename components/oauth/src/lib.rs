@@ -4,11 +4,16 @@
 //! rule is testable exhaustively.
 //!
 //! Built so far: errors and `WWW-Authenticate` challenges (RFC 6749 §5.2, RFC 6750 §3,
-//! RFC 9728 §5.1), form parameters without repeats (RFC 6749 §3.1), PKCE (RFC 7636,
-//! S256 only), redirect URIs (registration rules and matching, RFC 8252 loopback),
-//! scope syntax (RFC 6749 §3.3), and token material (opaque tokens stored as SHA-256
-//! hashes; grant properties sealed under a data key that each token wraps).
+//! RFC 9728 §5.1), form parameters without repeats (RFC 6749 §3.1), discovery
+//! documents (RFC 8414, RFC 9728), client registration metadata (RFC 7591),
+//! authorization request validation and responses (RFC 6749 §4.1, RFC 8707, RFC 9207),
+//! PKCE (RFC 7636, S256 only), redirect URIs (registration rules and matching, RFC
+//! 8252 loopback), scope syntax (RFC 6749 §3.3), and token material (opaque tokens
+//! stored as SHA-256 hashes; grant properties sealed under a data key that each token
+//! wraps). Not yet: the grant store (codes, rotation, reuse detection), the token,
+//! revocation and introspection endpoints, sign-in and consent, rate limits.
 
+pub mod authorize;
 pub mod error;
 pub mod metadata;
 pub mod params;

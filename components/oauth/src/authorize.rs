@@ -323,7 +323,13 @@ mod tests {
     #[test]
     fn other_problems_redirect_with_state() {
         let c = client(&["https://app.example/cb"]);
-        let cases: [(&[(&str, &str)], &[&str], ErrorCode); 9] = [
+        // (parameters replaced or added, parameters removed, expected error)
+        type Case = (
+            &'static [(&'static str, &'static str)],
+            &'static [&'static str],
+            ErrorCode,
+        );
+        let cases: [Case; 9] = [
             (
                 &[("response_type", "token")],
                 &[],

@@ -1,7 +1,7 @@
 //! The OAuth 2.1 authorization server's protocol logic (draft-ietf-oauth-v2-1 and the
-//! RFCs named in ARCHITECTURE.md), as pure functions over parsed input: no I/O, no
-//! clock, no randomness of its own — callers pass time and random bytes in, so every
-//! rule is testable exhaustively.
+//! RFCs named in ARCHITECTURE.md): pure functions over parsed input, and a grant store
+//! that reaches storage and randomness only through the core's ports — so every rule
+//! is testable exhaustively.
 //!
 //! Built so far: errors and `WWW-Authenticate` challenges (RFC 6749 §5.2, RFC 6750 §3,
 //! RFC 9728 §5.1), form parameters without repeats (RFC 6749 §3.1), discovery
@@ -10,11 +10,14 @@
 //! PKCE (RFC 7636, S256 only), redirect URIs (registration rules and matching, RFC
 //! 8252 loopback), scope syntax (RFC 6749 §3.3), and token material (opaque tokens
 //! stored as SHA-256 hashes; grant properties sealed under a data key that each token
-//! wraps). Not yet: the grant store (codes, rotation, reuse detection), the token,
-//! revocation and introspection endpoints, sign-in and consent, rate limits.
+//! wraps), and the grant store over the key-value port (single-use codes whose replay
+//! revokes the grant, refresh rotation with reuse detection, audience-bound access
+//! tokens, RFC 7009 revocation). Not yet: the HTTP endpoints, client authentication,
+//! Client ID Metadata Documents, introspection, sign-in and consent, rate limits.
 
 pub mod authorize;
 pub mod error;
+pub mod grants;
 pub mod metadata;
 pub mod params;
 pub mod pkce;

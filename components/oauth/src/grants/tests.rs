@@ -1,0 +1,466 @@
+//! Grant store behaviour over an in-memory key-value store with a manual clock.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use learner_core::ports::{Clock, KeyValue, KvEntry, KvError, Random};
+use serde_json::json;
+
+use super::*;
+use crate::authorize::AuthorizationRequest;
+
+/// Drives a future whose every await is ready at once (the in-memory ports never wait).
+fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("in-memory ports never wait"),
+    }
+}
+
+#[derive(Default)]
+struct TestClock(Cell<u64>);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> u64 {
+        self.0.get()
+    }
+    fn monotonic_ns(&self) -> u64 {
+        self.0.get() * 1_000_000
+    }
+}
+
+/// Distinct, deterministic bytes (not random: these tests check logic, not entropy).
+#[derive(Default)]
+struct Counter(Cell<u8>);
+
+impl Random for Counter {
+    fn fill(&self, buf: &mut [u8]) {
+        for byte in buf.iter_mut() {
+            self.0.set(self.0.get().wrapping_add(1));
+            *byte = self.0.get().wrapping_mul(167);
+        }
+        // Make every call unique even after the counter wraps.
+        if let Some(first) = buf.first_mut() {
+            *first ^= (self.0.get() as usize % 251) as u8;
+        }
+    }
+}
+
+/// A stored value, its version and when it expires.
+type Stored = (Vec<u8>, u64, Option<u64>);
+
+/// The key-value port's contract in memory: versions, expiry, CAS, take.
+struct MemoryKv<'c> {
+    clock: &'c TestClock,
+    entries: RefCell<BTreeMap<String, Stored>>,
+    version: Cell<u64>,
+}
+
+impl<'c> MemoryKv<'c> {
+    fn new(clock: &'c TestClock) -> Self {
+        Self {
+            clock,
+            entries: RefCell::default(),
+            version: Cell::new(0),
+        }
+    }
+
+    fn live(&self, key: &str) -> Option<KvEntry> {
+        let now = self.clock.now_ms();
+        self.entries
+            .borrow()
+            .get(key)
+            .and_then(|(value, version, expires)| {
+                expires.is_none_or(|at| at > now).then(|| KvEntry {
+                    value: value.clone(),
+                    version: *version,
+                })
+            })
+    }
+
+    fn write(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> u64 {
+        self.version.set(self.version.get() + 1);
+        let expires = ttl_ms.map(|ttl| self.clock.now_ms() + ttl);
+        self.entries.borrow_mut().insert(
+            key.to_owned(),
+            (value.to_vec(), self.version.get(), expires),
+        );
+        self.version.get()
+    }
+
+    /// Everything stored, keys and values, as text (for leak checks).
+    fn dump(&self) -> String {
+        self.entries
+            .borrow()
+            .iter()
+            .map(|(k, (v, _, _))| format!("{k}={}\n", String::from_utf8_lossy(v)))
+            .collect()
+    }
+}
+
+impl KeyValue for MemoryKv<'_> {
+    async fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        Ok(self.live(key))
+    }
+    async fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
+        Ok(self.write(key, value, ttl_ms))
+    }
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        ttl_ms: Option<u64>,
+    ) -> Result<u64, KvError> {
+        let current = self.live(key).map(|e| e.version);
+        if current != expected {
+            return Err(KvError::Conflict(current));
+        }
+        Ok(self.write(key, value, ttl_ms))
+    }
+    async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        let entry = self.live(key);
+        self.entries.borrow_mut().remove(key);
+        Ok(entry)
+    }
+    async fn delete(&self, key: &str) -> Result<bool, KvError> {
+        let existed = self.live(key).is_some();
+        self.entries.borrow_mut().remove(key);
+        Ok(existed)
+    }
+}
+
+// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const RESOURCE: &str = "https://as.example/mcp";
+const REDIRECT: &str = "https://app.example/cb";
+
+fn request(client_id: &str) -> AuthorizationRequest {
+    AuthorizationRequest {
+        client_id: client_id.into(),
+        redirect_uri: REDIRECT.into(),
+        state: Some("s".into()),
+        scope: Scopes::parse("learner.profile learner.struggles").unwrap(),
+        resource: RESOURCE.into(),
+        code_challenge: CodeChallenge::from_request(Some(CHALLENGE), Some("S256")).unwrap(),
+    }
+}
+
+struct World {
+    clock: TestClock,
+    random: Counter,
+}
+
+impl World {
+    fn new() -> Self {
+        let clock = TestClock::default();
+        clock.0.set(1_800_000_000_000);
+        Self {
+            clock,
+            random: Counter::default(),
+        }
+    }
+}
+
+fn exchange<K: KeyValue>(
+    grants: &Grants<'_, K, Counter>,
+    code: &Token,
+) -> Result<IssuedTokens, GrantFailure> {
+    run(grants.exchange_code(
+        code.as_str(),
+        "c1",
+        Some(REDIRECT),
+        Some(RESOURCE),
+        Some(VERIFIER),
+        true,
+    ))
+}
+
+fn code_of(failure: Result<IssuedTokens, GrantFailure>) -> ErrorCode {
+    match failure {
+        Err(GrantFailure::Invalid(error)) => error.code,
+        other => panic!("expected an invalid grant, got {other:?}"),
+    }
+}
+
+#[test]
+fn the_whole_life_of_a_grant() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let props = json!({"tenant": "t1", "role": "teacher"});
+    let code = run(grants.issue_code(&request("c1"), "teacher-7", &props)).unwrap();
+    let issued = exchange(&grants, &code).unwrap();
+    assert_eq!(issued.expires_in, 3600);
+    let body = issued.to_json();
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["scope"], "learner.profile learner.struggles");
+    assert!(
+        body["refresh_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("ldna_rt_"))
+    );
+
+    let access = run(grants.validate_access(issued.access_token.as_str(), RESOURCE)).unwrap();
+    assert_eq!(access.subject, "teacher-7");
+    assert_eq!(access.client_id, "c1");
+    assert_eq!(access.props, props);
+
+    // Rotation: the new refresh token works, the old one is now reuse.
+    let first_refresh = issued.refresh_token.unwrap();
+    let second = run(grants.refresh(first_refresh.as_str(), "c1", None)).unwrap();
+    assert_ne!(second.refresh_token.as_ref().unwrap(), &first_refresh);
+    let reuse = run(grants.refresh(first_refresh.as_str(), "c1", None));
+    assert!(
+        matches!(reuse, Err(GrantFailure::RefreshReused { .. })),
+        "{reuse:?}"
+    );
+    // Reuse revoked the whole grant: every token from it is dead.
+    for access_token in [&issued.access_token, &second.access_token] {
+        let error = run(grants.validate_access(access_token.as_str(), RESOURCE)).unwrap_err();
+        assert_eq!(error.to_oauth().code, ErrorCode::InvalidToken);
+    }
+    let after = run(grants.refresh(second.refresh_token.unwrap().as_str(), "c1", None));
+    assert_eq!(code_of(after), ErrorCode::InvalidGrant);
+}
+
+#[test]
+fn a_replayed_code_revokes_what_it_issued() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
+    let issued = exchange(&grants, &code).unwrap();
+    let replay = exchange(&grants, &code);
+    assert!(
+        matches!(replay, Err(GrantFailure::CodeReplayed { .. })),
+        "{replay:?}"
+    );
+    assert_eq!(replay.unwrap_err().to_oauth().code, ErrorCode::InvalidGrant);
+    assert!(run(grants.validate_access(issued.access_token.as_str(), RESOURCE)).is_err());
+    assert_eq!(
+        code_of(run(grants.refresh(
+            issued.refresh_token.unwrap().as_str(),
+            "c1",
+            None
+        ))),
+        ErrorCode::InvalidGrant
+    );
+}
+
+#[test]
+fn a_code_is_bound_to_client_redirect_resource_and_verifier() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    // (client, redirect_uri, resource, code_verifier, expected error)
+    type Attempt = (
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        Option<&'static str>,
+        ErrorCode,
+    );
+    let wrong: [Attempt; 6] = [
+        (
+            "c2",
+            Some(REDIRECT),
+            Some(RESOURCE),
+            Some(VERIFIER),
+            ErrorCode::InvalidGrant,
+        ),
+        (
+            "c1",
+            Some("https://app.example/cb2"),
+            Some(RESOURCE),
+            Some(VERIFIER),
+            ErrorCode::InvalidGrant,
+        ),
+        (
+            "c1",
+            None,
+            Some(RESOURCE),
+            Some(VERIFIER),
+            ErrorCode::InvalidGrant,
+        ),
+        (
+            "c1",
+            Some(REDIRECT),
+            Some(RESOURCE),
+            Some(&CHALLENGE[..43]),
+            ErrorCode::InvalidGrant,
+        ),
+        (
+            "c1",
+            Some(REDIRECT),
+            Some(RESOURCE),
+            None,
+            ErrorCode::InvalidGrant,
+        ),
+        (
+            "c1",
+            Some(REDIRECT),
+            Some("https://other.example/mcp"),
+            Some(VERIFIER),
+            ErrorCode::InvalidTarget,
+        ),
+    ];
+    for (client, redirect, resource, verifier, expected) in wrong {
+        let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
+        let result =
+            run(grants.exchange_code(code.as_str(), client, redirect, resource, verifier, true));
+        assert_eq!(
+            code_of(result),
+            expected,
+            "{client} {redirect:?} {resource:?} {verifier:?}"
+        );
+        // The failed attempt used the code up: presenting it again is a replay.
+        assert!(matches!(
+            exchange(&grants, &code),
+            Err(GrantFailure::CodeReplayed { .. })
+        ));
+    }
+}
+
+#[test]
+fn codes_and_access_tokens_expire() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
+    world.clock.0.set(world.clock.0.get() + 60_001);
+    assert_eq!(code_of(exchange(&grants, &code)), ErrorCode::InvalidGrant);
+
+    let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
+    let issued = exchange(&grants, &code).unwrap();
+    world.clock.0.set(world.clock.0.get() + 3_600_001);
+    let error = run(grants.validate_access(issued.access_token.as_str(), RESOURCE)).unwrap_err();
+    assert_eq!(error.to_oauth().code, ErrorCode::InvalidToken);
+    // The refresh token outlives the access token.
+    assert!(run(grants.refresh(issued.refresh_token.unwrap().as_str(), "c1", None)).is_ok());
+}
+
+#[test]
+fn access_tokens_work_only_for_their_resource() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
+    let issued = exchange(&grants, &code).unwrap();
+    let error =
+        run(grants.validate_access(issued.access_token.as_str(), "https://other.example/mcp"))
+            .unwrap_err();
+    assert_eq!(error.to_oauth().code, ErrorCode::InvalidToken);
+    for garbage in [
+        "",
+        "Bearer x",
+        "ldna_at_",
+        issued.refresh_token.as_ref().unwrap().as_str(),
+    ] {
+        assert!(
+            run(grants.validate_access(garbage, RESOURCE)).is_err(),
+            "{garbage}"
+        );
+    }
+}
+
+#[test]
+fn refresh_may_narrow_but_not_widen_scope() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
+    let issued = exchange(&grants, &code).unwrap();
+    let wider = Scopes::parse("learner.profile learner.export").unwrap();
+    let result = run(grants.refresh(
+        issued.refresh_token.as_ref().unwrap().as_str(),
+        "c1",
+        Some(&wider),
+    ));
+    assert_eq!(code_of(result), ErrorCode::InvalidScope);
+    let narrower = Scopes::parse("learner.profile").unwrap();
+    let narrowed = run(grants.refresh(
+        issued.refresh_token.unwrap().as_str(),
+        "c1",
+        Some(&narrower),
+    ))
+    .unwrap();
+    assert_eq!(narrowed.scope.to_string(), "learner.profile");
+    let access = run(grants.validate_access(narrowed.access_token.as_str(), RESOURCE)).unwrap();
+    assert_eq!(access.scope.to_string(), "learner.profile");
+}
+
+#[test]
+fn revocation_follows_rfc_7009() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
+    let issued = exchange(&grants, &code).unwrap();
+    let refresh = issued.refresh_token.clone().unwrap();
+    // Another client's revocation changes nothing.
+    assert_eq!(run(grants.revoke(refresh.as_str(), "c2")).unwrap(), None);
+    assert!(run(grants.validate_access(issued.access_token.as_str(), RESOURCE)).is_ok());
+    // Revoking an access token ends only that token.
+    let second = run(grants.refresh(refresh.as_str(), "c1", None)).unwrap();
+    assert_eq!(
+        run(grants.revoke(issued.access_token.as_str(), "c1")).unwrap(),
+        None
+    );
+    assert!(run(grants.validate_access(issued.access_token.as_str(), RESOURCE)).is_err());
+    assert!(run(grants.validate_access(second.access_token.as_str(), RESOURCE)).is_ok());
+    // Revoking the refresh token ends the grant.
+    let revoked =
+        run(grants.revoke(second.refresh_token.as_ref().unwrap().as_str(), "c1")).unwrap();
+    assert_eq!(revoked.as_deref(), Some(issued.grant_id.as_str()));
+    assert!(run(grants.validate_access(second.access_token.as_str(), RESOURCE)).is_err());
+    // Unknown tokens are accepted and change nothing.
+    assert_eq!(run(grants.revoke("nonsense", "c1")).unwrap(), None);
+}
+
+#[test]
+fn public_clients_without_the_refresh_grant_get_no_refresh_token() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
+    let issued = run(grants.exchange_code(
+        code.as_str(),
+        "c1",
+        Some(REDIRECT),
+        None,
+        Some(VERIFIER),
+        false,
+    ))
+    .unwrap();
+    assert!(issued.refresh_token.is_none());
+    assert!(issued.to_json().get("refresh_token").is_none());
+}
+
+#[test]
+fn storage_holds_neither_tokens_nor_readable_props() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let props = json!({"learner_names": "Ada Lovelace"});
+    let code = run(grants.issue_code(&request("c1"), "u", &props)).unwrap();
+    let code_dump = kv.dump();
+    assert!(
+        !code_dump.contains(&code.as_str()[8..]),
+        "code stored in the clear"
+    );
+    let issued = exchange(&grants, &code).unwrap();
+    let dump = kv.dump();
+    assert!(!dump.contains("Ada Lovelace"), "props stored in the clear");
+    assert!(!dump.contains(&issued.access_token.as_str()[8..]));
+    assert!(!dump.contains(&issued.refresh_token.unwrap().as_str()[8..]));
+    assert!(dump.contains(&issued.access_token.hash().to_hex()));
+}

@@ -12,10 +12,12 @@
 //! stored as SHA-256 hashes; grant properties sealed under a data key that each token
 //! wraps), and the grant store over the key-value port (single-use codes whose replay
 //! revokes the grant, refresh rotation with reuse detection, audience-bound access
-//! tokens, RFC 7009 revocation). Not yet: the HTTP endpoints, client authentication,
-//! Client ID Metadata Documents, introspection, sign-in and consent, rate limits.
+//! tokens, RFC 7009 revocation), and registered clients with client authentication (RFC 7591
+//! §3, RFC 6749 §2.3.1; secrets stored hashed, compared in constant time). Not yet:
+//! the HTTP endpoints, Client ID Metadata Documents, introspection, sign-in and consent, rate limits.
 
 pub mod authorize;
+pub mod clients;
 pub mod error;
 pub mod grants;
 pub mod metadata;
@@ -25,3 +27,6 @@ pub mod redirect;
 pub mod registration;
 pub mod scope;
 pub mod token;
+
+#[cfg(test)]
+mod testing;

@@ -1,0 +1,135 @@
+//! Test support: the key-value, clock and random ports in memory, and an executor for
+//! futures that never wait.
+
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use learner_core::ports::{Clock, KeyValue, KvEntry, KvError, Random};
+
+/// Drives a future whose every await is ready at once (the in-memory ports never wait).
+pub fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("in-memory ports never wait"),
+    }
+}
+
+#[derive(Default)]
+pub struct TestClock(pub Cell<u64>);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> u64 {
+        self.0.get()
+    }
+    fn monotonic_ns(&self) -> u64 {
+        self.0.get() * 1_000_000
+    }
+}
+
+/// Distinct, deterministic bytes (not random: these tests check logic, not entropy).
+#[derive(Default)]
+pub struct Counter(Cell<u8>);
+
+impl Random for Counter {
+    fn fill(&self, buf: &mut [u8]) {
+        for byte in buf.iter_mut() {
+            self.0.set(self.0.get().wrapping_add(1));
+            *byte = self.0.get().wrapping_mul(167);
+        }
+        // Make every call unique even after the counter wraps.
+        if let Some(first) = buf.first_mut() {
+            *first ^= (self.0.get() as usize % 251) as u8;
+        }
+    }
+}
+
+/// A stored value, its version and when it expires.
+type Stored = (Vec<u8>, u64, Option<u64>);
+
+/// The key-value port's contract in memory: versions, expiry, CAS, take.
+pub struct MemoryKv<'c> {
+    clock: &'c TestClock,
+    entries: RefCell<BTreeMap<String, Stored>>,
+    version: Cell<u64>,
+}
+
+impl<'c> MemoryKv<'c> {
+    pub fn new(clock: &'c TestClock) -> Self {
+        Self {
+            clock,
+            entries: RefCell::default(),
+            version: Cell::new(0),
+        }
+    }
+
+    fn live(&self, key: &str) -> Option<KvEntry> {
+        let now = self.clock.now_ms();
+        self.entries
+            .borrow()
+            .get(key)
+            .and_then(|(value, version, expires)| {
+                expires.is_none_or(|at| at > now).then(|| KvEntry {
+                    value: value.clone(),
+                    version: *version,
+                })
+            })
+    }
+
+    fn write(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> u64 {
+        self.version.set(self.version.get() + 1);
+        let expires = ttl_ms.map(|ttl| self.clock.now_ms() + ttl);
+        self.entries.borrow_mut().insert(
+            key.to_owned(),
+            (value.to_vec(), self.version.get(), expires),
+        );
+        self.version.get()
+    }
+
+    /// Everything stored, keys and values, as text (for leak checks).
+    pub fn dump(&self) -> String {
+        self.entries
+            .borrow()
+            .iter()
+            .map(|(k, (v, _, _))| format!("{k}={}\n", String::from_utf8_lossy(v)))
+            .collect()
+    }
+}
+
+impl KeyValue for MemoryKv<'_> {
+    async fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        Ok(self.live(key))
+    }
+    async fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
+        Ok(self.write(key, value, ttl_ms))
+    }
+    async fn compare_and_swap(
+        &self,
+        key: &str,
+        expected: Option<u64>,
+        value: &[u8],
+        ttl_ms: Option<u64>,
+    ) -> Result<u64, KvError> {
+        let current = self.live(key).map(|e| e.version);
+        if current != expected {
+            return Err(KvError::Conflict(current));
+        }
+        Ok(self.write(key, value, ttl_ms))
+    }
+    async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
+        let entry = self.live(key);
+        self.entries.borrow_mut().remove(key);
+        Ok(entry)
+    }
+    async fn delete(&self, key: &str) -> Result<bool, KvError> {
+        let existed = self.live(key).is_some();
+        self.entries.borrow_mut().remove(key);
+        Ok(existed)
+    }
+}

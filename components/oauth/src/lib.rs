@@ -14,7 +14,9 @@
 //! revokes the grant, refresh rotation with reuse detection, audience-bound access
 //! tokens, RFC 7009 revocation), and registered clients with client authentication (RFC 7591
 //! §3, RFC 6749 §2.3.1; secrets stored hashed, compared in constant time). Not yet:
-//! the HTTP endpoints, Client ID Metadata Documents, introspection, sign-in and consent, rate limits.
+//! the HTTP endpoints, Client ID Metadata Documents, introspection, sign-in and
+//! consent. Rate limits are counted here (`rate_limit`); applying them is the
+//! endpoints' job.
 
 pub mod authorize;
 pub mod clients;
@@ -23,6 +25,7 @@ pub mod grants;
 pub mod metadata;
 pub mod params;
 pub mod pkce;
+pub mod rate_limit;
 pub mod redirect;
 pub mod registration;
 pub mod scope;

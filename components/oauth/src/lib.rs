@@ -3,20 +3,24 @@
 //! that reaches storage and randomness only through the core's ports — so every rule
 //! is testable exhaustively.
 //!
-//! Built so far: errors and `WWW-Authenticate` challenges (RFC 6749 §5.2, RFC 6750 §3,
-//! RFC 9728 §5.1), form parameters without repeats (RFC 6749 §3.1), discovery
-//! documents (RFC 8414, RFC 9728), client registration metadata (RFC 7591),
-//! authorization request validation and responses (RFC 6749 §4.1, RFC 8707, RFC 9207),
-//! PKCE (RFC 7636, S256 only), redirect URIs (registration rules and matching, RFC
-//! 8252 loopback), scope syntax (RFC 6749 §3.3), and token material (opaque tokens
-//! stored as SHA-256 hashes; grant properties sealed under a data key that each token
-//! wraps), and the grant store over the key-value port (single-use codes whose replay
-//! revokes the grant, refresh rotation with reuse detection, audience-bound access
-//! tokens, RFC 7009 revocation), and registered clients with client authentication (RFC 7591
-//! §3, RFC 6749 §2.3.1; secrets stored hashed, compared in constant time). Not yet:
-//! the HTTP endpoints, Client ID Metadata Documents, introspection, sign-in and
-//! consent. Rate limits are counted here (`rate_limit`); applying them is the
-//! endpoints' job.
+//! Built so far, one module each:
+//! - `error`: OAuth errors and `WWW-Authenticate` challenges (RFC 6749 §5.2, RFC 6750
+//!   §3, RFC 9728 §5.1);
+//! - `params`: form parameters, none repeated (RFC 6749 §3.1);
+//! - `metadata`: the issuer and discovery documents (RFC 8414, RFC 9728);
+//! - `registration`, `clients`: client metadata (RFC 7591), the client store and client
+//!   authentication (RFC 6749 §2.3.1; secrets stored hashed, compared in constant time);
+//! - `authorize`: authorization request validation and responses (RFC 6749 §4.1,
+//!   RFC 8707, RFC 9207), with `pkce` (RFC 7636, S256 only), `redirect` (exact
+//!   matching, RFC 8252 loopback) and `scope` (RFC 6749 §3.3);
+//! - `token`, `grants`: opaque tokens stored as SHA-256 hashes, grant properties sealed
+//!   under a data key each token wraps; single-use codes whose replay revokes the
+//!   grant, refresh rotation with reuse detection (RFC 9700 §4.14.2), audience-bound
+//!   access tokens, revocation (RFC 7009);
+//! - `rate_limit`: per-key request counters for the endpoints to apply.
+//!
+//! Not yet: the HTTP endpoints, Client ID Metadata Documents, introspection, sign-in
+//! and consent.
 
 pub mod authorize;
 pub mod clients;

@@ -1,21 +1,23 @@
-//! Learner DNA MCP core: host-independent application logic.
+//! Learner DNA MCP core: the ports every component reaches the world through, the HTTP
+//! types and limits every host enforces, and the host-independent endpoints that
+//! belong to no feature (health, the test-only port routes).
 //!
 //! The core sees the world only through the traits in [`ports`]; a host (the gateway
-//! component, the Cloudflare worker) implements them and hands requests to
-//! [`App::handle`].
+//! component, the Cloudflare worker) implements them and hands requests to the
+//! application's router (`learner-app`).
 
-mod app;
 mod error;
-mod health;
+pub mod health;
 mod http_util;
 pub mod outbound;
 pub mod ports;
 #[cfg(feature = "test-routes")]
-mod test_routes;
+pub mod test_routes;
 
-pub use app::App;
 pub use error::ApiError;
-pub use http_util::{MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, json_response};
+pub use http_util::{
+    MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes, json_response,
+};
 
 /// The build version reported by `/healthz`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,6 +1,7 @@
 //! `wasi:http/incoming-handler` ⇄ `learner_core::{Request, Response}`.
 
-use learner_core::{ApiError, App, MAX_BODY_BYTES, Request, Response};
+use learner_app::App;
+use learner_core::{ApiError, MAX_BODY_BYTES, Request, Response};
 
 use crate::executor::block_on;
 use crate::exports::wasi::http::incoming_handler::Guest;

@@ -23,6 +23,7 @@
 //! and consent.
 
 pub mod authorize;
+pub mod catalogue;
 pub mod clients;
 pub mod error;
 pub mod grants;

@@ -3,12 +3,13 @@
 //! Workers do not run WASI components, so the core crates are linked in directly and
 //! the ports are implemented over Cloudflare bindings (see `ports`). This crate holds
 //! no application logic: it converts requests and responses and hands them to
-//! [`learner_core::App`].
+//! [`learner_app::App`].
 
 mod kv_object;
 mod ports;
 
-use learner_core::{ApiError, App, MAX_BODY_BYTES};
+use learner_app::App;
+use learner_core::{ApiError, MAX_BODY_BYTES};
 use worker::{Context, Env, Request, Response, event};
 
 pub use kv_object::KvObject;

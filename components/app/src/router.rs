@@ -2,10 +2,11 @@
 
 use http::Method;
 
-use crate::error::ApiError;
-use crate::health;
-use crate::http_util::{MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
-use crate::ports::Host;
+use learner_core::health;
+use learner_core::ports::Host;
+use learner_core::{ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
+
+use crate::oauth_http;
 
 /// The application over a host's ports.
 pub struct App<H> {
@@ -39,10 +40,25 @@ impl<H: Host> App<H> {
                 only(&request, &Method::GET, "GET")?;
                 Ok(health::check(&self.host).await)
             }
+            "/.well-known/oauth-authorization-server" => {
+                only(&request, &Method::GET, "GET")?;
+                let issuer = oauth_http::issuer(&self.host, &request)?;
+                Ok(oauth_http::authorization_server_metadata(&issuer))
+            }
+            "/.well-known/oauth-protected-resource"
+            | "/.well-known/oauth-protected-resource/mcp" => {
+                only(&request, &Method::GET, "GET")?;
+                let issuer = oauth_http::issuer(&self.host, &request)?;
+                Ok(oauth_http::protected_resource_metadata(&issuer))
+            }
+            "/oauth/register" => {
+                only(&request, &Method::POST, "POST")?;
+                Ok(oauth_http::register(&self.host, &request).await)
+            }
             #[cfg(feature = "test-routes")]
             "/__test/ports" => {
                 only(&request, &Method::POST, "POST")?;
-                crate::test_routes::handle(&self.host, request.body()).await
+                learner_core::test_routes::handle(&self.host, request.body()).await
             }
             _ => Err(ApiError::NotFound {
                 method: request.method().to_string(),

@@ -1,0 +1,8 @@
+//! The Learner DNA MCP application: one entry point, [`App::handle`], that routes each
+//! request to the feature that serves it. Hosts build an [`App`] over their ports and
+//! hand it every request; nothing here knows which host runs it.
+
+mod oauth_http;
+mod router;
+
+pub use router::App;

@@ -1,0 +1,190 @@
+//! The OAuth endpoints that need only storage: discovery (RFC 8414, RFC 9728) and
+//! dynamic client registration (RFC 7591), plus the one mapping of OAuth errors to
+//! HTTP responses.
+
+use http::{HeaderValue, StatusCode, header};
+use learner_core::ports::{Audit, AuditRecord, Clock, Config, Host};
+use learner_core::{ApiError, Request, Response, json_response};
+use learner_oauth::catalogue;
+use learner_oauth::clients::Clients;
+use learner_oauth::error::{ErrorCode, OAuthError};
+use learner_oauth::metadata::Issuer;
+use learner_oauth::registration::ClientMetadata;
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+/// An OAuth error as JSON with its status (RFC 6749 §5.2, RFC 7591 §3.2.2);
+/// `Cache-Control: no-store` like every OAuth response.
+pub fn error_response(error: &OAuthError) -> Response {
+    let status = StatusCode::from_u16(error.code.status()).unwrap_or(StatusCode::BAD_REQUEST);
+    json_response(status, &error.to_json())
+}
+
+/// This server's issuer: the configured public URL (`public.url`), else the origin
+/// the request was sent to (for local use).
+pub fn issuer<H: Host>(host: &H, request: &Request) -> Result<Issuer, ApiError> {
+    let configured = host.config().get("public.url");
+    let base = match configured {
+        Some(url) => url,
+        None => {
+            let uri = request.uri();
+            let authority = uri
+                .authority()
+                .ok_or_else(|| ApiError::BadRequest("the request has no host".into()))?;
+            format!("{}://{authority}", uri.scheme_str().unwrap_or("http"))
+        }
+    };
+    Issuer::new(&base).map_err(|e| ApiError::BadRequest(format!("issuer {base:?}: {e}")))
+}
+
+/// `GET /.well-known/oauth-authorization-server`.
+pub fn authorization_server_metadata(issuer: &Issuer) -> Response {
+    cacheable(json_response(
+        StatusCode::OK,
+        &issuer.authorization_server_metadata(&catalogue::names()),
+    ))
+}
+
+/// `GET /.well-known/oauth-protected-resource[/mcp]`.
+pub fn protected_resource_metadata(issuer: &Issuer) -> Response {
+    cacheable(json_response(
+        StatusCode::OK,
+        &issuer.protected_resource_metadata(&catalogue::names()),
+    ))
+}
+
+/// Discovery documents change only with configuration: let clients cache them.
+fn cacheable(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=300"),
+    );
+    response
+}
+
+/// How registration is offered (`oauth.registration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RegistrationMode {
+    /// Anyone may register (the default: MCP clients register themselves).
+    Open,
+    /// Only with the initial access token in the secret `oauth-registration-token`.
+    Token,
+    /// Not offered.
+    Closed,
+}
+
+fn registration_mode<C: Config>(config: &C) -> RegistrationMode {
+    match config.get("oauth.registration").as_deref() {
+        Some("closed") => RegistrationMode::Closed,
+        Some("token") => RegistrationMode::Token,
+        _ => RegistrationMode::Open,
+    }
+}
+
+async fn audit<H: Host>(
+    host: &H,
+    kind: &str,
+    actor: &str,
+    outcome: &str,
+    detail: serde_json::Value,
+) {
+    let record = AuditRecord {
+        at_ms: host.clock().now_ms(),
+        kind: kind.to_owned(),
+        actor: actor.to_owned(),
+        outcome: outcome.to_owned(),
+        detail_json: detail.to_string(),
+    };
+    // A failing audit sink must not turn a refusal into an acceptance or vice versa;
+    // the host logs its own failures.
+    let _ = host.audit().append(&record).await;
+}
+
+/// `POST /oauth/register` (RFC 7591 §3).
+pub async fn register<H: Host>(host: &H, request: &Request) -> Response {
+    let refuse = |error: OAuthError| async move {
+        audit(
+            host,
+            "oauth.client.register",
+            "anonymous",
+            "denied",
+            json!({ "error": error.code.as_str(), "reason": error.description }),
+        )
+        .await;
+        error_response(&error)
+    };
+    match registration_mode(host.config()) {
+        RegistrationMode::Open => {}
+        RegistrationMode::Closed => {
+            return refuse(OAuthError::new(
+                ErrorCode::AccessDenied,
+                "client registration is closed",
+            ))
+            .await;
+        }
+        RegistrationMode::Token => {
+            let expected = host
+                .config()
+                .secret("oauth-registration-token")
+                .unwrap_or_default();
+            let presented = request
+                .headers()
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .unwrap_or_default();
+            if expected.is_empty() || !bool::from(presented.as_bytes().ct_eq(expected.as_bytes())) {
+                return refuse(OAuthError::new(
+                    ErrorCode::InvalidToken,
+                    "registration requires a valid initial access token",
+                ))
+                .await;
+            }
+        }
+    }
+    let json_body = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
+        });
+    if !json_body {
+        return refuse(OAuthError::new(
+            ErrorCode::InvalidClientMetadata,
+            "the registration request must be application/json",
+        ))
+        .await;
+    }
+    let metadata = match ClientMetadata::from_request(request.body()) {
+        Ok(metadata) => metadata,
+        Err(error) => return refuse(error).await,
+    };
+    let clients = Clients::new(host.key_value(), host.random());
+    match clients
+        .register(metadata, host.clock().now_ms() / 1_000)
+        .await
+    {
+        Ok((client, body)) => {
+            audit(
+                host,
+                "oauth.client.registered",
+                &client.client_id,
+                "allowed",
+                json!({
+                    "redirect_uris": body["redirect_uris"],
+                    "token_endpoint_auth_method": body["token_endpoint_auth_method"],
+                    "client_name": body.get("client_name"),
+                }),
+            )
+            .await;
+            json_response(StatusCode::CREATED, &body)
+        }
+        Err(_) => error_response(&OAuthError::new(
+            ErrorCode::TemporarilyUnavailable,
+            "the client store is unavailable",
+        )),
+    }
+}

@@ -1,0 +1,63 @@
+//! The scopes this server grants, with the plain-language text the consent page shows.
+//! Each scope is one data category of a learner's record (ARCHITECTURE.md, "Granular
+//! scopes"); what a token finally sees is these ∩ the consent on file ∩ the
+//! relationship.
+
+/// `(scope, what it lets the client read, in plain language)`.
+pub const SCOPES: &[(&str, &str)] = &[
+    (
+        "learner.profile",
+        "the learning profile: pace, retention and preferred ways of learning",
+    ),
+    (
+        "learner.behavioral",
+        "how learning sessions go: timing, engagement and interaction patterns",
+    ),
+    (
+        "learner.assessment",
+        "assessment results and concept mastery",
+    ),
+    (
+        "learner.struggles",
+        "the concepts a learner struggles with and the misconceptions behind them",
+    ),
+    (
+        "class.aggregates",
+        "class-level summaries, never about fewer than five learners",
+    ),
+    ("learner.export", "a full export of a learner's record"),
+    (
+        "identity",
+        "learners' names and email addresses (otherwise learners are pseudonymous)",
+    ),
+];
+
+/// Scope used when a request names none.
+pub const DEFAULT_SCOPE: &str = "learner.profile";
+
+/// Every scope name.
+pub fn names() -> Vec<&'static str> {
+    SCOPES.iter().map(|(name, _)| *name).collect()
+}
+
+/// The plain-language description of a scope.
+pub fn describe(scope: &str) -> Option<&'static str> {
+    SCOPES
+        .iter()
+        .find(|(name, _)| *name == scope)
+        .map(|(_, text)| *text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::Scopes;
+
+    #[test]
+    fn every_scope_is_valid_syntax_and_described_once() {
+        let all = names().join(" ");
+        assert_eq!(Scopes::parse(&all).unwrap().iter().count(), SCOPES.len());
+        assert!(describe(DEFAULT_SCOPE).is_some());
+        assert_eq!(describe("admin"), None);
+    }
+}

@@ -4,5 +4,8 @@
 
 mod oauth_http;
 mod router;
+#[cfg(feature = "test-routes")]
+mod test_routes;
+mod token_endpoint;
 
 pub use router::App;

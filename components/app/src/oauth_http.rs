@@ -81,7 +81,8 @@ fn registration_mode<C: Config>(config: &C) -> RegistrationMode {
     }
 }
 
-async fn audit<H: Host>(
+/// Appends one decision to the audit trail.
+pub async fn audit<H: Host>(
     host: &H,
     kind: &str,
     actor: &str,

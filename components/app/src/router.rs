@@ -6,7 +6,7 @@ use learner_core::health;
 use learner_core::ports::Host;
 use learner_core::{ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
 
-use crate::oauth_http;
+use crate::{oauth_http, token_endpoint};
 
 /// The application over a host's ports.
 pub struct App<H> {
@@ -54,6 +54,19 @@ impl<H: Host> App<H> {
             "/oauth/register" => {
                 only(&request, &Method::POST, "POST")?;
                 Ok(oauth_http::register(&self.host, &request).await)
+            }
+            "/oauth/token" => {
+                only(&request, &Method::POST, "POST")?;
+                Ok(token_endpoint::token(&self.host, &request).await)
+            }
+            "/oauth/revoke" => {
+                only(&request, &Method::POST, "POST")?;
+                Ok(token_endpoint::revoke(&self.host, &request).await)
+            }
+            #[cfg(feature = "test-routes")]
+            "/__test/oauth/code" => {
+                only(&request, &Method::POST, "POST")?;
+                Ok(crate::test_routes::issue_code(&self.host, &request).await)
             }
             #[cfg(feature = "test-routes")]
             "/__test/ports" => {

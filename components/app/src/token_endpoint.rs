@@ -1,0 +1,268 @@
+//! `POST /oauth/token` (RFC 6749 §3.2, §4.1.3, §6) and `POST /oauth/revoke`
+//! (RFC 7009): form parameters (none repeated), client authentication by the
+//! registered method, then the grant store.
+
+use http::{HeaderValue, StatusCode, header};
+use learner_core::ports::Host;
+use learner_core::{Request, Response, json_response};
+use learner_oauth::clients::{AuthFailure, Client, ClientCredentials, Clients};
+use learner_oauth::error::{ErrorCode, OAuthError};
+use learner_oauth::grants::{GrantFailure, Grants, Lifetimes};
+use learner_oauth::params::Params;
+use learner_oauth::scope::Scopes;
+use serde_json::json;
+
+use crate::oauth_http::{audit, error_response, issuer};
+
+fn is_form(request: &Request) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| {
+            t.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// An `invalid_client` response: 401, with a Basic challenge when the client tried
+/// Basic (RFC 6749 §5.2).
+fn client_refused(error: &OAuthError, used_basic: bool) -> Response {
+    let mut response = error_response(error);
+    *response.status_mut() = StatusCode::UNAUTHORIZED;
+    if used_basic {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static("Basic realm=\"learner-dna-mcp\", charset=\"UTF-8\""),
+        );
+    }
+    response
+}
+
+/// Reads the form and authenticates the client; the error response otherwise.
+async fn authenticated_client<H: Host>(
+    host: &H,
+    request: &Request,
+) -> Result<(Params, Client), Response> {
+    if !is_form(request) {
+        return Err(error_response(&OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "the body must be application/x-www-form-urlencoded",
+        )));
+    }
+    let params = Params::parse(request.body()).map_err(|e| error_response(&e))?;
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let used_basic = authorization.is_some();
+    let credentials = ClientCredentials::from_request(
+        authorization,
+        params.get("client_id"),
+        params.get("client_secret"),
+    )
+    .map_err(|e| match e.code {
+        ErrorCode::InvalidClient => client_refused(&e, used_basic),
+        _ => error_response(&e),
+    })?;
+    let clients = Clients::new(host.key_value(), host.random());
+    match clients.authenticate(&credentials).await {
+        Ok(client) => Ok((params, client)),
+        Err(AuthFailure::Refused(error)) => {
+            audit(
+                host,
+                "oauth.client.authentication",
+                credentials.client_id(),
+                "denied",
+                json!({}),
+            )
+            .await;
+            Err(client_refused(&error, used_basic))
+        }
+        Err(AuthFailure::Storage(_)) => Err(unavailable()),
+    }
+}
+
+fn unavailable() -> Response {
+    error_response(&OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "the grant store is unavailable",
+    ))
+}
+
+fn lifetimes<H: Host>(host: &H) -> Lifetimes {
+    use learner_core::ports::Config;
+    let defaults = Lifetimes::default();
+    let seconds = |name: &str, default_ms: u64| {
+        host.config()
+            .get(name)
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(default_ms, |s| s.saturating_mul(1_000))
+    };
+    Lifetimes {
+        code_ms: seconds("oauth.code_lifetime_s", defaults.code_ms),
+        access_ms: seconds("oauth.access_lifetime_s", defaults.access_ms),
+        refresh_ms: seconds("oauth.refresh_lifetime_s", defaults.refresh_ms),
+    }
+}
+
+/// Token responses must not be cached (RFC 6749 §5.1).
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    response
+}
+
+/// `POST /oauth/token`.
+pub async fn token<H: Host>(host: &H, request: &Request) -> Response {
+    let (params, client) = match authenticated_client(host, request).await {
+        Ok(ok) => ok,
+        Err(response) => return no_store(response),
+    };
+    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+    let outcome = match params.get("grant_type") {
+        Some("authorization_code") => {
+            let Some(code) = params.get("code") else {
+                return no_store(error_response(&OAuthError::new(
+                    ErrorCode::InvalidRequest,
+                    "code is required",
+                )));
+            };
+            grants
+                .exchange_code(
+                    code,
+                    &client.client_id,
+                    params.get("redirect_uri"),
+                    params.get("resource"),
+                    params.get("code_verifier"),
+                    client.metadata.refresh_token_grant,
+                )
+                .await
+        }
+        Some("refresh_token") if client.metadata.refresh_token_grant => {
+            let Some(refresh) = params.get("refresh_token") else {
+                return no_store(error_response(&OAuthError::new(
+                    ErrorCode::InvalidRequest,
+                    "refresh_token is required",
+                )));
+            };
+            let scope = match params.get("scope").map(Scopes::parse).transpose() {
+                Ok(scope) => scope,
+                Err(e) => {
+                    return no_store(error_response(&OAuthError::new(
+                        ErrorCode::InvalidScope,
+                        e.to_string(),
+                    )));
+                }
+            };
+            if let (Some(resource), Ok(issuer)) = (params.get("resource"), issuer(host, request))
+                && resource != issuer.mcp_resource()
+            {
+                return no_store(error_response(&OAuthError::new(
+                    ErrorCode::InvalidTarget,
+                    "resource must be this server's MCP endpoint",
+                )));
+            }
+            grants
+                .refresh(refresh, &client.client_id, scope.as_ref())
+                .await
+        }
+        Some("refresh_token") => Err(GrantFailure::Invalid(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the client did not register the refresh_token grant",
+        ))),
+        Some(_) => Err(GrantFailure::Invalid(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            "grant_type must be authorization_code or refresh_token",
+        ))),
+        None => Err(GrantFailure::Invalid(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "grant_type is required",
+        ))),
+    };
+    let grant_type = params.get("grant_type").unwrap_or("");
+    match outcome {
+        Ok(issued) => {
+            audit(
+                host,
+                "oauth.token.issued",
+                &client.client_id,
+                "allowed",
+                json!({
+                    "grant_type": grant_type,
+                    "grant_id": issued.grant_id,
+                    "scope": issued.scope.to_string(),
+                }),
+            )
+            .await;
+            no_store(json_response(StatusCode::OK, &issued.to_json()))
+        }
+        Err(failure) => {
+            let (kind, grant_id) = match &failure {
+                GrantFailure::CodeReplayed { grant_id } => {
+                    ("oauth.code.replayed", Some(grant_id.clone()))
+                }
+                GrantFailure::RefreshReused { grant_id } => {
+                    ("oauth.refresh.reused", Some(grant_id.clone()))
+                }
+                _ => ("oauth.token.refused", None),
+            };
+            let error = failure.to_oauth();
+            let outcome = if matches!(failure, GrantFailure::Storage(_)) {
+                "error"
+            } else {
+                "denied"
+            };
+            audit(
+                host,
+                kind,
+                &client.client_id,
+                outcome,
+                json!({
+                    "grant_type": grant_type,
+                    "error": error.code.as_str(),
+                    "revoked_grant": grant_id,
+                }),
+            )
+            .await;
+            no_store(error_response(&error))
+        }
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009 §2): 200 whether or not the token was valid.
+pub async fn revoke<H: Host>(host: &H, request: &Request) -> Response {
+    let (params, client) = match authenticated_client(host, request).await {
+        Ok(ok) => ok,
+        Err(response) => return response,
+    };
+    let Some(token) = params.get("token") else {
+        return error_response(&OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "token is required",
+        ));
+    };
+    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+    match grants.revoke(token, &client.client_id).await {
+        Ok(revoked) => {
+            audit(
+                host,
+                "oauth.token.revoked",
+                &client.client_id,
+                "allowed",
+                json!({ "revoked_grant": revoked }),
+            )
+            .await;
+            let mut response = http::Response::new(Vec::new());
+            *response.status_mut() = StatusCode::OK;
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        Err(_) => unavailable(),
+    }
+}

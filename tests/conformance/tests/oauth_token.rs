@@ -1,0 +1,448 @@
+//! The token and revocation endpoints over HTTP, with codes issued through the real
+//! authorization-request validation (`/__test/oauth/code` stands in for the person
+//! signing in and approving). One test per attack the issue names; every error is
+//! checked for its exact status and code.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as B64;
+use port_conformance::{agent, base_url, ok};
+use serde_json::{Value, json};
+
+// RFC 7636 Appendix B.
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const REDIRECT: &str = "http://127.0.0.1:43123/callback";
+
+fn register(body: Value) -> Value {
+    let mut response = agent()
+        .post(format!("{}/oauth/register", base_url()))
+        .header("content-type", "application/json")
+        .send(body.to_string())
+        .expect("reachable");
+    assert_eq!(response.status(), 201);
+    response.body_mut().read_json().expect("JSON")
+}
+
+fn public_client() -> String {
+    register(json!({
+        "redirect_uris": [REDIRECT],
+        "token_endpoint_auth_method": "none",
+        "grant_types": ["authorization_code", "refresh_token"],
+    }))["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_owned()
+}
+
+fn query(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+fn authorize(pairs: &[(&str, &str)]) -> Value {
+    let mut response = agent()
+        .post(format!("{}/__test/oauth/code", base_url()))
+        .send_json(json!({"query": query(pairs), "subject": "teacher-1"}))
+        .expect("reachable");
+    assert_eq!(response.status(), 200);
+    response.body_mut().read_json().expect("JSON")
+}
+
+fn code_for(client_id: &str) -> String {
+    let answer = authorize(&[
+        ("client_id", client_id),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("code_challenge", CHALLENGE),
+        ("code_challenge_method", "S256"),
+        ("state", "st"),
+        ("scope", "learner.profile learner.struggles"),
+        ("resource", &format!("{}/mcp", base_url())),
+    ]);
+    answer["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code: {answer}"))
+        .to_owned()
+}
+
+struct Answer {
+    status: u16,
+    body: Value,
+    headers: ureq::http::HeaderMap,
+}
+
+fn post_form(path: &str, form: &str, authorization: Option<&str>, content_type: &str) -> Answer {
+    let mut request = agent()
+        .post(format!("{}{path}", base_url()))
+        .header("content-type", content_type);
+    if let Some(value) = authorization {
+        request = request.header("authorization", value);
+    }
+    let mut response = request.send(form).expect("reachable");
+    let status = response.status().as_u16();
+    let headers = response.headers().clone();
+    let text = response.body_mut().read_to_string().expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).expect("JSON")
+    };
+    Answer {
+        status,
+        body,
+        headers,
+    }
+}
+
+fn token(form: &str) -> Answer {
+    post_form(
+        "/oauth/token",
+        form,
+        None,
+        "application/x-www-form-urlencoded",
+    )
+}
+
+fn exchange(client_id: &str, code: &str) -> Answer {
+    token(&query(&[
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", REDIRECT),
+        ("client_id", client_id),
+        ("code_verifier", VERIFIER),
+    ]))
+}
+
+fn refresh(client_id: &str, refresh_token: &str) -> Answer {
+    token(&query(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token),
+        ("client_id", client_id),
+    ]))
+}
+
+fn assert_error(answer: &Answer, status: u16, code: &str) {
+    assert_eq!(
+        (answer.status, answer.body["error"].as_str()),
+        (status, Some(code)),
+        "{}",
+        answer.body
+    );
+    assert_eq!(
+        answer
+            .headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+}
+
+fn audit_kinds(actor: &str) -> Vec<String> {
+    ok(json!({"port": "audit", "op": "read", "after": 0, "limit": 100000}))
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["actor"] == json!(actor))
+        .map(|e| e["kind"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[test]
+fn the_flow_code_token_refresh_then_reuse_revokes_the_grant() {
+    let client = public_client();
+    let issued = exchange(&client, &code_for(&client));
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    assert_eq!(
+        issued
+            .headers
+            .get("cache-control")
+            .and_then(|v| v.to_str().ok()),
+        Some("no-store")
+    );
+    assert_eq!(
+        issued.headers.get("pragma").and_then(|v| v.to_str().ok()),
+        Some("no-cache")
+    );
+    assert_eq!(issued.body["token_type"], "Bearer");
+    assert_eq!(issued.body["expires_in"], 3600);
+    assert_eq!(issued.body["scope"], "learner.profile learner.struggles");
+    assert!(
+        issued.body["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("ldna_at_"))
+    );
+    let first = issued.body["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+
+    let rotated = refresh(&client, &first);
+    assert_eq!(rotated.status, 200, "{}", rotated.body);
+    let second = rotated.body["refresh_token"]
+        .as_str()
+        .expect("rotated")
+        .to_owned();
+    assert_ne!(first, second);
+
+    assert_error(&refresh(&client, &first), 400, "invalid_grant");
+    // The reuse revoked the grant: the newest refresh token is dead too.
+    assert_error(&refresh(&client, &second), 400, "invalid_grant");
+    let kinds = audit_kinds(&client);
+    assert!(
+        kinds.contains(&"oauth.refresh.reused".to_owned()),
+        "{kinds:?}"
+    );
+    assert_eq!(
+        kinds.iter().filter(|k| *k == "oauth.token.issued").count(),
+        2,
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn revoking_a_refresh_token_ends_the_grant() {
+    let client = public_client();
+    let issued = exchange(&client, &code_for(&client));
+    let refresh_token = issued.body["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    let form = query(&[("token", &refresh_token), ("client_id", &client)]);
+    let revoked = post_form(
+        "/oauth/revoke",
+        &form,
+        None,
+        "application/x-www-form-urlencoded",
+    );
+    assert_eq!((revoked.status, &revoked.body), (200, &Value::Null));
+    assert_error(&refresh(&client, &refresh_token), 400, "invalid_grant");
+    // Revoking an unknown token is accepted too (RFC 7009 §2.2).
+    let unknown = post_form(
+        "/oauth/revoke",
+        &query(&[("token", "nope"), ("client_id", &client)]),
+        None,
+        "application/x-www-form-urlencoded",
+    );
+    assert_eq!(unknown.status, 200);
+}
+
+#[test]
+fn pkce_is_required_and_checked() {
+    let client = public_client();
+    let base = [
+        ("client_id", client.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("response_type", "code"),
+        ("state", "st"),
+    ];
+    let plain = authorize(
+        &[
+            &base[..],
+            &[
+                ("code_challenge", CHALLENGE),
+                ("code_challenge_method", "plain"),
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(
+        (plain["rejected"].as_str(), plain["error"].as_str()),
+        (Some("redirect"), Some("invalid_request"))
+    );
+    let missing = authorize(&base);
+    assert_eq!(
+        (missing["rejected"].as_str(), missing["error"].as_str()),
+        (Some("redirect"), Some("invalid_request"))
+    );
+    assert!(
+        missing["redirect"]
+            .as_str()
+            .is_some_and(|r| r.starts_with(REDIRECT)
+                && r.contains("state=st")
+                && r.contains("iss="))
+    );
+
+    let wrong = token(&query(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code_for(&client)),
+        ("redirect_uri", REDIRECT),
+        ("client_id", &client),
+        ("code_verifier", &"x".repeat(43)),
+    ]));
+    assert_error(&wrong, 400, "invalid_grant");
+    let absent = token(&query(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code_for(&client)),
+        ("redirect_uri", REDIRECT),
+        ("client_id", &client),
+    ]));
+    assert_error(&absent, 400, "invalid_grant");
+}
+
+#[test]
+fn a_replayed_code_is_refused_and_revokes_its_tokens() {
+    let client = public_client();
+    let code = code_for(&client);
+    let first = exchange(&client, &code);
+    assert_eq!(first.status, 200);
+    assert_error(&exchange(&client, &code), 400, "invalid_grant");
+    let refresh_token = first.body["refresh_token"].as_str().expect("refresh");
+    assert_error(&refresh(&client, refresh_token), 400, "invalid_grant");
+    assert!(audit_kinds(&client).contains(&"oauth.code.replayed".to_owned()));
+}
+
+#[test]
+fn a_code_works_only_for_its_client_redirect_uri_and_resource() {
+    let client = public_client();
+    let other = public_client();
+    assert_error(&exchange(&other, &code_for(&client)), 400, "invalid_grant");
+    let wrong_redirect = token(&query(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code_for(&client)),
+        ("redirect_uri", "http://127.0.0.1:43123/other"),
+        ("client_id", &client),
+        ("code_verifier", VERIFIER),
+    ]));
+    assert_error(&wrong_redirect, 400, "invalid_grant");
+    let wrong_resource = token(&query(&[
+        ("grant_type", "authorization_code"),
+        ("code", &code_for(&client)),
+        ("redirect_uri", REDIRECT),
+        ("client_id", &client),
+        ("code_verifier", VERIFIER),
+        ("resource", "https://other.example/mcp"),
+    ]));
+    assert_error(&wrong_resource, 400, "invalid_target");
+}
+
+#[test]
+fn redirect_uri_tampering_is_never_redirected() {
+    let client = public_client();
+    for tampered in [
+        "http://127.0.0.1:43123/callback/../evil",
+        "http://127.0.0.1:43123/callbackx",
+        "http://127.0.0.1.evil.example:43123/callback",
+        "http://evil.127.0.0.1:43123/callback",
+        "http://127.0.0.1:43123/callback#frag",
+        "https://127.0.0.1:43123/callback",
+    ] {
+        let answer = authorize(&[
+            ("client_id", &client),
+            ("redirect_uri", tampered),
+            ("response_type", "code"),
+            ("code_challenge", CHALLENGE),
+            ("code_challenge_method", "S256"),
+        ]);
+        assert_eq!(answer["rejected"], "page", "{tampered}: {answer}");
+        assert_eq!(answer["error"], "invalid_request", "{tampered}");
+        assert!(answer.get("redirect").is_none());
+    }
+}
+
+#[test]
+fn malformed_token_requests_get_precise_errors() {
+    let client = public_client();
+    let code = code_for(&client);
+    let duplicate = token(&format!(
+        "grant_type=authorization_code&code={code}&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
+        encode(REDIRECT)
+    ));
+    assert_error(&duplicate, 400, "invalid_request");
+    let json_body = post_form(
+        "/oauth/token",
+        "{\"grant_type\":\"refresh_token\"}",
+        None,
+        "application/json",
+    );
+    assert_error(&json_body, 400, "invalid_request");
+    assert_error(
+        &token(&query(&[
+            ("grant_type", "password"),
+            ("client_id", &client),
+        ])),
+        400,
+        "unsupported_grant_type",
+    );
+    assert_error(
+        &token(&query(&[("client_id", &client)])),
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        &token(&query(&[
+            ("grant_type", "authorization_code"),
+            ("client_id", &client),
+        ])),
+        400,
+        "invalid_request",
+    );
+    assert_error(
+        &token(&query(&[
+            ("grant_type", "authorization_code"),
+            ("code", "ldna_ac_x"),
+            ("client_id", &client),
+        ])),
+        400,
+        "invalid_grant",
+    );
+}
+
+#[test]
+fn confidential_clients_must_prove_their_secret() {
+    let registered = register(json!({"redirect_uris": [REDIRECT]}));
+    let client = registered["client_id"].as_str().expect("id");
+    let secret = registered["client_secret"].as_str().expect("secret");
+    let form = query(&[("grant_type", "authorization_code"), ("code", "ldna_ac_x")]);
+    let wrong = format!("Basic {}", B64.encode(format!("{client}:{secret}x")));
+    let refused = post_form(
+        "/oauth/token",
+        &form,
+        Some(&wrong),
+        "application/x-www-form-urlencoded",
+    );
+    assert_error(&refused, 401, "invalid_client");
+    assert!(
+        refused
+            .headers
+            .get("www-authenticate")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Basic ")),
+        "{:?}",
+        refused.headers
+    );
+    let no_credentials = post_form(
+        "/oauth/token",
+        &form,
+        None,
+        "application/x-www-form-urlencoded",
+    );
+    assert_error(&no_credentials, 401, "invalid_client");
+    assert!(no_credentials.headers.get("www-authenticate").is_none());
+    let right = format!("Basic {}", B64.encode(format!("{client}:{secret}")));
+    // Authenticated: the (fake) code is then the problem.
+    assert_error(
+        &post_form(
+            "/oauth/token",
+            &form,
+            Some(&right),
+            "application/x-www-form-urlencoded",
+        ),
+        400,
+        "invalid_grant",
+    );
+}

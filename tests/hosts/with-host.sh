@@ -14,11 +14,14 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 log="$work/host.log"
 export LEARNER_SECRET_CONFORMANCE_SECRET=conformance-secret-value
 export SPIN_VARIABLE_CONFORMANCE_SECRET=conformance-secret-value
+# The browser origin the CORS tests use (MCP Inspector's default).
+export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=http://localhost:6274
 
 case "$host" in
   wasmtime)
     setsid "$target/release-native/learner-mcp" serve --addr "127.0.0.1:$port" --data "$work/data" \
       --component "$root/build/gateway-test.wasm" --allow-outbound 'http://127.0.0.1:*' \
+      --set cors.allowed_origins=http://localhost:6274 \
       >"$log" 2>&1 &
     ;;
   spin)

@@ -6,7 +6,7 @@ use learner_core::health;
 use learner_core::ports::Host;
 use learner_core::{ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
 
-use crate::{oauth_http, token_endpoint};
+use crate::{cors, oauth_http, token_endpoint};
 
 /// The application over a host's ports.
 pub struct App<H> {
@@ -40,28 +40,18 @@ impl<H: Host> App<H> {
                 only(&request, &Method::GET, "GET")?;
                 Ok(health::check(&self.host).await)
             }
-            "/.well-known/oauth-authorization-server" => {
-                only(&request, &Method::GET, "GET")?;
-                let issuer = oauth_http::issuer(&self.host, &request)?;
-                Ok(oauth_http::authorization_server_metadata(&issuer))
-            }
-            "/.well-known/oauth-protected-resource"
-            | "/.well-known/oauth-protected-resource/mcp" => {
-                only(&request, &Method::GET, "GET")?;
-                let issuer = oauth_http::issuer(&self.host, &request)?;
-                Ok(oauth_http::protected_resource_metadata(&issuer))
-            }
-            "/oauth/register" => {
-                only(&request, &Method::POST, "POST")?;
-                Ok(oauth_http::register(&self.host, &request).await)
-            }
-            "/oauth/token" => {
-                only(&request, &Method::POST, "POST")?;
-                Ok(token_endpoint::token(&self.host, &request).await)
-            }
-            "/oauth/revoke" => {
-                only(&request, &Method::POST, "POST")?;
-                Ok(token_endpoint::revoke(&self.host, &request).await)
+            "/.well-known/oauth-authorization-server"
+            | "/.well-known/oauth-protected-resource"
+            | "/.well-known/oauth-protected-resource/mcp"
+            | "/oauth/register"
+            | "/oauth/token"
+            | "/oauth/revoke" => {
+                // Errors too carry CORS headers, so browser clients can read them.
+                let response = self
+                    .oauth(&request)
+                    .await
+                    .unwrap_or_else(ApiError::into_response);
+                Ok(cors::decorate(self.host.config(), &request, response))
             }
             #[cfg(feature = "test-routes")]
             "/__test/oauth/code" => {
@@ -78,6 +68,36 @@ impl<H: Host> App<H> {
                 path: path.to_owned(),
             }),
         }
+    }
+}
+
+impl<H: Host> App<H> {
+    /// The OAuth endpoints browser-based clients call (CORS applies to them).
+    async fn oauth(&self, request: &Request) -> Result<Response, ApiError> {
+        let path = request.uri().path();
+        let methods = if path.starts_with("/.well-known/") {
+            "GET"
+        } else {
+            "POST"
+        };
+        if cors::is_preflight(request) {
+            return Ok(cors::preflight(self.host.config(), request, methods));
+        }
+        let method = if methods == "GET" {
+            Method::GET
+        } else {
+            Method::POST
+        };
+        only(request, &method, methods)?;
+        Ok(match path {
+            "/.well-known/oauth-authorization-server" => {
+                oauth_http::authorization_server_metadata(&oauth_http::issuer(&self.host, request)?)
+            }
+            "/oauth/register" => oauth_http::register(&self.host, request).await,
+            "/oauth/token" => token_endpoint::token(&self.host, request).await,
+            "/oauth/revoke" => token_endpoint::revoke(&self.host, request).await,
+            _ => oauth_http::protected_resource_metadata(&oauth_http::issuer(&self.host, request)?),
+        })
     }
 }
 

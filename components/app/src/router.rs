@@ -45,7 +45,8 @@ impl<H: Host> App<H> {
             | "/.well-known/oauth-protected-resource/mcp"
             | "/oauth/register"
             | "/oauth/token"
-            | "/oauth/revoke" => {
+            | "/oauth/revoke"
+            | "/oauth/introspect" => {
                 // Errors too carry CORS headers, so browser clients can read them.
                 let response = self
                     .oauth(&request)
@@ -96,6 +97,7 @@ impl<H: Host> App<H> {
             "/oauth/register" => oauth_http::register(&self.host, request).await,
             "/oauth/token" => token_endpoint::token(&self.host, request).await,
             "/oauth/revoke" => token_endpoint::revoke(&self.host, request).await,
+            "/oauth/introspect" => token_endpoint::introspect(&self.host, request).await,
             _ => oauth_http::protected_resource_metadata(&oauth_http::issuer(&self.host, request)?),
         })
     }

@@ -233,6 +233,61 @@ pub async fn token<H: Host>(host: &H, request: &Request) -> Response {
     }
 }
 
+/// `POST /oauth/introspect` (RFC 7662) for confidential clients acting as resource
+/// servers: `{"active": false}` for anything that is not a live access token for
+/// this server's MCP resource; otherwise its scope, client, subject and audience.
+pub async fn introspect<H: Host>(host: &H, request: &Request) -> Response {
+    let (params, client) = match authenticated_client(host, request).await {
+        Ok(ok) => ok,
+        Err(response) => return no_store(response),
+    };
+    if !client.metadata.auth_method.is_confidential() {
+        // RFC 7662 §2.1: the endpoint is for authorized resource servers.
+        return no_store(client_refused(
+            &OAuthError::new(
+                ErrorCode::InvalidClient,
+                "introspection requires a confidential client",
+            ),
+            false,
+        ));
+    }
+    let Some(token) = params.get("token") else {
+        return no_store(error_response(&OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "token is required",
+        )));
+    };
+    let Ok(issuer) = issuer(host, request) else {
+        return no_store(error_response(&OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "unknown issuer",
+        )));
+    };
+    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+    let body = match grants.validate_access(token, &issuer.mcp_resource()).await {
+        Ok(access) => json!({
+            "active": true,
+            "scope": access.scope.to_string(),
+            "client_id": access.client_id,
+            "sub": access.subject,
+            "aud": issuer.mcp_resource(),
+            "iss": issuer.as_str(),
+            "token_type": "Bearer",
+        }),
+        Err(GrantFailure::Storage(_)) => return no_store(unavailable()),
+        Err(_) => json!({ "active": false }),
+    };
+    audit(
+        host,
+        "oauth.token.introspected",
+        &client.client_id,
+        "allowed",
+        json!({ "active": body["active"] }),
+    )
+    .await;
+    no_store(json_response(StatusCode::OK, &body))
+}
+
 /// `POST /oauth/revoke` (RFC 7009 §2): 200 whether or not the token was valid.
 pub async fn revoke<H: Host>(host: &H, request: &Request) -> Response {
     let (params, client) = match authenticated_client(host, request).await {

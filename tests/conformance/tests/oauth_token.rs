@@ -446,3 +446,66 @@ fn confidential_clients_must_prove_their_secret() {
         "invalid_grant",
     );
 }
+
+#[test]
+fn introspection_reports_live_access_tokens_to_confidential_clients_only() {
+    let resource_server = register(json!({"redirect_uris": ["https://rs.example/cb"]}));
+    let rs_id = resource_server["client_id"].as_str().expect("id");
+    let rs_secret = resource_server["client_secret"].as_str().expect("secret");
+    let basic = format!("Basic {}", B64.encode(format!("{rs_id}:{rs_secret}")));
+    let client = public_client();
+    let issued = exchange(&client, &code_for(&client));
+    let access = issued.body["access_token"].as_str().expect("access token");
+    let introspect = |token: &str, authorization: Option<&str>| {
+        post_form(
+            "/oauth/introspect",
+            &query(&[("token", token)]),
+            authorization,
+            "application/x-www-form-urlencoded",
+        )
+    };
+    let live = introspect(access, Some(&basic));
+    assert_eq!(live.status, 200, "{}", live.body);
+    assert_eq!(live.body["active"], true);
+    assert_eq!(live.body["client_id"], json!(client));
+    assert_eq!(live.body["sub"], "teacher-1");
+    assert_eq!(live.body["scope"], "learner.profile learner.struggles");
+    assert_eq!(live.body["aud"], json!(format!("{}/mcp", base_url())));
+    assert_eq!(live.body["iss"], json!(base_url()));
+    for inactive in [
+        "ldna_at_nope",
+        "garbage",
+        issued.body["refresh_token"].as_str().expect("refresh"),
+    ] {
+        assert_eq!(
+            introspect(inactive, Some(&basic)).body,
+            json!({"active": false}),
+            "{inactive}"
+        );
+    }
+    // A public client may not introspect; nor may anyone unauthenticated.
+    let public = post_form(
+        "/oauth/introspect",
+        &query(&[("token", access), ("client_id", &client)]),
+        None,
+        "application/x-www-form-urlencoded",
+    );
+    assert_error(&public, 401, "invalid_client");
+    assert_error(&introspect(access, None), 401, "invalid_client");
+    // Revoked: inactive.
+    let revoke_form = query(&[("token", access), ("client_id", &client)]);
+    assert_eq!(
+        post_form(
+            "/oauth/revoke",
+            &revoke_form,
+            None,
+            "application/x-www-form-urlencoded"
+        )
+        .status,
+        200
+    );
+    assert_eq!(
+        introspect(access, Some(&basic)).body,
+        json!({"active": false})
+    );
+}

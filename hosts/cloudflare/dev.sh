@@ -31,7 +31,7 @@ wrangler=(node node_modules/wrangler/bin/wrangler.js)
 main=build/index.js; extra=()
 if [ "$test_mode" = 1 ]; then
   main=build-test/index.js
-  printf 'CONFORMANCE_SECRET=conformance-secret-value\n' > "$persist/test.vars"
+  printf 'CONFORMANCE_SECRET=conformance-secret-value\nDEMO_PASSWORD=demo-password-for-tests\n' > "$persist/test.vars"
   extra=(--env-file "$persist/test.vars"
          --var 'LEARNER_CONFIG:{"host.name":"cloudflare","outbound.allow":"http://127.0.0.1:*","cors.allowed_origins":"http://localhost:6274"}')
 fi

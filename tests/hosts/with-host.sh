@@ -14,6 +14,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 log="$work/host.log"
 export LEARNER_SECRET_CONFORMANCE_SECRET=conformance-secret-value
 export SPIN_VARIABLE_CONFORMANCE_SECRET=conformance-secret-value
+# The built-in demo accounts' password, for the sign-in tests.
+export LEARNER_SECRET_DEMO_PASSWORD=demo-password-for-tests
+export SPIN_VARIABLE_DEMO_PASSWORD=demo-password-for-tests
 # The browser origin the CORS tests use (MCP Inspector's default).
 export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=http://localhost:6274
 

@@ -2,8 +2,10 @@
 //! request to the feature that serves it. Hosts build an [`App`] over their ports and
 //! hand it every request; nothing here knows which host runs it.
 
+mod authorize_endpoint;
 mod cors;
 mod oauth_http;
+mod pages;
 mod router;
 #[cfg(feature = "test-routes")]
 mod test_routes;

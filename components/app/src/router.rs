@@ -6,7 +6,7 @@ use learner_core::health;
 use learner_core::ports::Host;
 use learner_core::{ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
 
-use crate::{cors, oauth_http, token_endpoint};
+use crate::{authorize_endpoint, cors, oauth_http, token_endpoint};
 
 /// The application over a host's ports.
 pub struct App<H> {
@@ -54,6 +54,14 @@ impl<H: Host> App<H> {
                     .unwrap_or_else(ApiError::into_response);
                 Ok(cors::decorate(self.host.config(), &request, response))
             }
+            "/oauth/authorize" => match *request.method() {
+                Method::GET => Ok(authorize_endpoint::start(&self.host, &request).await),
+                Method::POST => Ok(authorize_endpoint::submit(&self.host, &request).await),
+                _ => Err(ApiError::MethodNotAllowed {
+                    method: request.method().to_string(),
+                    allow: "GET, POST",
+                }),
+            },
             #[cfg(feature = "test-routes")]
             "/__test/oauth/code" => {
                 only(&request, &Method::POST, "POST")?;

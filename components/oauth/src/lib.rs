@@ -22,6 +22,7 @@
 //! Not yet: the HTTP endpoints, Client ID Metadata Documents, introspection, sign-in
 //! and consent.
 
+pub mod accounts;
 pub mod authorize;
 pub mod catalogue;
 pub mod clients;

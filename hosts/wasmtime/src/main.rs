@@ -110,6 +110,12 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
     let component_path = args.component.unwrap_or(component_path);
     let mut settings = vec![("host.name".to_owned(), host_name.to_owned())];
     settings.extend(args.settings);
+    let mut config = HostConfig::new(settings);
+    if spin_app.is_none() {
+        let password = demo_password(&args.data)?;
+        println!("demo sign-in accounts: teacher, guardian, student, admin — password: {password}");
+        config.default_secret("demo-password", password);
+    }
     let spin = spin_app
         .map(|app| SpinHost::new(args.data.join("spin"), &app.sqlite_databases, app.variables))
         .transpose()?;
@@ -117,7 +123,7 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
         kv: SqliteKv::open(&args.data.join("kv.db"))?,
         sql: SqliteSql::open(&args.data.join("app.db"))?,
         audit: SqliteAudit::open(&args.data.join("audit.db"))?,
-        config: HostConfig::new(settings),
+        config,
         fetch: HttpClient::new(allowed.clone())?,
         outbound: OutboundPolicy::new(allowed),
         spin,
@@ -134,6 +140,26 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
         component = %component_path.display(), "serving");
     println!("listening on http://{local}");
     server::serve(listener, app).await
+}
+
+/// The demo accounts' password for this data directory: `LEARNER_SECRET_DEMO_PASSWORD`
+/// if set, else one generated on first start and kept in `<data>/demo-password`.
+fn demo_password(data: &std::path::Path) -> wasmtime::Result<String> {
+    if let Ok(password) = std::env::var("LEARNER_SECRET_DEMO_PASSWORD") {
+        return Ok(password);
+    }
+    let path = data.join("demo-password");
+    if let Ok(password) = std::fs::read_to_string(&path) {
+        return Ok(password.trim().to_owned());
+    }
+    let mut bytes = [0u8; 12];
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut bytes)
+        .map_err(|_| wasmtime::format_err!("no system randomness"))?;
+    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&path, &password)?;
+    Ok(password)
 }
 
 /// Removes expired key-value entries once a minute (reads already ignore them).

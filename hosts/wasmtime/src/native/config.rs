@@ -30,6 +30,13 @@ impl HostConfig {
         }
     }
 
+    /// Sets a secret unless the environment provided it.
+    pub fn default_secret(&mut self, name: &str, value: String) {
+        self.secrets
+            .entry(secret_binding_name(name))
+            .or_insert(value);
+    }
+
     /// A value by name.
     pub fn get(&self, name: &str) -> Option<String> {
         self.values.get(name).cloned()

@@ -1,0 +1,388 @@
+//! The authorization endpoint as a browser uses it, driven by plain HTTP: the sign-in
+//! form, the consent form, the redirect back with `code`, `state` and `iss`, and the
+//! attacks on the forms (no CSRF token, a wrong password, another person's session).
+
+use port_conformance::base_url;
+use serde_json::{Value, json};
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const REDIRECT: &str = "http://127.0.0.1:43999/callback";
+const PASSWORD: &str = "demo-password-for-tests";
+
+/// An agent that does not follow redirects (we inspect them).
+fn browser() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into()
+}
+
+struct Page {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    html: String,
+}
+
+fn get(url: &str, cookie: Option<&str>) -> Page {
+    let mut request = browser().get(url);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let mut response = request.call().expect("reachable");
+    Page {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        html: response.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+fn post(form: &[(&str, &str)], cookie: Option<&str>) -> Page {
+    let body: Vec<String> = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    let mut request = browser()
+        .post(format!("{}/oauth/authorize", base_url()))
+        .header("content-type", "application/x-www-form-urlencoded");
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let mut response = request.send(body.join("&")).expect("reachable");
+    Page {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        html: response.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The value of a hidden input in a page.
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no {name} in {html}"))
+        + marker.len();
+    html[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn register_client() -> String {
+    let mut response = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .post(format!("{}/oauth/register", base_url()))
+        .header("content-type", "application/json")
+        .send(
+            json!({
+                "redirect_uris": [REDIRECT],
+                "token_endpoint_auth_method": "none",
+                "client_name": "Consent <Test> Client",
+            })
+            .to_string(),
+        )
+        .expect("reachable");
+    let body: Value = response.body_mut().read_json().expect("JSON");
+    body["client_id"].as_str().expect("client_id").to_owned()
+}
+
+fn authorize_url(client_id: &str, state: &str) -> String {
+    format!(
+        "{}/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&code_challenge={CHALLENGE}\
+         &code_challenge_method=S256&state={state}&scope=learner.profile%20learner.struggles&resource={}",
+        base_url(),
+        encode(REDIRECT),
+        encode(&format!("{}/mcp", base_url()))
+    )
+}
+
+fn query_param(location: &str, name: &str) -> Option<String> {
+    let query = location.split_once('?')?.1;
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (k == name).then(|| v.replace("%3A", ":").replace("%2F", "/"))
+    })
+}
+
+fn sign_in(client_id: &str, state: &str, username: &str) -> (Page, String, String) {
+    let start = get(&authorize_url(client_id, state), None);
+    assert_eq!(start.status, 200, "{}", start.html);
+    let csp = start.headers["content-security-policy"]
+        .to_str()
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.starts_with("default-src 'none'"),
+        "{csp}"
+    );
+    assert_eq!(start.headers["x-content-type-options"], "nosniff");
+    assert_eq!(start.headers["referrer-policy"], "no-referrer");
+    assert!(
+        start.html.contains("Consent &lt;Test&gt; Client"),
+        "client name not escaped: {}",
+        start.html
+    );
+    let request_id = hidden(&start.html, "request_id");
+    let csrf = hidden(&start.html, "csrf");
+    let consent = post(
+        &[
+            ("request_id", &request_id),
+            ("csrf", &csrf),
+            ("action", "sign_in"),
+            ("username", username),
+            ("password", PASSWORD),
+        ],
+        None,
+    );
+    (consent, request_id, csrf)
+}
+
+fn session_cookie(page: &Page) -> String {
+    let cookie = page.headers["set-cookie"]
+        .to_str()
+        .expect("cookie")
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    cookie.split(';').next().expect("pair").to_owned()
+}
+
+#[test]
+fn sign_in_consent_and_redirect_with_code_state_and_iss() {
+    let client = register_client();
+    let (consent, request_id, csrf) = sign_in(&client, "state-123", "teacher");
+    assert_eq!(consent.status, 200, "{}", consent.html);
+    assert!(
+        consent.html.contains("Ms. Rivera") && consent.html.contains("classes you teach"),
+        "{}",
+        consent.html
+    );
+    assert!(
+        consent.html.contains("misconceptions"),
+        "scope text missing: {}",
+        consent.html
+    );
+    let cookie = session_cookie(&consent);
+    let approved = post(
+        &[
+            ("request_id", &request_id),
+            ("csrf", &csrf),
+            ("action", "approve"),
+        ],
+        Some(&cookie),
+    );
+    assert_eq!(approved.status, 303, "{}", approved.html);
+    let location = approved.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        location.starts_with(&format!("{REDIRECT}?code=ldna_ac_")),
+        "{location}"
+    );
+    assert_eq!(
+        query_param(&location, "state").as_deref(),
+        Some("state-123")
+    );
+    assert_eq!(query_param(&location, "iss"), Some(base_url()));
+    let code = query_param(&location, "code").expect("code");
+
+    let mut token = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent()
+        .post(format!("{}/oauth/token", base_url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
+            encode(REDIRECT)
+        ))
+        .expect("reachable");
+    assert_eq!(token.status(), 200);
+    let body: Value = token.body_mut().read_json().expect("JSON");
+    assert!(
+        body["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("ldna_at_"))
+    );
+
+    // The answered request cannot be answered again.
+    let again = post(
+        &[
+            ("request_id", &request_id),
+            ("csrf", &csrf),
+            ("action", "approve"),
+        ],
+        Some(&cookie),
+    );
+    assert_eq!(again.status, 400);
+    // With the session, the next authorization goes straight to consent.
+    let next = get(&authorize_url(&client, "s2"), Some(&cookie));
+    assert!(
+        next.html.contains("Allow access to learner data?"),
+        "{}",
+        next.html
+    );
+}
+
+#[test]
+fn denying_sends_access_denied_back() {
+    let client = register_client();
+    let (consent, request_id, csrf) = sign_in(&client, "st", "guardian");
+    let cookie = session_cookie(&consent);
+    let denied = post(
+        &[
+            ("request_id", &request_id),
+            ("csrf", &csrf),
+            ("action", "deny"),
+        ],
+        Some(&cookie),
+    );
+    assert_eq!(denied.status, 303);
+    let location = denied.headers["location"]
+        .to_str()
+        .expect("location")
+        .to_owned();
+    assert!(
+        location.starts_with(&format!("{REDIRECT}?error=access_denied")),
+        "{location}"
+    );
+    assert_eq!(query_param(&location, "state").as_deref(), Some("st"));
+    assert_eq!(query_param(&location, "iss"), Some(base_url()));
+}
+
+#[test]
+fn forms_without_the_csrf_token_or_session_are_refused() {
+    let client = register_client();
+    let start = get(&authorize_url(&client, "s"), None);
+    let request_id = hidden(&start.html, "request_id");
+    let csrf = hidden(&start.html, "csrf");
+    // No CSRF token, or a wrong one.
+    for token in ["", "0000"] {
+        let forged = post(
+            &[
+                ("request_id", &request_id),
+                ("csrf", token),
+                ("action", "sign_in"),
+                ("username", "teacher"),
+                ("password", PASSWORD),
+            ],
+            None,
+        );
+        assert_eq!(forged.status, 403, "{token:?}: {}", forged.html);
+        assert!(forged.headers.get("set-cookie").is_none());
+    }
+    // A decision without a signed-in session.
+    let anonymous = post(
+        &[
+            ("request_id", &request_id),
+            ("csrf", &csrf),
+            ("action", "approve"),
+        ],
+        None,
+    );
+    assert_eq!(anonymous.status, 403);
+    // Wrong password: the sign-in page again, 401, no session.
+    let wrong = post(
+        &[
+            ("request_id", &request_id),
+            ("csrf", &csrf),
+            ("action", "sign_in"),
+            ("username", "teacher"),
+            ("password", "nope"),
+        ],
+        None,
+    );
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.html.contains("Wrong username or password"));
+    assert!(wrong.headers.get("set-cookie").is_none());
+    // Another person's session cannot answer this person's request.
+    let (consent, other_id, other_csrf) = sign_in(&client, "s", "student");
+    let student_cookie = session_cookie(&consent);
+    let (teacher_consent, _, _) = sign_in(&client, "s", "teacher");
+    let teacher_cookie = session_cookie(&teacher_consent);
+    let hijack = post(
+        &[
+            ("request_id", &other_id),
+            ("csrf", &other_csrf),
+            ("action", "approve"),
+        ],
+        Some(&teacher_cookie),
+    );
+    assert_eq!(hijack.status, 403);
+    let own = post(
+        &[
+            ("request_id", &other_id),
+            ("csrf", &other_csrf),
+            ("action", "approve"),
+        ],
+        Some(&student_cookie),
+    );
+    assert_eq!(own.status, 303);
+}
+
+#[test]
+fn bad_requests_are_pages_and_unsafe_ones_never_redirect() {
+    let client = register_client();
+    let evil = format!(
+        "{}/oauth/authorize?response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}&code_challenge_method=S256",
+        base_url(),
+        encode("https://evil.example/cb")
+    );
+    let page = get(&evil, None);
+    assert_eq!(page.status, 400);
+    assert!(page.headers.get("location").is_none());
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    let unknown = get(
+        &format!(
+            "{}/oauth/authorize?client_id=nope&response_type=code",
+            base_url()
+        ),
+        None,
+    );
+    assert_eq!(unknown.status, 400);
+    // A safe redirect URI but no PKCE: back to the client with invalid_request.
+    let no_pkce = get(
+        &format!(
+            "{}/oauth/authorize?response_type=code&client_id={client}&redirect_uri={}&state=z",
+            base_url(),
+            encode(REDIRECT)
+        ),
+        None,
+    );
+    assert_eq!(no_pkce.status, 302);
+    let location = no_pkce.headers["location"].to_str().expect("location");
+    assert!(
+        location.starts_with(&format!("{REDIRECT}?error=invalid_request")),
+        "{location}"
+    );
+    let duplicated = get(
+        &format!("{}&state=again", authorize_url(&client, "s")),
+        None,
+    );
+    assert_eq!(duplicated.status, 400);
+}

@@ -5,12 +5,12 @@
 //! for this request.
 
 use http::{HeaderValue, StatusCode, header};
-use learner_core::ports::{Config, Host, KeyValue, Random};
+use learner_core::ports::{Config, Host, KeyValue, KvError, Random};
 use learner_core::{Request, Response};
 use learner_oauth::accounts::{Account, Accounts, Role, seed_demo};
 use learner_oauth::authorize::{self, AuthorizationRequest, Policy, Rejection};
 use learner_oauth::catalogue;
-use learner_oauth::clients::Clients;
+use learner_oauth::clients::{Client, Clients};
 use learner_oauth::error::{ErrorCode, OAuthError};
 use learner_oauth::grants::Grants;
 use learner_oauth::metadata::Issuer;
@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::oauth_http::{audit, issuer};
+use crate::oauth_http::{FORM, audit, has_media_type, issuer};
 use crate::pages::{self, ConsentView};
 
 /// How long a parked request waits for sign-in and consent.
@@ -169,6 +169,31 @@ async fn seed_demo_accounts<H: Host>(host: &H) {
     }
 }
 
+/// Looks up the request's client and validates the authorization request against it
+/// and this server's scopes. `Err` when the client store is unavailable.
+pub async fn validate_request<H: Host>(
+    host: &H,
+    issuer: &Issuer,
+    params: &Params,
+) -> Result<(Option<Client>, Result<AuthorizationRequest, Rejection>), KvError> {
+    let client = match params.get("client_id") {
+        Some(id) => {
+            Clients::new(host.key_value(), host.random())
+                .get(id)
+                .await?
+        }
+        None => None,
+    };
+    let scopes = catalogue::names();
+    let policy = Policy {
+        issuer,
+        scopes_supported: &scopes,
+        default_scope: catalogue::DEFAULT_SCOPE,
+    };
+    let validated = authorize::validate(params, client.as_ref().map(|c| &c.metadata), &policy);
+    Ok((client, validated))
+}
+
 /// `GET /oauth/authorize`.
 pub async fn start<H: Host>(host: &H, request: &Request) -> Response {
     let params = match Params::parse(request.uri().query().unwrap_or("").as_bytes()) {
@@ -178,22 +203,10 @@ pub async fn start<H: Host>(host: &H, request: &Request) -> Response {
     let Ok(issuer) = issuer(host, request) else {
         return pages::error_page(StatusCode::BAD_REQUEST, "Unknown server address.");
     };
-    let clients = Clients::new(host.key_value(), host.random());
-    let client = match params.get("client_id") {
-        Some(id) => match clients.get(id).await {
-            Ok(client) => client,
-            Err(_) => return unavailable(),
-        },
-        None => None,
+    let Ok((client, validated)) = validate_request(host, &issuer, &params).await else {
+        return unavailable();
     };
-    let scopes = catalogue::names();
-    let policy = Policy {
-        issuer: &issuer,
-        scopes_supported: &scopes,
-        default_scope: catalogue::DEFAULT_SCOPE,
-    };
-    let approved = match authorize::validate(&params, client.as_ref().map(|c| &c.metadata), &policy)
-    {
+    let approved = match validated {
         Ok(approved) => approved,
         Err(Rejection::Page(error)) => {
             audit(
@@ -259,18 +272,6 @@ pub async fn start<H: Host>(host: &H, request: &Request) -> Response {
     }
 }
 
-fn is_form(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| {
-            t.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
-
 fn session_cookie(id: &str, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
     let value = format!(
@@ -282,7 +283,7 @@ fn session_cookie(id: &str, secure: bool) -> HeaderValue {
 
 /// `POST /oauth/authorize`: the sign-in and consent forms.
 pub async fn submit<H: Host>(host: &H, request: &Request) -> Response {
-    if !is_form(request) {
+    if !has_media_type(request, FORM) {
         return pages::error_page(StatusCode::BAD_REQUEST, "The form was not sent as a form.");
     }
     let params = match Params::parse(request.body()) {

@@ -20,6 +20,19 @@ pub fn error_response(error: &OAuthError) -> Response {
     json_response(status, &error.to_json())
 }
 
+/// The form media type OAuth requests use.
+pub const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Whether the request's `Content-Type` is `media_type` (parameters ignored).
+pub fn has_media_type(request: &Request, media_type: &str) -> bool {
+    request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|t| t.trim().eq_ignore_ascii_case(media_type))
+}
+
 /// This server's issuer: the configured public URL (`public.url`), else the origin
 /// the request was sent to (for local use).
 pub fn issuer<H: Host>(host: &H, request: &Request) -> Result<Issuer, ApiError> {
@@ -143,16 +156,7 @@ pub async fn register<H: Host>(host: &H, request: &Request) -> Response {
             }
         }
     }
-    let json_body = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
-        });
-    if !json_body {
+    if !has_media_type(request, "application/json") {
         return refuse(OAuthError::new(
             ErrorCode::InvalidClientMetadata,
             "the registration request must be application/json",

@@ -6,13 +6,12 @@
 use http::StatusCode;
 use learner_core::ports::Host;
 use learner_core::{Request, Response, json_response};
-use learner_oauth::authorize::{self, Policy, Rejection};
-use learner_oauth::catalogue;
-use learner_oauth::clients::Clients;
+use learner_oauth::authorize::{self, Rejection};
 use learner_oauth::grants::Grants;
 use learner_oauth::params::Params;
 use serde_json::{Value, json};
 
+use crate::authorize_endpoint::validate_request;
 use crate::oauth_http::{error_response, issuer};
 
 /// Issues a code for an approved request, or reports how the request was rejected.
@@ -35,18 +34,13 @@ pub async fn issue_code<H: Host>(host: &H, request: &Request) -> Response {
             &json!({"error": "invalid_request"}),
         );
     };
-    let clients = Clients::new(host.key_value(), host.random());
-    let client = match params.get("client_id") {
-        Some(id) => clients.get(id).await.ok().flatten(),
-        None => None,
+    let Ok((_, validated)) = validate_request(host, &issuer, &params).await else {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({"error": "temporarily_unavailable"}),
+        );
     };
-    let scopes = catalogue::names();
-    let policy = Policy {
-        issuer: &issuer,
-        scopes_supported: &scopes,
-        default_scope: catalogue::DEFAULT_SCOPE,
-    };
-    match authorize::validate(&params, client.as_ref().map(|c| &c.metadata), &policy) {
+    match validated {
         Ok(approved) => {
             let grants = Grants::new(host.key_value(), host.random(), Default::default());
             match grants

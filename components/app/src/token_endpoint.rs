@@ -12,19 +12,7 @@ use learner_oauth::params::Params;
 use learner_oauth::scope::Scopes;
 use serde_json::json;
 
-use crate::oauth_http::{audit, error_response, issuer};
-
-fn is_form(request: &Request) -> bool {
-    request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|t| {
-            t.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        })
-}
+use crate::oauth_http::{FORM, audit, error_response, has_media_type, issuer};
 
 /// An `invalid_client` response: 401, with a Basic challenge when the client tried
 /// Basic (RFC 6749 §5.2).
@@ -45,7 +33,7 @@ async fn authenticated_client<H: Host>(
     host: &H,
     request: &Request,
 ) -> Result<(Params, Client), Response> {
-    if !is_form(request) {
+    if !has_media_type(request, FORM) {
         return Err(error_response(&OAuthError::new(
             ErrorCode::InvalidRequest,
             "the body must be application/x-www-form-urlencoded",

@@ -63,3 +63,17 @@ pub fn unique(prefix: &str) -> String {
         .map_or(0, |d| d.as_nanos());
     format!("{prefix}_{}_{nanos:x}", std::process::id())
 }
+
+/// Percent-encodes a value for a query string or form body (unreserved characters
+/// kept as they are).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}

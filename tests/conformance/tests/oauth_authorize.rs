@@ -2,7 +2,7 @@
 //! form, the consent form, the redirect back with `code`, `state` and `iss`, and the
 //! attacks on the forms (no CSRF token, a wrong password, another person's session).
 
-use port_conformance::base_url;
+use port_conformance::{base_url, encode};
 use serde_json::{Value, json};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -55,18 +55,6 @@ fn post(form: &[(&str, &str)], cookie: Option<&str>) -> Page {
         headers: response.headers().clone(),
         html: response.body_mut().read_to_string().unwrap_or_default(),
     }
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 /// The value of a hidden input in a page.

@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use port_conformance::{agent, base_url, ok};
+use port_conformance::{agent, base_url, encode, ok};
 use serde_json::{Value, json};
 
 // RFC 7636 Appendix B.
@@ -40,18 +40,6 @@ fn query(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", encode(v)))
         .collect::<Vec<_>>()
         .join("&")
-}
-
-fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn authorize(pairs: &[(&str, &str)]) -> Value {

@@ -33,7 +33,7 @@ if [ "$test_mode" = 1 ]; then
   main=build-test/index.js
   printf 'CONFORMANCE_SECRET=conformance-secret-value\nDEMO_PASSWORD=demo-password-for-tests\n' > "$persist/test.vars"
   extra=(--env-file "$persist/test.vars"
-         --var 'LEARNER_CONFIG:{"host.name":"cloudflare","outbound.allow":"http://127.0.0.1:*","cors.allowed_origins":"http://localhost:6274"}')
+         --var 'LEARNER_CONFIG:{"host.name":"cloudflare","outbound.allow":"http://127.0.0.1:*","cors.allowed_origins":"http://localhost:6274","oauth.code_lifetime_s":"4"}')
 fi
 inspector=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 exec "${wrangler[@]}" dev "$main" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \

@@ -19,12 +19,14 @@ export LEARNER_SECRET_DEMO_PASSWORD=demo-password-for-tests
 export SPIN_VARIABLE_DEMO_PASSWORD=demo-password-for-tests
 # The browser origin the CORS tests use (MCP Inspector's default).
 export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=http://localhost:6274
+# Authorization codes live 4 s under test, so their expiry can be tested.
+export SPIN_VARIABLE_OAUTH_CODE_LIFETIME_S=4
 
 case "$host" in
   wasmtime)
     setsid "$target/release-native/learner-mcp" serve --addr "127.0.0.1:$port" --data "$work/data" \
       --component "$root/build/gateway-test.wasm" --allow-outbound 'http://127.0.0.1:*' \
-      --set cors.allowed_origins=http://localhost:6274 \
+      --set cors.allowed_origins=http://localhost:6274 --set oauth.code_lifetime_s=4 \
       >"$log" 2>&1 &
     ;;
   spin)

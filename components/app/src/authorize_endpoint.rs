@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::oauth_http::{FORM, audit, has_media_type, issuer};
+use crate::oauth_http::{FORM, audit, has_media_type, issuer, lifetimes};
 use crate::pages::{self, ConsentView};
 
 /// How long a parked request waits for sign-in and consent.
@@ -466,7 +466,7 @@ async fn decide<H: Host>(
         "tenant": account.tenant,
         "display_name": account.display_name,
     });
-    let grants = Grants::new(host.key_value(), host.random(), Default::default());
+    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
     match grants.issue_code(&approved, &account.subject, &props).await {
         Ok(code) => {
             audit(

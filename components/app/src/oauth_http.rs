@@ -8,6 +8,7 @@ use learner_core::{ApiError, Request, Response, json_response};
 use learner_oauth::catalogue;
 use learner_oauth::clients::Clients;
 use learner_oauth::error::{ErrorCode, OAuthError};
+use learner_oauth::grants::Lifetimes;
 use learner_oauth::metadata::Issuer;
 use learner_oauth::registration::ClientMetadata;
 use serde_json::json;
@@ -73,6 +74,24 @@ fn cacheable(mut response: Response) -> Response {
         HeaderValue::from_static("public, max-age=300"),
     );
     response
+}
+
+/// Credential lifetimes from configuration (`oauth.code_lifetime_s`,
+/// `oauth.access_lifetime_s`, `oauth.refresh_lifetime_s`), else the defaults.
+pub fn lifetimes<H: Host>(host: &H) -> Lifetimes {
+    let defaults = Lifetimes::default();
+    let seconds = |name: &str, default_ms: u64| {
+        host.config()
+            .get(name)
+            .and_then(|v| v.parse::<u64>().ok())
+            .filter(|s| *s > 0)
+            .map_or(default_ms, |s| s.saturating_mul(1_000))
+    };
+    Lifetimes {
+        code_ms: seconds("oauth.code_lifetime_s", defaults.code_ms),
+        access_ms: seconds("oauth.access_lifetime_s", defaults.access_ms),
+        refresh_ms: seconds("oauth.refresh_lifetime_s", defaults.refresh_ms),
+    }
 }
 
 /// How registration is offered (`oauth.registration`).

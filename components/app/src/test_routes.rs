@@ -12,7 +12,7 @@ use learner_oauth::params::Params;
 use serde_json::{Value, json};
 
 use crate::authorize_endpoint::validate_request;
-use crate::oauth_http::{error_response, issuer};
+use crate::oauth_http::{error_response, issuer, lifetimes};
 
 /// Issues a code for an approved request, or reports how the request was rejected.
 pub async fn issue_code<H: Host>(host: &H, request: &Request) -> Response {
@@ -42,7 +42,7 @@ pub async fn issue_code<H: Host>(host: &H, request: &Request) -> Response {
     };
     match validated {
         Ok(approved) => {
-            let grants = Grants::new(host.key_value(), host.random(), Default::default());
+            let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
             match grants
                 .issue_code(&approved, subject, &json!({ "subject": subject }))
                 .await

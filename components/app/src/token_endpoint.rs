@@ -7,12 +7,12 @@ use learner_core::ports::Host;
 use learner_core::{Request, Response, json_response};
 use learner_oauth::clients::{AuthFailure, Client, ClientCredentials, Clients};
 use learner_oauth::error::{ErrorCode, OAuthError};
-use learner_oauth::grants::{GrantFailure, Grants, Lifetimes};
+use learner_oauth::grants::{GrantFailure, Grants};
 use learner_oauth::params::Params;
 use learner_oauth::scope::Scopes;
 use serde_json::json;
 
-use crate::oauth_http::{FORM, audit, error_response, has_media_type, issuer};
+use crate::oauth_http::{FORM, audit, error_response, has_media_type, issuer, lifetimes};
 
 /// An `invalid_client` response: 401, with a Basic challenge when the client tried
 /// Basic (RFC 6749 §5.2).
@@ -77,23 +77,6 @@ fn unavailable() -> Response {
         ErrorCode::TemporarilyUnavailable,
         "the grant store is unavailable",
     ))
-}
-
-fn lifetimes<H: Host>(host: &H) -> Lifetimes {
-    use learner_core::ports::Config;
-    let defaults = Lifetimes::default();
-    let seconds = |name: &str, default_ms: u64| {
-        host.config()
-            .get(name)
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|s| *s > 0)
-            .map_or(default_ms, |s| s.saturating_mul(1_000))
-    };
-    Lifetimes {
-        code_ms: seconds("oauth.code_lifetime_s", defaults.code_ms),
-        access_ms: seconds("oauth.access_lifetime_s", defaults.access_ms),
-        refresh_ms: seconds("oauth.refresh_lifetime_s", defaults.refresh_ms),
-    }
 }
 
 /// Token responses must not be cached (RFC 6749 §5.1).

@@ -497,3 +497,12 @@ fn introspection_reports_live_access_tokens_to_confidential_clients_only() {
         json!({"active": false})
     );
 }
+
+#[test]
+fn an_expired_code_is_refused() {
+    // Hosts under test issue codes that live 4 s.
+    let client = public_client();
+    let code = code_for(&client);
+    std::thread::sleep(std::time::Duration::from_millis(5_000));
+    assert_error(&exchange(&client, &code), 400, "invalid_grant");
+}

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::oauth_http::{FORM, audit, has_media_type, issuer, lifetimes};
+use crate::oauth_http::{FORM, audit, has_media_type, issuer, lifetimes, over_limit};
 use crate::pages::{self, ConsentView};
 
 /// How long a parked request waits for sign-in and consent.
@@ -330,6 +330,31 @@ pub async fn submit<H: Host>(host: &H, request: &Request) -> Response {
             let accounts = Accounts::new(kv, host.random());
             let username = params.get("username").unwrap_or_default();
             let password = params.get("password").unwrap_or_default();
+            // Guessing is limited per username (existing or not).
+            let key = format!("sign-in:{}", username.to_ascii_lowercase());
+            if let Some(retry_after_s) =
+                over_limit(host, "oauth.sign_in_attempts_per_minute", 10, &key).await
+            {
+                audit(
+                    host,
+                    "oauth.sign_in.rate_limited",
+                    username,
+                    "denied",
+                    json!({}),
+                )
+                .await;
+                let mut page = pages::sign_in(
+                    request_id,
+                    &pending.csrf,
+                    &pending.client_name,
+                    Some("Too many attempts. Wait a minute and try again."),
+                );
+                *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
+                    page.headers_mut().insert(header::RETRY_AFTER, value);
+                }
+                return page;
+            }
             let account = match accounts.verify(username, password).await {
                 Ok(Some(account)) => account,
                 Ok(None) => {

@@ -10,6 +10,7 @@ use learner_oauth::clients::Clients;
 use learner_oauth::error::{ErrorCode, OAuthError};
 use learner_oauth::grants::Lifetimes;
 use learner_oauth::metadata::Issuer;
+use learner_oauth::rate_limit::{self, Decision, RateLimit};
 use learner_oauth::registration::ClientMetadata;
 use serde_json::json;
 use subtle::ConstantTimeEq;
@@ -92,6 +93,38 @@ pub fn lifetimes<H: Host>(host: &H) -> Lifetimes {
         access_ms: seconds("oauth.access_lifetime_s", defaults.access_ms),
         refresh_ms: seconds("oauth.refresh_lifetime_s", defaults.refresh_ms),
     }
+}
+
+/// Counts one request against the per-minute limit `setting` (default `default`) for
+/// `key`; `Some(retry_after_s)` when over it. A failing store does not block requests.
+pub async fn over_limit<H: Host>(host: &H, setting: &str, default: u32, key: &str) -> Option<u64> {
+    let limit = host
+        .config()
+        .get(setting)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    let rate = RateLimit {
+        limit,
+        window_ms: 60_000,
+    };
+    match rate_limit::check(host.key_value(), key, rate, host.clock().now_ms()).await {
+        Ok(Decision::Limited { retry_after_s }) => Some(retry_after_s),
+        _ => None,
+    }
+}
+
+/// 429 with `Retry-After` and an OAuth error body.
+pub fn too_many_requests(retry_after_s: u64) -> Response {
+    let error = OAuthError::new(
+        ErrorCode::TemporarilyUnavailable,
+        "too many requests; retry later",
+    );
+    let mut response = error_response(&error);
+    *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+    if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// How registration is offered (`oauth.registration`).

@@ -12,7 +12,9 @@ use learner_oauth::params::Params;
 use learner_oauth::scope::Scopes;
 use serde_json::json;
 
-use crate::oauth_http::{FORM, audit, error_response, has_media_type, issuer, lifetimes};
+use crate::oauth_http::{
+    FORM, audit, error_response, has_media_type, issuer, lifetimes, over_limit, too_many_requests,
+};
 
 /// An `invalid_client` response: 401, with a Basic challenge when the client tried
 /// Basic (RFC 6749 §5.2).
@@ -93,6 +95,20 @@ pub async fn token<H: Host>(host: &H, request: &Request) -> Response {
         Ok(ok) => ok,
         Err(response) => return no_store(response),
     };
+    let key = format!("token:client:{}", client.client_id);
+    if let Some(retry_after_s) =
+        over_limit(host, "oauth.token_requests_per_minute", 120, &key).await
+    {
+        audit(
+            host,
+            "oauth.token.rate_limited",
+            &client.client_id,
+            "denied",
+            json!({}),
+        )
+        .await;
+        return no_store(too_many_requests(retry_after_s));
+    }
     let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
     let outcome = match params.get("grant_type") {
         Some("authorization_code") => {

@@ -374,3 +374,39 @@ fn bad_requests_are_pages_and_unsafe_ones_never_redirect() {
     );
     assert_eq!(duplicated.status, 400);
 }
+
+#[test]
+fn password_guessing_is_rate_limited_per_username() {
+    let client = register_client();
+    let start = get(&authorize_url(&client, "s"), None);
+    let request_id = hidden(&start.html, "request_id");
+    let csrf = hidden(&start.html, "csrf");
+    let guess = |password: &str| {
+        post(
+            &[
+                ("request_id", &request_id),
+                ("csrf", &csrf),
+                ("action", "sign_in"),
+                ("username", "rate-limit-probe"),
+                ("password", password),
+            ],
+            None,
+        )
+    };
+    // The default limit: 10 attempts per username per minute (fixed windows: across a
+    // window boundary the count restarts once, so 10 to 20 attempts get through).
+    let mut attempts = 0;
+    let limited = loop {
+        let answer = guess(&format!("guess-{attempts}"));
+        if answer.status == 429 {
+            break answer;
+        }
+        assert_eq!(answer.status, 401, "attempt {attempts}");
+        attempts += 1;
+        assert!(attempts <= 20, "no limit after {attempts} attempts");
+    };
+    assert!(attempts >= 10, "limited after only {attempts} attempts");
+    assert_eq!(limited.status, 429);
+    assert!(limited.headers.contains_key("retry-after"));
+    assert!(limited.html.contains("Too many attempts"));
+}

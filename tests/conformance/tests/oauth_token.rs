@@ -506,3 +506,44 @@ fn an_expired_code_is_refused() {
     std::thread::sleep(std::time::Duration::from_millis(5_000));
     assert_error(&exchange(&client, &code), 400, "invalid_grant");
 }
+
+#[test]
+fn token_requests_are_rate_limited_per_client() {
+    // The default limit: 120 token requests per client per minute (fixed windows). If
+    // the run straddles a window boundary the count restarts once, so the first 429
+    // comes after 120 to 240 ordinary answers — never before 120.
+    let client = public_client();
+    let form = query(&[
+        ("grant_type", "authorization_code"),
+        ("code", "ldna_ac_x"),
+        ("client_id", &client),
+    ]);
+    let mut allowed = 0;
+    let limited = loop {
+        let answer = token(&form);
+        if answer.status == 429 {
+            break answer;
+        }
+        assert_eq!(answer.status, 400, "attempt {allowed}: {}", answer.body);
+        allowed += 1;
+        assert!(allowed <= 240, "no limit after {allowed} requests");
+    };
+    assert!(allowed >= 120, "limited after only {allowed} requests");
+    assert_error(&limited, 429, "temporarily_unavailable");
+    let retry_after: u64 = limited.headers["retry-after"]
+        .to_str()
+        .expect("ascii")
+        .parse()
+        .expect("seconds");
+    assert!((1..=60).contains(&retry_after), "{retry_after}");
+    // Another client is not affected.
+    assert_eq!(
+        token(&query(&[
+            ("grant_type", "authorization_code"),
+            ("code", "ldna_ac_x"),
+            ("client_id", &public_client())
+        ]))
+        .status,
+        400
+    );
+}

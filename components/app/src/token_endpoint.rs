@@ -1,6 +1,7 @@
-//! `POST /oauth/token` (RFC 6749 §3.2, §4.1.3, §6) and `POST /oauth/revoke`
-//! (RFC 7009): form parameters (none repeated), client authentication by the
-//! registered method, then the grant store.
+//! The client-authenticated OAuth endpoints: `POST /oauth/token` (RFC 6749 §3.2,
+//! §4.1.3, §6), `POST /oauth/revoke` (RFC 7009) and `POST /oauth/introspect`
+//! (RFC 7662). Each reads form parameters (none repeated), authenticates the client
+//! by its registered method, then uses the grant store.
 
 use http::{HeaderValue, StatusCode, header};
 use learner_core::ports::Host;

@@ -228,6 +228,14 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
         }
     }
 
+    /// Reads and decodes a record, with the version it was written at.
+    async fn load<T: DeserializeOwned>(&self, key: &str) -> Result<Option<(T, u64)>, GrantFailure> {
+        match self.kv.get(key).await? {
+            Some(entry) => Ok(Some((decode(&entry.value)?, entry.version))),
+            None => Ok(None),
+        }
+    }
+
     fn random_bytes<const N: usize>(&self) -> [u8; N] {
         let mut bytes = [0u8; N];
         self.random.fill(&mut bytes);
@@ -347,10 +355,12 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
         challenge
             .verify(code_verifier)
             .map_err(|e| invalid(&e.to_string()))?;
-        let Some(grant_entry) = self.kv.get(&grant_key(&record.grant_id)).await? else {
+        let Some((mut grant, grant_version)) = self
+            .load::<GrantRecord>(&grant_key(&record.grant_id))
+            .await?
+        else {
             return Err(invalid("the grant was revoked"));
         };
-        let mut grant: GrantRecord = decode(&grant_entry.value)?;
         if resource.is_some_and(|r| r != grant.resource) {
             return Err(GrantFailure::Invalid(OAuthError::new(
                 ErrorCode::InvalidTarget,
@@ -367,7 +377,7 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
         self.kv
             .compare_and_swap(
                 &grant_key(&record.grant_id),
-                Some(grant_entry.version),
+                Some(grant_version),
                 &encode(&grant),
                 Some(self.lifetimes.refresh_ms),
             )
@@ -439,17 +449,18 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
     ) -> Result<IssuedTokens, GrantFailure> {
         let presented = Token::parse(TokenKind::RefreshToken, refresh_token)
             .ok_or_else(|| invalid("the refresh token is invalid or expired"))?;
-        let Some(entry) = self.kv.get(&refresh_key(&presented)).await? else {
+        let Some((record, _)) = self.load::<RefreshRecord>(&refresh_key(&presented)).await? else {
             return Err(invalid("the refresh token is invalid or expired"));
         };
-        let record: RefreshRecord = decode(&entry.value)?;
         if record.client_id != client_id {
             return Err(invalid("the refresh token was issued to another client"));
         }
-        let Some(grant_entry) = self.kv.get(&grant_key(&record.grant_id)).await? else {
+        let Some((mut grant, grant_version)) = self
+            .load::<GrantRecord>(&grant_key(&record.grant_id))
+            .await?
+        else {
             return Err(invalid("the grant was revoked"));
         };
-        let mut grant: GrantRecord = decode(&grant_entry.value)?;
         let presented_hash = presented.hash().to_hex();
         if grant.current_refresh.as_deref() != Some(presented_hash.as_str()) {
             self.kv.delete(&grant_key(&record.grant_id)).await?;
@@ -479,7 +490,7 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
             .kv
             .compare_and_swap(
                 &grant_key(&record.grant_id),
-                Some(grant_entry.version),
+                Some(grant_version),
                 &encode(&grant),
                 Some(self.lifetimes.refresh_ms),
             )
@@ -508,17 +519,18 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
         };
         let token = Token::parse(TokenKind::AccessToken, access_token)
             .ok_or_else(|| invalid_token("the access token is invalid or expired"))?;
-        let Some(entry) = self.kv.get(&access_key(&token)).await? else {
+        let Some((record, _)) = self.load::<AccessRecord>(&access_key(&token)).await? else {
             return Err(invalid_token("the access token is invalid or expired"));
         };
-        let record: AccessRecord = decode(&entry.value)?;
         if record.resource != resource {
             return Err(invalid_token("the access token is for another resource"));
         }
-        let Some(grant_entry) = self.kv.get(&grant_key(&record.grant_id)).await? else {
+        let Some((grant, _)) = self
+            .load::<GrantRecord>(&grant_key(&record.grant_id))
+            .await?
+        else {
             return Err(invalid_token("the access token was revoked"));
         };
-        let grant: GrantRecord = decode(&grant_entry.value)?;
         let key = Self::unwrap(&token, &record.wrapped_key)?;
         let sealed = B64
             .decode(&grant.sealed_props)
@@ -547,9 +559,8 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
         client_id: &str,
     ) -> Result<Option<String>, GrantFailure> {
         if let Some(refresh) = Token::parse(TokenKind::RefreshToken, token)
-            && let Some(entry) = self.kv.get(&refresh_key(&refresh)).await?
+            && let Some((record, _)) = self.load::<RefreshRecord>(&refresh_key(&refresh)).await?
         {
-            let record: RefreshRecord = decode(&entry.value)?;
             if record.client_id == client_id {
                 self.kv.delete(&grant_key(&record.grant_id)).await?;
                 return Ok(Some(record.grant_id));
@@ -557,9 +568,8 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
             return Ok(None);
         }
         if let Some(access) = Token::parse(TokenKind::AccessToken, token)
-            && let Some(entry) = self.kv.get(&access_key(&access)).await?
+            && let Some((record, _)) = self.load::<AccessRecord>(&access_key(&access)).await?
         {
-            let record: AccessRecord = decode(&entry.value)?;
             if record.client_id == client_id {
                 self.kv.delete(&access_key(&access)).await?;
             }

@@ -569,10 +569,9 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
         }
         if let Some(access) = Token::parse(TokenKind::AccessToken, token)
             && let Some((record, _)) = self.load::<AccessRecord>(&access_key(&access)).await?
+            && record.client_id == client_id
         {
-            if record.client_id == client_id {
-                self.kv.delete(&access_key(&access)).await?;
-            }
+            self.kv.delete(&access_key(&access)).await?;
         }
         Ok(None)
     }

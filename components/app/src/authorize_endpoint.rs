@@ -70,7 +70,7 @@ fn session_key(id: &str) -> String {
 fn random_hex<R: Random>(random: &R) -> String {
     let mut bytes = [0u8; 32];
     random.fill(&mut bytes);
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    learner_core::hex(&bytes)
 }
 
 fn redirect(status: StatusCode, location: &str) -> Response {

@@ -36,7 +36,7 @@ async fn key_value_round_trip<H: Host>(host: &H) -> Value {
     let started = host.clock().monotonic_ns();
     let mut nonce = [0u8; 16];
     host.random().fill(&mut nonce);
-    let key = format!("healthz:{}", hex(&nonce));
+    let key = format!("healthz:{}", crate::hex(&nonce));
     let kv = host.key_value();
     let outcome: Result<u64, String> = async {
         let version = kv
@@ -83,16 +83,4 @@ async fn sql_round_trip<H: Host>(host: &H) -> Value {
         },
         Err(error) => json!({ "ok": false, "error": error.to_string(), "micros": micros }),
     }
-}
-
-/// Lower-case hex of bytes.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
-            // Writing to a String cannot fail.
-            let _ = write!(out, "{b:02x}");
-            out
-        })
 }

@@ -19,5 +19,17 @@ pub use http_util::{
     MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes, json_response,
 };
 
+/// Lower-case hex of bytes (ids, token hashes, cache keys).
+pub fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{b:02x}");
+            out
+        })
+}
+
 /// The build version reported by `/healthz`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -159,7 +159,7 @@ impl<'a, K: KeyValue, R: Random> Clients<'a, K, R> {
     ) -> Result<(Client, Value), KvError> {
         let mut id_bytes = [0u8; 16];
         self.random.fill(&mut id_bytes);
-        let client_id: String = id_bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let client_id = learner_core::hex(&id_bytes);
         let secret = metadata.auth_method.is_confidential().then(|| {
             let mut bytes = [0u8; TOKEN_BYTES];
             self.random.fill(&mut bytes);

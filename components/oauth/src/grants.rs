@@ -267,11 +267,7 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
         subject: &str,
         props: &Value,
     ) -> Result<Token, GrantFailure> {
-        let grant_id: String = self
-            .random_bytes::<16>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let grant_id = learner_core::hex(&self.random_bytes::<16>());
         let key = DataKey::new(self.random_bytes::<32>());
         let sealed = key.seal(
             self.random_bytes::<NONCE_BYTES>(),

@@ -64,7 +64,7 @@ pub struct TokenHash(pub [u8; 32]);
 impl TokenHash {
     /// Lower-case hex, for storage keys.
     pub fn to_hex(self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        learner_core::hex(&self.0)
     }
 }
 

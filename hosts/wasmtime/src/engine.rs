@@ -40,12 +40,7 @@ fn cache_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf {
     let mut digest = Sha256::new();
     digest.update(wasm);
     digest.update(engine_hash.finish().to_le_bytes());
-    let name: String = digest
-        .finalize()
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let name = learner_core::hex(&digest.finalize()[..16]);
     cache_dir.join(format!("{name}.cwasm"))
 }
 

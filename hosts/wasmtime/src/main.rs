@@ -157,7 +157,7 @@ fn demo_password(data: &std::path::Path) -> wasmtime::Result<String> {
         .secure_random
         .fill(&mut bytes)
         .map_err(|_| wasmtime::format_err!("no system randomness"))?;
-    let password: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let password = learner_core::hex(&bytes);
     std::fs::write(&path, &password)?;
     Ok(password)
 }

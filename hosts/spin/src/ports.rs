@@ -7,11 +7,6 @@ use crate::Adapter;
 use crate::database::{describe, transaction, with};
 use crate::exports::learner_dna::app::{audit, config, key_value, sql};
 
-/// Largest key, in bytes (the WIT contract).
-const MAX_KEY_BYTES: usize = 512;
-/// Largest value, in bytes (the WIT contract).
-const MAX_VALUE_BYTES: usize = 1024 * 1024;
-
 fn now_ms() -> i64 {
     let now = wasi::clocks::wall_clock::now();
     (now.seconds * 1_000 + u64::from(now.nanoseconds / 1_000_000)) as i64
@@ -23,20 +18,10 @@ impl From<String> for key_value::KvError {
     }
 }
 
+/// The port's size limits, checked the way every host checks them.
 fn check(key: &str, value: Option<&[u8]>) -> Result<(), key_value::KvError> {
-    if key.is_empty() || key.len() > MAX_KEY_BYTES {
-        return Err(key_value::KvError::InvalidArgument(format!(
-            "key must be 1..={MAX_KEY_BYTES} bytes, got {}",
-            key.len()
-        )));
-    }
-    match value {
-        Some(v) if v.len() > MAX_VALUE_BYTES => Err(key_value::KvError::InvalidArgument(format!(
-            "value must be at most {MAX_VALUE_BYTES} bytes, got {}",
-            v.len()
-        ))),
-        _ => Ok(()),
-    }
+    learner_core::ports::check_kv_args(key, value)
+        .map_err(|e| key_value::KvError::InvalidArgument(e.to_string()))
 }
 
 fn kv_backend(error: SqliteError) -> key_value::KvError {

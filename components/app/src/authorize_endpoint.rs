@@ -208,34 +208,32 @@ pub async fn start<H: Host>(host: &H, request: &Request) -> Response {
     };
     let approved = match validated {
         Ok(approved) => approved,
-        Err(Rejection::Page(error)) => {
+        Err(rejection) => {
+            let (error, shown) = match &rejection {
+                Rejection::Page(error) => (error, "page"),
+                Rejection::Redirect { error, .. } => (error, "redirect"),
+            };
             audit(
                 host,
                 "oauth.authorize.refused",
                 params.get("client_id").unwrap_or("unknown"),
                 "denied",
-                json!({ "error": error.code.as_str(), "shown": "page" }),
+                json!({ "error": error.code.as_str(), "shown": shown }),
             )
             .await;
-            return pages::error_page(StatusCode::BAD_REQUEST, &error.description);
-        }
-        Err(Rejection::Redirect {
-            redirect_uri,
-            error,
-            state,
-        }) => {
-            audit(
-                host,
-                "oauth.authorize.refused",
-                params.get("client_id").unwrap_or("unknown"),
-                "denied",
-                json!({ "error": error.code.as_str(), "shown": "redirect" }),
-            )
-            .await;
-            return redirect(
-                StatusCode::FOUND,
-                &authorize::error_redirect(&redirect_uri, &error, state.as_deref(), &issuer),
-            );
+            return match rejection {
+                Rejection::Page(error) => {
+                    pages::error_page(StatusCode::BAD_REQUEST, &error.description)
+                }
+                Rejection::Redirect {
+                    redirect_uri,
+                    error,
+                    state,
+                } => redirect(
+                    StatusCode::FOUND,
+                    &authorize::error_redirect(&redirect_uri, &error, state.as_deref(), &issuer),
+                ),
+            };
         }
     };
     let client_name = client

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Runs the built worker in local workerd through `wrangler dev`, fully offline.
 #
-#   dev.sh [--test] [--port N] [--persist-to DIR]
+#   dev.sh [--test] [--port N] [--persist-to DIR] [--set NAME=VALUE]...
 #
-# --test serves build-test/ (the conformance routes) with the test secret and an
-# outbound allow-list for loopback. State (D1, Durable Objects) lives in --persist-to.
+# --test serves build-test/ (the conformance routes) with the test secrets and an
+# outbound allow-list for loopback. --set adds a setting to LEARNER_CONFIG (test mode
+# only). State (D1, Durable Objects) lives in --persist-to.
 set -euo pipefail
 cd "$(dirname "$0")"
-test_mode=0; port=8788; persist=$PWD/.wrangler/state
+test_mode=0; port=8788; persist=$PWD/.wrangler/state; sets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --test) test_mode=1 ;;
     --port) port=$2; shift ;;
     --persist-to) persist=$2; shift ;;
+    --set) sets+=("$2"); shift ;;
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
   shift
@@ -32,8 +34,11 @@ main=build/index.js; extra=()
 if [ "$test_mode" = 1 ]; then
   main=build-test/index.js
   printf 'CONFORMANCE_SECRET=conformance-secret-value\nDEMO_PASSWORD=demo-password-for-tests\n' > "$persist/test.vars"
-  extra=(--env-file "$persist/test.vars"
-         --var 'LEARNER_CONFIG:{"host.name":"cloudflare","outbound.allow":"http://127.0.0.1:*","cors.allowed_origins":"http://localhost:6274","oauth.code_lifetime_s":"4"}')
+  config=$(python3 -c 'import json, sys
+config = {"host.name": "cloudflare", "outbound.allow": "http://127.0.0.1:*"}
+config.update(s.split("=", 1) for s in sys.argv[1:])
+print(json.dumps(config, separators=(",", ":")))' "${sets[@]}")
+  extra=(--env-file "$persist/test.vars" --var "LEARNER_CONFIG:$config")
 fi
 inspector=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 exec "${wrangler[@]}" dev "$main" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \

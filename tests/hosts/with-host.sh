@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
-# Starts one host on a free loopback port with test settings, waits until /healthz
-# answers, runs the given command with LEARNER_BASE_URL set, and stops the host.
+# Starts two instances of one host on free loopback ports with test settings, waits
+# until both answer /healthz, runs the given command, and stops them.
 #
 #   tests/hosts/with-host.sh wasmtime|spin|cloudflare -- COMMAND...
+#
+# LEARNER_BASE_URL names the main instance (test settings). LEARNER_STRICT_URL names
+# a second one with short access tokens, tight per-address limits and a pinned public
+# URL, for the tests of exactly those (tests/conformance/tests/strict_*.rs).
 set -euo pipefail
 
 host=$1; shift
@@ -10,56 +14,91 @@ host=$1; shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d "${TMPDIR:-/tmp}/learner-$host.XXXXXX")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-log="$work/host.log"
-export LEARNER_SECRET_CONFORMANCE_SECRET=conformance-secret-value
-export SPIN_VARIABLE_CONFORMANCE_SECRET=conformance-secret-value
-# The built-in demo accounts' password, for the sign-in tests.
-export LEARNER_SECRET_DEMO_PASSWORD=demo-password-for-tests
-export SPIN_VARIABLE_DEMO_PASSWORD=demo-password-for-tests
-# The browser origin the CORS tests use (MCP Inspector's default).
-export SPIN_VARIABLE_CORS_ALLOWED_ORIGINS=http://localhost:6274
-# Authorization codes live 4 s under test, so their expiry can be tested.
-export SPIN_VARIABLE_OAUTH_CODE_LIFETIME_S=4
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
 
-case "$host" in
-  wasmtime)
-    setsid "$target/release-native/learner-mcp" serve --addr "127.0.0.1:$port" --data "$work/data" \
-      --component "$root/build/gateway-test.wasm" --allow-outbound 'http://127.0.0.1:*' \
-      --set cors.allowed_origins=http://localhost:6274 --set oauth.code_lifetime_s=4 \
-      >"$log" 2>&1 &
-    ;;
-  spin)
-    setsid "$target/release-native/learner-mcp" serve --addr "127.0.0.1:$port" --data "$work/data" \
-      --spin "$root/hosts/spin/spin.toml" --component "$root/build/spin-app-test.wasm" \
-      --allow-outbound 'http://127.0.0.1:*' >"$log" 2>&1 &
-    ;;
-  cloudflare)
-    setsid "$root/hosts/cloudflare/dev.sh" --test --port "$port" --persist-to "$work/state" >"$log" 2>&1 &
-    ;;
-  *) echo "unknown host $host" >&2; exit 2 ;;
-esac
-pid=$!
+# Settings both instances share: the conformance secret, the demo accounts' password
+# (for the sign-in tests), MCP Inspector's origin for CORS, and 4 s codes so their
+# expiry can be tested.
+common=(conformance-secret=conformance-secret-value demo-password=demo-password-for-tests)
+common_config=(cors.allowed_origins=http://localhost:6274 oauth.code_lifetime_s=4)
+strict_config=(oauth.access_lifetime_s=3 oauth.requests_per_minute_per_ip=30
+               oauth.registrations_per_hour_per_ip=3)
+
+pids=()
+# start NAME PORT CONFIG...: one instance; CONFIG is name=value settings.
+start() {
+  local name=$1 port=$2; shift 2
+  local dir="$work/$name" log="$work/$name.log"
+  mkdir -p "$dir"
+  (
+    for secret in "${common[@]}"; do
+      key=${secret%%=*}; value=${secret#*=}
+      upper=$(echo "$key" | tr 'a-z-' 'A-Z_')
+      export "LEARNER_SECRET_$upper=$value" "SPIN_VARIABLE_$upper=$value"
+    done
+    sets=()
+    for setting in "$@"; do
+      key=${setting%%=*}; value=${setting#*=}
+      sets+=(--set "$setting")
+      export "SPIN_VARIABLE_$(echo "$key" | tr 'a-z.-' 'A-Z__')=$value"
+    done
+    case "$host" in
+      wasmtime)
+        exec setsid "$target/release-native/learner-mcp" serve --addr "127.0.0.1:$port" \
+          --data "$dir/data" --component "$root/build/gateway-test.wasm" \
+          --allow-outbound 'http://127.0.0.1:*' "${sets[@]}" ;;
+      spin)
+        # Settings reach the Spin app as variables (SPIN_VARIABLE_*), as on Spin.
+        exec setsid "$target/release-native/learner-mcp" serve --addr "127.0.0.1:$port" \
+          --data "$dir/data" --spin "$root/hosts/spin/spin.toml" \
+          --component "$root/build/spin-app-test.wasm" --allow-outbound 'http://127.0.0.1:*' ;;
+      cloudflare)
+        exec setsid "$root/hosts/cloudflare/dev.sh" --test --port "$port" \
+          --persist-to "$dir/state" "${sets[@]}" ;;
+      *) echo "unknown host $host" >&2; exit 2 ;;
+    esac
+  ) >"$log" 2>&1 &
+  pids+=($!)
+}
 
 stop() {
-  # wrangler starts workerd as a child: end the whole process group.
-  kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  pkill -P "$pid" 2>/dev/null || true
+  # wrangler starts workerd as a child: end each whole process group.
+  for pid in "${pids[@]}"; do
+    kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    wait "$pid" 2>/dev/null || true
+    pkill -P "$pid" 2>/dev/null || true
+  done
 }
 trap stop EXIT
 
-url="http://127.0.0.1:$port"
-for _ in $(seq 1 600); do
-  if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then break; fi
-  if ! kill -0 "$pid" 2>/dev/null; then
-    echo "the $host host exited before it was ready:" >&2; cat "$log" >&2; exit 1
-  fi
-  sleep 0.2
-done
-curl -fsS "$url/healthz" >/dev/null || { echo "the $host host never became ready:" >&2; cat "$log" >&2; exit 1; }
-echo "== $host host ready at $url"
+port=$(free_port); strict_port=$(free_port)
+while [ "$strict_port" = "$port" ]; do strict_port=$(free_port); done
+url="http://127.0.0.1:$port"; strict_url="http://127.0.0.1:$strict_port"
+start main "$port" "${common_config[@]}"
+start strict "$strict_port" "${common_config[@]}" "${strict_config[@]}" "public.url=$strict_url"
+
+# wait_ready NAME URL PID
+wait_ready() {
+  for _ in $(seq 1 600); do
+    if curl -fsS -o /dev/null "$2/healthz" 2>/dev/null; then return 0; fi
+    if ! kill -0 "$3" 2>/dev/null; then
+      echo "the $host host ($1) exited before it was ready:" >&2; cat "$work/$1.log" >&2; exit 1
+    fi
+    sleep 0.2
+  done
+  curl -fsS -o /dev/null "$2/healthz" || {
+    echo "the $host host ($1) never became ready:" >&2; cat "$work/$1.log" >&2; exit 1; }
+}
+wait_ready main "$url" "${pids[0]}"
+wait_ready strict "$strict_url" "${pids[1]}"
+echo "== $host host ready at $url (strict instance at $strict_url)"
 status=0
-LEARNER_BASE_URL=$url "$@" || status=$?
-if [ "$status" -ne 0 ]; then echo "== $host host log:" >&2; tail -n 50 "$log" >&2; fi
+LEARNER_BASE_URL=$url LEARNER_STRICT_URL=$strict_url "$@" || status=$?
+if [ "$status" -ne 0 ]; then
+  for name in main strict; do echo "== $host host log ($name):" >&2; tail -n 40 "$work/$name.log" >&2; done
+fi
 exit "$status"

@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use crate::oauth_http::{FORM, audit, has_media_type, issuer, lifetimes, over_limit};
+use crate::oauth_http::{FORM, MINUTE_MS, audit, has_media_type, issuer, lifetimes, over_limit};
 use crate::pages::{self, ConsentView};
 
 /// How long a parked request waits for sign-in and consent.
@@ -330,8 +330,14 @@ pub async fn submit<H: Host>(host: &H, request: &Request) -> Response {
             let password = params.get("password").unwrap_or_default();
             // Guessing is limited per username (existing or not).
             let key = format!("sign-in:{}", username.to_ascii_lowercase());
-            if let Some(retry_after_s) =
-                over_limit(host, "oauth.sign_in_attempts_per_minute", 10, &key).await
+            if let Some(retry_after_s) = over_limit(
+                host,
+                "oauth.sign_in_attempts_per_minute",
+                10,
+                MINUTE_MS,
+                &key,
+            )
+            .await
             {
                 audit(
                     host,

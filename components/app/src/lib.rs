@@ -6,6 +6,9 @@ mod authorize_endpoint;
 mod cors;
 mod oauth_http;
 mod pages;
+// Used by the test routes now; the MCP endpoint is the next protected resource.
+#[cfg_attr(not(feature = "test-routes"), allow(dead_code))]
+mod resource_guard;
 mod router;
 #[cfg(feature = "test-routes")]
 mod test_routes;

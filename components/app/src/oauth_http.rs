@@ -4,7 +4,7 @@
 
 use http::{HeaderValue, StatusCode, header};
 use learner_core::ports::{Audit, AuditRecord, Clock, Config, Host};
-use learner_core::{ApiError, Request, Response, json_response};
+use learner_core::{ApiError, ClientAddr, Request, Response, json_response};
 use learner_oauth::catalogue;
 use learner_oauth::clients::Clients;
 use learner_oauth::error::{ErrorCode, OAuthError};
@@ -35,8 +35,10 @@ pub fn has_media_type(request: &Request, media_type: &str) -> bool {
         .is_some_and(|t| t.trim().eq_ignore_ascii_case(media_type))
 }
 
-/// This server's issuer: the configured public URL (`public.url`), else the origin
-/// the request was sent to (for local use).
+/// This server's issuer: the configured public URL (`public.url`), else — for local
+/// use only — the loopback origin the request was sent to. A request addressed to any
+/// other host without `public.url` is refused (421): the issuer and every endpoint in
+/// the metadata would otherwise follow a `Host` header anyone can forge.
 pub fn issuer<H: Host>(host: &H, request: &Request) -> Result<Issuer, ApiError> {
     let configured = host.config().get("public.url");
     let base = match configured {
@@ -46,10 +48,26 @@ pub fn issuer<H: Host>(host: &H, request: &Request) -> Result<Issuer, ApiError> 
             let authority = uri
                 .authority()
                 .ok_or_else(|| ApiError::BadRequest("the request has no host".into()))?;
+            if !is_loopback(authority.host()) {
+                return Err(ApiError::MisdirectedRequest(format!(
+                    "this server does not answer for {:?}: set public.url to its public base URL",
+                    authority.host()
+                )));
+            }
             format!("{}://{authority}", uri.scheme_str().unwrap_or("http"))
         }
     };
     Issuer::new(&base).map_err(|e| ApiError::BadRequest(format!("issuer {base:?}: {e}")))
+}
+
+/// Whether `host` (from a URI authority) is this machine: `localhost` or a loopback
+/// address.
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// `GET /.well-known/oauth-authorization-server`.
@@ -95,23 +113,62 @@ pub fn lifetimes<H: Host>(host: &H) -> Lifetimes {
     }
 }
 
-/// Counts one request against the per-minute limit `setting` (default `default`) for
-/// `key`; `Some(retry_after_s)` when over it. A failing store does not block requests.
-pub async fn over_limit<H: Host>(host: &H, setting: &str, default: u32, key: &str) -> Option<u64> {
+/// One minute, the window of most limits.
+pub const MINUTE_MS: u64 = 60_000;
+
+/// Counts one request against the limit `setting` (requests per `window_ms`, default
+/// `default`) for `key`; `Some(retry_after_s)` when over it. A failing store does not
+/// block requests.
+pub async fn over_limit<H: Host>(
+    host: &H,
+    setting: &str,
+    default: u32,
+    window_ms: u64,
+    key: &str,
+) -> Option<u64> {
     let limit = host
         .config()
         .get(setting)
         .and_then(|v| v.parse().ok())
         .unwrap_or(default);
-    let rate = RateLimit {
-        limit,
-        window_ms: 60_000,
-    };
+    let rate = RateLimit { limit, window_ms };
     match rate_limit::check(host.key_value(), key, rate, host.clock().now_ms()).await {
         Ok(Decision::Limited { retry_after_s }) => Some(retry_after_s),
         _ => None,
     }
 }
+
+/// Counts one request from the request's client address against `setting` (requests
+/// per `window_ms` from one address, default `default`), under the limit's own
+/// `bucket`; `Some(retry_after_s)` when over it, after auditing the refusal. A request
+/// whose host supplied no address counts under one shared "unknown" key: a host that
+/// forgot to pass addresses gets a tight global limit, never none.
+pub async fn over_address_limit<H: Host>(
+    host: &H,
+    request: &Request,
+    bucket: &str,
+    (setting, default, window_ms): (&str, u32, u64),
+) -> Option<u64> {
+    let address = ClientAddr::of(request).map_or_else(|| "unknown".to_owned(), |a| a.limit_key());
+    let key = format!("{bucket}:ip:{address}");
+    let retry_after_s = over_limit(host, setting, default, window_ms, &key).await?;
+    audit(
+        host,
+        "oauth.rate_limited",
+        &address,
+        "denied",
+        json!({ "limit": bucket, "path": request.uri().path() }),
+    )
+    .await;
+    Some(retry_after_s)
+}
+
+/// Requests per minute one address may make to the OAuth endpoints.
+pub const REQUESTS_PER_ADDRESS: (&str, u32, u64) =
+    ("oauth.requests_per_minute_per_ip", 300, MINUTE_MS);
+/// Client registrations per hour from one address.
+pub const REGISTRATIONS_PER_ADDRESS: (&str, u32, u64) =
+    ("oauth.registrations_per_hour_per_ip", 60, 60 * MINUTE_MS);
 
 /// 429 with `Retry-After` and an OAuth error body.
 pub fn too_many_requests(retry_after_s: u64) -> Response {
@@ -179,6 +236,11 @@ pub async fn register<H: Host>(host: &H, request: &Request) -> Response {
         .await;
         error_response(&error)
     };
+    if let Some(retry_after_s) =
+        over_address_limit(host, request, "register", REGISTRATIONS_PER_ADDRESS).await
+    {
+        return too_many_requests(retry_after_s);
+    }
     match registration_mode(host.config()) {
         RegistrationMode::Open => {}
         RegistrationMode::Closed => {
@@ -243,5 +305,26 @@ pub async fn register<H: Host>(host: &H, request: &Request) -> Response {
             ErrorCode::TemporarilyUnavailable,
             "the client store is unavailable",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_hosts_count_as_local() {
+        for local in ["localhost", "LOCALHOST", "127.0.0.1", "127.8.9.10", "[::1]"] {
+            assert!(is_loopback(local), "{local}");
+        }
+        for remote in [
+            "evil.example",
+            "localhost.evil.example",
+            "10.0.0.1",
+            "[::2]",
+            "127.0.0.1.nip.io",
+        ] {
+            assert!(!is_loopback(remote), "{remote}");
+        }
     }
 }

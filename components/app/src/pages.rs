@@ -77,6 +77,20 @@ pub fn page(status: StatusCode, title: &str, body: &str, form_targets: &[&str]) 
     response
 }
 
+/// 429 as a page, with `Retry-After`.
+pub fn too_many_requests(retry_after_s: u64) -> Response {
+    let mut response = error_page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many requests from your network. Wait a minute and try again.",
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&retry_after_s.to_string()) {
+        response
+            .headers_mut()
+            .insert(http::header::RETRY_AFTER, value);
+    }
+    response
+}
+
 /// An error the person sees (never a redirect to an unvalidated URI).
 pub fn error_page(status: StatusCode, message: &str) -> Response {
     page(

@@ -6,7 +6,7 @@ use learner_core::health;
 use learner_core::ports::Host;
 use learner_core::{ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
 
-use crate::{authorize_endpoint, cors, oauth_http, token_endpoint};
+use crate::{authorize_endpoint, cors, oauth_http, pages, token_endpoint};
 
 /// The application over a host's ports.
 pub struct App<H> {
@@ -54,18 +54,38 @@ impl<H: Host> App<H> {
                     .unwrap_or_else(ApiError::into_response);
                 Ok(cors::decorate(self.host.config(), &request, response))
             }
-            "/oauth/authorize" => match *request.method() {
-                Method::GET => Ok(authorize_endpoint::start(&self.host, &request).await),
-                Method::POST => Ok(authorize_endpoint::submit(&self.host, &request).await),
-                _ => Err(ApiError::MethodNotAllowed {
-                    method: request.method().to_string(),
-                    allow: "GET, POST",
-                }),
-            },
+            "/oauth/authorize" => {
+                if !matches!(*request.method(), Method::GET | Method::POST) {
+                    return Err(ApiError::MethodNotAllowed {
+                        method: request.method().to_string(),
+                        allow: "GET, POST",
+                    });
+                }
+                if let Some(retry_after_s) = oauth_http::over_address_limit(
+                    &self.host,
+                    &request,
+                    "oauth",
+                    oauth_http::REQUESTS_PER_ADDRESS,
+                )
+                .await
+                {
+                    return Ok(pages::too_many_requests(retry_after_s));
+                }
+                Ok(if request.method() == Method::GET {
+                    authorize_endpoint::start(&self.host, &request).await
+                } else {
+                    authorize_endpoint::submit(&self.host, &request).await
+                })
+            }
             #[cfg(feature = "test-routes")]
             "/__test/oauth/code" => {
                 only(&request, &Method::POST, "POST")?;
                 Ok(crate::test_routes::issue_code(&self.host, &request).await)
+            }
+            #[cfg(feature = "test-routes")]
+            "/__test/whoami" => {
+                only(&request, &Method::GET, "GET")?;
+                Ok(crate::test_routes::whoami(&self.host, &request).await)
             }
             #[cfg(feature = "test-routes")]
             "/__test/ports" => {
@@ -98,6 +118,17 @@ impl<H: Host> App<H> {
             Method::POST
         };
         only(request, &method, methods)?;
+        if method == Method::POST
+            && let Some(retry_after_s) = oauth_http::over_address_limit(
+                &self.host,
+                request,
+                "oauth",
+                oauth_http::REQUESTS_PER_ADDRESS,
+            )
+            .await
+        {
+            return Ok(oauth_http::too_many_requests(retry_after_s));
+        }
         Ok(match path {
             "/.well-known/oauth-authorization-server" => {
                 oauth_http::authorization_server_metadata(&oauth_http::issuer(&self.host, request)?)

@@ -1,7 +1,13 @@
-//! `POST /__test/oauth/code` (compiled only with `test-routes`): runs an authorization
-//! request through the real validation and grant store as if the person had signed in
-//! and approved, so the token endpoint's suite can run before the sign-in and consent
-//! pages exist. Body: `{"query": "<authorization request query>", "subject": "..."}`.
+//! Routes compiled only with `test-routes`.
+//!
+//! `POST /__test/oauth/code` runs an authorization request through the real
+//! validation and grant store as if the person had signed in and approved, so the
+//! token endpoint's suite need not drive the sign-in page for every case. Body:
+//! `{"query": "<authorization request query>", "subject": "..."}`.
+//!
+//! `GET /__test/whoami[?scope=S]` is a protected resource behind the real
+//! [`crate::resource_guard`]: it answers with the grant behind the bearer token, or
+//! with the guard's refusal, so the suites can test the guard before `/mcp` exists.
 
 use http::StatusCode;
 use learner_core::ports::Host;
@@ -74,5 +80,29 @@ pub async fn issue_code<H: Host>(host: &H, request: &Request) -> Response {
                 "redirect": authorize::error_redirect(&redirect_uri, &error, state.as_deref(), &issuer),
             }),
         ),
+    }
+}
+
+/// `GET /__test/whoami`: the grant behind the request's access token.
+pub async fn whoami<H: Host>(host: &H, request: &Request) -> Response {
+    let Ok(issuer) = issuer(host, request) else {
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            &json!({"error": "invalid_request"}),
+        );
+    };
+    let params = Params::parse(request.uri().query().unwrap_or("").as_bytes()).ok();
+    let scope = params.as_ref().and_then(|p| p.get("scope"));
+    match crate::resource_guard::admit(host, &issuer, request, scope).await {
+        Ok(access) => json_response(
+            StatusCode::OK,
+            &json!({
+                "subject": access.subject,
+                "client_id": access.client_id,
+                "scope": access.scope.to_string(),
+                "props": access.props,
+            }),
+        ),
+        Err(refusal) => refusal,
     }
 }

@@ -14,7 +14,8 @@ use learner_oauth::scope::Scopes;
 use serde_json::json;
 
 use crate::oauth_http::{
-    FORM, audit, error_response, has_media_type, issuer, lifetimes, over_limit, too_many_requests,
+    FORM, MINUTE_MS, audit, error_response, has_media_type, issuer, lifetimes, over_limit,
+    too_many_requests,
 };
 
 /// An `invalid_client` response: 401, with a Basic challenge when the client tried
@@ -97,8 +98,14 @@ pub async fn token<H: Host>(host: &H, request: &Request) -> Response {
         Err(response) => return no_store(response),
     };
     let key = format!("token:client:{}", client.client_id);
-    if let Some(retry_after_s) =
-        over_limit(host, "oauth.token_requests_per_minute", 120, &key).await
+    if let Some(retry_after_s) = over_limit(
+        host,
+        "oauth.token_requests_per_minute",
+        120,
+        MINUTE_MS,
+        &key,
+    )
+    .await
     {
         audit(
             host,
@@ -146,8 +153,9 @@ pub async fn token<H: Host>(host: &H, request: &Request) -> Response {
                     )));
                 }
             };
-            if let (Some(resource), Ok(issuer)) = (params.get("resource"), issuer(host, request))
-                && resource != issuer.mcp_resource()
+            // The grant keeps its audience whatever is asked; a different one is refused.
+            if let Some(resource) = params.get("resource")
+                && issuer(host, request).map_or(true, |i| resource != i.mcp_resource())
             {
                 return no_store(error_response(&OAuthError::new(
                     ErrorCode::InvalidTarget,

@@ -43,6 +43,9 @@ pub enum ApiError {
     /// A dependency (port) failed; the detail is logged by the host, not sent.
     #[error("service unavailable")]
     Unavailable(String),
+    /// The request names a host this server does not answer for (RFC 9110 §15.5.20).
+    #[error("{0}")]
+    MisdirectedRequest(String),
 }
 
 impl ApiError {
@@ -55,6 +58,7 @@ impl ApiError {
             Self::HeadersTooLarge { .. } => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
         }
     }
 
@@ -67,6 +71,7 @@ impl ApiError {
             Self::HeadersTooLarge { .. } => "headers_too_large",
             Self::BadRequest(_) => "invalid_request",
             Self::Unavailable(_) => "temporarily_unavailable",
+            Self::MisdirectedRequest(_) => "misdirected_request",
         }
     }
 

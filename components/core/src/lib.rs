@@ -6,6 +6,7 @@
 //! component, the Cloudflare worker) implements them and hands requests to the
 //! application's router (`learner-app`).
 
+mod client_addr;
 mod error;
 pub mod health;
 mod http_util;
@@ -14,6 +15,7 @@ pub mod ports;
 #[cfg(feature = "test-routes")]
 pub mod test_routes;
 
+pub use client_addr::{ClientAddr, PEER_ADDR_HEADER};
 pub use error::ApiError;
 pub use http_util::{
     MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes, json_response,

@@ -1,7 +1,7 @@
 //! `wasi:http/incoming-handler` ⇄ `learner_core::{Request, Response}`.
 
 use learner_app::App;
-use learner_core::{ApiError, MAX_BODY_BYTES, Request, Response};
+use learner_core::{ApiError, ClientAddr, MAX_BODY_BYTES, PEER_ADDR_HEADER, Request, Response};
 
 use crate::executor::block_on;
 use crate::exports::wasi::http::incoming_handler::Guest;
@@ -59,9 +59,19 @@ fn to_core_request(request: &IncomingRequest) -> Result<Request, ApiError> {
         builder = builder.header(name, value);
     }
     let body = read_body(request)?;
-    builder
+    let mut request = builder
         .body(body)
-        .map_err(|e| ApiError::BadRequest(format!("malformed request: {e}")))
+        .map_err(|e| ApiError::BadRequest(format!("malformed request: {e}")))?;
+    // The runtime (Spin, the harness) sets this header on every request, replacing
+    // any value the client sent; it becomes the request's trusted client address.
+    if let Some(addr) = request
+        .headers_mut()
+        .remove(PEER_ADDR_HEADER)
+        .and_then(|v| v.to_str().ok().and_then(ClientAddr::parse))
+    {
+        request.extensions_mut().insert(addr);
+    }
+    Ok(request)
 }
 
 fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, ApiError> {

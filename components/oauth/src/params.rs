@@ -16,7 +16,11 @@ pub struct Params(BTreeMap<String, String>);
 impl Params {
     /// Parses `input`, refusing a repeated parameter name — even with an empty value —
     /// with `invalid_request` naming it.
+    /// Malformed encoding — a `%` not followed by two hex digits, or bytes that do not
+    /// decode to UTF-8 — is `invalid_request` too, rather than being read leniently
+    /// into a value the client did not send.
     pub fn parse(input: &[u8]) -> Result<Self, OAuthError> {
+        check_encoding(input)?;
         let mut map = BTreeMap::new();
         for (count, (name, value)) in form_urlencoded::parse(input).enumerate() {
             if count >= MAX_PARAMS {
@@ -55,9 +59,48 @@ impl Params {
     }
 }
 
+/// Refuses what `form_urlencoded::parse` would otherwise repair silently.
+fn check_encoding(input: &[u8]) -> Result<(), OAuthError> {
+    let malformed = |what: &str| {
+        Err(OAuthError::new(
+            ErrorCode::InvalidRequest,
+            format!("the parameters are not valid form encoding: {what}"),
+        ))
+    };
+    let mut decoded = Vec::with_capacity(input.len());
+    let mut bytes = input.iter().copied();
+    while let Some(byte) = bytes.next() {
+        if byte != b'%' {
+            decoded.push(byte);
+            continue;
+        }
+        let hex = |b: Option<u8>| b.and_then(|b| (b as char).to_digit(16));
+        match (hex(bytes.next()), hex(bytes.next())) {
+            // Two hex digits: at most 0xff, so the cast cannot truncate.
+            (Some(high), Some(low)) => decoded.push((high * 16 + low) as u8),
+            _ => return malformed("a % must be followed by two hex digits"),
+        }
+    }
+    if std::str::from_utf8(&decoded).is_err() {
+        return malformed("the decoded bytes are not UTF-8");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn malformed_encoding_is_refused() {
+        for bad in [&b"a=%ZZ"[..], b"a=%4", b"a=%", b"a=%FF%FE", b"a=\xff"] {
+            let error = Params::parse(bad).expect_err("malformed");
+            assert_eq!(error.code, ErrorCode::InvalidRequest, "{bad:?}");
+        }
+        let good = Params::parse(b"a=%C3%A9+b&c=%2B").expect("valid");
+        assert_eq!(good.get("a"), Some("\u{e9} b"));
+        assert_eq!(good.get("c"), Some("+"));
+    }
 
     #[test]
     fn parameters_decode_and_empty_counts_as_absent() {

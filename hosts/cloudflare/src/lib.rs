@@ -9,7 +9,7 @@ mod kv_object;
 mod ports;
 
 use learner_app::App;
-use learner_core::{ApiError, MAX_BODY_BYTES};
+use learner_core::{ApiError, ClientAddr, MAX_BODY_BYTES};
 use worker::{Context, Env, Request, Response, event};
 
 pub use kv_object::KvObject;
@@ -52,9 +52,20 @@ async fn to_core_request(mut request: Request) -> Result<learner_core::Request, 
             .await
             .map_err(|e| ApiError::BadRequest(format!("reading the body failed: {e}")))?
     };
-    builder
+    let mut core_request = builder
         .body(body)
-        .map_err(|e| ApiError::BadRequest(format!("malformed request: {e}")))
+        .map_err(|e| ApiError::BadRequest(format!("malformed request: {e}")))?;
+    // Cloudflare's edge sets `CF-Connecting-IP` to the connecting client on every
+    // request, replacing any value the client sent.
+    if let Some(addr) = core_request
+        .headers()
+        .get("cf-connecting-ip")
+        .and_then(|v| v.to_str().ok())
+        .and_then(ClientAddr::parse)
+    {
+        core_request.extensions_mut().insert(addr);
+    }
+    Ok(core_request)
 }
 
 fn to_worker_response(response: learner_core::Response) -> worker::Result<Response> {

@@ -54,8 +54,16 @@ impl App {
     /// Serves one request on a fresh instance.
     pub async fn handle(
         &self,
-        request: hyper::Request<Incoming>,
+        mut request: hyper::Request<Incoming>,
+        peer: SocketAddr,
     ) -> wasmtime::Result<hyper::Response<HyperOutgoingBody>> {
+        // As Spin does: the peer address travels in `spin-client-addr`, and a value
+        // the client sent is replaced, never trusted.
+        request.headers_mut().insert(
+            learner_core::PEER_ADDR_HEADER,
+            hyper::header::HeaderValue::from_str(&peer.to_string())
+                .context("a socket address is a valid header value")?,
+        );
         let mut store = Store::new(
             self.pre.engine(),
             RequestState::new(Arc::clone(&self.ports)),
@@ -141,7 +149,7 @@ pub async fn serve(listener: TcpListener, app: App) -> wasmtime::Result<()> {
                     let method = request.method().clone();
                     let path = request.uri().path().to_owned();
                     let started = std::time::Instant::now();
-                    let response = match app.handle(request).await {
+                    let response = match app.handle(request, peer).await {
                         Ok(response) => response,
                         Err(error) => {
                             tracing::error!(%method, %path, error = format!("{error:#}"), "request failed");

@@ -410,3 +410,170 @@ fn password_guessing_is_rate_limited_per_username() {
     assert!(limited.headers.contains_key("retry-after"));
     assert!(limited.html.contains("Too many attempts"));
 }
+
+fn json_agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into()
+}
+
+fn get_json(url: &str, bearer: Option<&str>) -> (u16, ureq::http::HeaderMap, Value) {
+    let mut request = json_agent().get(url);
+    if let Some(token) = bearer {
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    let mut response = request.call().expect("reachable");
+    let headers = response.headers().clone();
+    let body = response.body_mut().read_json().unwrap_or(Value::Null);
+    (response.status().as_u16(), headers, body)
+}
+
+fn post_form_to(url: &str, form: &str) -> (u16, Value) {
+    let mut response = json_agent()
+        .post(url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(form)
+        .expect("reachable");
+    let body = response.body_mut().read_json().unwrap_or(Value::Null);
+    (response.status().as_u16(), body)
+}
+
+/// Approves the consent page `consent` (signed in with `cookie`): the code from the
+/// redirect.
+fn approve(consent: &Page, cookie: &str) -> String {
+    let approved = post(
+        &[
+            ("request_id", &hidden(&consent.html, "request_id")),
+            ("csrf", &hidden(&consent.html, "csrf")),
+            ("action", "approve"),
+        ],
+        Some(cookie),
+    );
+    assert_eq!(approved.status, 303, "{}", approved.html);
+    let location = approved.headers["location"].to_str().expect("location");
+    query_param(location, "code").expect("code")
+}
+
+#[test]
+fn the_whole_flow_from_discovery_to_revocation() {
+    // Discovery, as an MCP client does it: the protected resource's 401 names its
+    // metadata, which names the authorization server, whose metadata names the rest.
+    let (status, headers, _) = get_json(&format!("{}/__test/whoami", base_url()), None);
+    assert_eq!(status, 401);
+    let challenge = headers["www-authenticate"].to_str().expect("challenge");
+    let resource_metadata = challenge
+        .split("resource_metadata=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("resource_metadata in the challenge")
+        .to_owned();
+    let (status, _, resource) = get_json(&resource_metadata, None);
+    assert_eq!(status, 200);
+    assert_eq!(resource["resource"], json!(format!("{}/mcp", base_url())));
+    let issuer = resource["authorization_servers"][0]
+        .as_str()
+        .expect("authorization server")
+        .to_owned();
+    let (status, _, server) = get_json(
+        &format!("{issuer}/.well-known/oauth-authorization-server"),
+        None,
+    );
+    assert_eq!(status, 200);
+    let endpoint = |name: &str| server[name].as_str().expect(name).to_owned();
+
+    // Registration.
+    let mut registered = json_agent()
+        .post(endpoint("registration_endpoint"))
+        .header("content-type", "application/json")
+        .send(
+            json!({
+                "redirect_uris": [REDIRECT],
+                "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"],
+                "client_name": "Consent <Test> Client",
+            })
+            .to_string(),
+        )
+        .expect("reachable");
+    assert_eq!(registered.status(), 201);
+    let client: Value = registered.body_mut().read_json().expect("JSON");
+    let client = client["client_id"].as_str().expect("client_id").to_owned();
+
+    // Sign in and consent by form POST, then the code for tokens.
+    let (consent, _, _) = sign_in(&client, "e2e", "teacher");
+    let cookie = session_cookie(&consent);
+    let code = approve(&consent, &cookie);
+    let exchange = |code: &str| {
+        post_form_to(
+            &endpoint("token_endpoint"),
+            &format!(
+                "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
+                encode(REDIRECT)
+            ),
+        )
+    };
+    let (status, tokens) = exchange(&code);
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().expect("access").to_owned();
+    let first_refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+
+    // The protected endpoint admits the token and sees who granted it.
+    let whoami = format!("{}/__test/whoami", base_url());
+    let (status, _, me) = get_json(&whoami, Some(&access));
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["client_id"], json!(client));
+    assert_eq!(me["subject"], "demo:teacher");
+    assert_eq!(me["scope"], "learner.profile learner.struggles");
+
+    // Refresh rotates.
+    let refresh = |token: &str| {
+        post_form_to(
+            &endpoint("token_endpoint"),
+            &format!("grant_type=refresh_token&refresh_token={token}&client_id={client}"),
+        )
+    };
+    let (status, rotated) = refresh(&first_refresh);
+    assert_eq!(status, 200, "{rotated}");
+    let second_access = rotated["access_token"].as_str().expect("access").to_owned();
+    let second_refresh = rotated["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    assert_eq!(get_json(&whoami, Some(&second_access)).0, 200);
+
+    // The old refresh token is refused, and its reuse revokes the whole grant.
+    let (status, reused) = refresh(&first_refresh);
+    assert_eq!(
+        (status, reused["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let (status, _, refused) = get_json(&whoami, Some(&second_access));
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
+    assert_eq!(refresh(&second_refresh).1["error"], "invalid_grant");
+
+    // A new authorization (the session skips the sign-in), then revocation.
+    let again = get(&authorize_url(&client, "e2e-2"), Some(&cookie));
+    assert_eq!(again.status, 200, "{}", again.html);
+    let (status, tokens) = exchange(&approve(&again, &cookie));
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().expect("access").to_owned();
+    let refresh_token = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    assert_eq!(get_json(&whoami, Some(&access)).0, 200);
+    let (status, revoked) = post_form_to(
+        &endpoint("revocation_endpoint"),
+        &format!("token={refresh_token}&token_type_hint=refresh_token&client_id={client}"),
+    );
+    assert_eq!(status, 200, "{revoked}");
+    assert_eq!(get_json(&whoami, Some(&access)).0, 401);
+    assert_eq!(refresh(&refresh_token).1["error"], "invalid_grant");
+}

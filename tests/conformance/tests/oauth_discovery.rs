@@ -79,3 +79,33 @@ fn discovery_is_read_only() {
     assert_eq!(response.status(), 405);
     assert_eq!(response.headers()["allow"], "GET");
 }
+
+#[test]
+fn without_public_url_only_loopback_hosts_are_served() {
+    // A forged Host must not become the issuer that clients are told to trust.
+    let forged = port_conformance::request_from(
+        std::net::Ipv4Addr::LOCALHOST,
+        &base_url(),
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        &[("Host", "evil.example")],
+        b"",
+    );
+    assert_eq!(forged.status, 421, "{forged:?}");
+    assert_eq!(forged.json()["error"], "misdirected_request");
+    assert!(!String::from_utf8_lossy(&forged.body).contains("\"issuer\""));
+    let port = base_url()
+        .rsplit_once(':')
+        .map(|(_, p)| p.to_owned())
+        .expect("port");
+    let local = port_conformance::request_from(
+        std::net::Ipv4Addr::LOCALHOST,
+        &base_url(),
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        &[("Host", &format!("localhost:{port}"))],
+        b"",
+    );
+    assert_eq!(local.status, 200, "{local:?}");
+    assert_eq!(local.json()["issuer"], format!("http://localhost:{port}"));
+}

@@ -1,0 +1,274 @@
+//! Against the strict instance (`LEARNER_STRICT_URL`): per-address rate limits,
+//! access-token expiry over HTTP, and an issuer pinned by `public.url` whatever the
+//! `Host` header says. Each test sends from its own loopback address, so the limits
+//! one test uses up never touch another's.
+
+use std::net::Ipv4Addr;
+use std::time::Duration;
+
+use port_conformance::{RawResponse, encode, request_from, strict_url};
+use serde_json::{Value, json};
+
+const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+const REDIRECT: &str = "http://127.0.0.1:43999/callback";
+
+fn register_from(from: Ipv4Addr, extra: &[(&str, &str)]) -> RawResponse {
+    let mut headers = vec![("Content-Type", "application/json")];
+    headers.extend_from_slice(extra);
+    let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+    request_from(
+        from,
+        &strict_url(),
+        "POST",
+        "/oauth/register",
+        &headers,
+        body.to_string().as_bytes(),
+    )
+}
+
+fn assert_limited(response: &RawResponse) {
+    assert_eq!(response.status, 429, "{response:?}");
+    let retry_after: u64 = response
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+}
+
+fn audit_actors_and_kinds(from: Ipv4Addr) -> Vec<(String, String)> {
+    let call = json!({"port": "audit", "op": "read", "after": 0, "limit": 100000});
+    let answer = request_from(
+        from,
+        &strict_url(),
+        "POST",
+        "/__test/ports",
+        &[("Content-Type", "application/json")],
+        call.to_string().as_bytes(),
+    );
+    answer.json()["ok"]
+        .as_array()
+        .expect("audit entries")
+        .iter()
+        .map(|e| {
+            (
+                e["actor"].as_str().unwrap_or_default().to_owned(),
+                e["kind"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn strict_registrations_are_limited_per_address() {
+    let attacker = Ipv4Addr::new(127, 0, 0, 21);
+    for n in 1..=3 {
+        let response = register_from(attacker, &[]);
+        assert_eq!(response.status, 201, "registration {n}: {response:?}");
+    }
+    let refused = register_from(attacker, &[]);
+    assert_limited(&refused);
+    assert_eq!(refused.json()["error"], "temporarily_unavailable");
+    // Headers a client can set do not change the address it is counted under.
+    let forged = register_from(
+        attacker,
+        &[
+            ("spin-client-addr", "127.0.0.99:4000"),
+            ("X-Forwarded-For", "127.0.0.99"),
+            ("X-Real-IP", "127.0.0.99"),
+        ],
+    );
+    assert_limited(&forged);
+    // Another address is not affected.
+    let other = register_from(Ipv4Addr::new(127, 0, 0, 22), &[]);
+    assert_eq!(other.status, 201, "{other:?}");
+    let entries = audit_actors_and_kinds(Ipv4Addr::new(127, 0, 0, 29));
+    assert!(
+        entries.contains(&("127.0.0.21".into(), "oauth.rate_limited".into())),
+        "{entries:?}"
+    );
+}
+
+#[test]
+fn strict_oauth_requests_are_limited_per_address() {
+    let client = Ipv4Addr::new(127, 0, 0, 23);
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    for n in 1..=30 {
+        let response = request_from(
+            client,
+            &strict_url(),
+            "POST",
+            "/oauth/token",
+            &form,
+            b"grant_type=authorization_code&client_id=nobody",
+        );
+        assert_eq!(response.status, 401, "request {n}: {response:?}");
+        assert_eq!(response.json()["error"], "invalid_client");
+    }
+    for path in ["/oauth/token", "/oauth/revoke", "/oauth/introspect"] {
+        let refused = request_from(client, &strict_url(), "POST", path, &form, b"token=x");
+        assert_limited(&refused);
+        assert_eq!(refused.json()["error"], "temporarily_unavailable", "{path}");
+        assert_eq!(refused.header("cache-control"), Some("no-store"));
+    }
+    // The authorization endpoint is a page: 429 as HTML.
+    let page = request_from(client, &strict_url(), "GET", "/oauth/authorize", &[], b"");
+    assert_limited(&page);
+    assert!(
+        page.header("content-type")
+            .is_some_and(|t| t.starts_with("text/html")),
+        "{page:?}"
+    );
+    // Discovery and health are not OAuth requests: never limited here.
+    let metadata = request_from(
+        client,
+        &strict_url(),
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        &[],
+        b"",
+    );
+    assert_eq!(metadata.status, 200);
+    // Another address still gets through.
+    let other = request_from(
+        Ipv4Addr::new(127, 0, 0, 24),
+        &strict_url(),
+        "POST",
+        "/oauth/token",
+        &form,
+        b"grant_type=authorization_code&client_id=nobody",
+    );
+    assert_eq!(other.status, 401, "{other:?}");
+}
+
+#[test]
+fn strict_the_issuer_is_public_url_whatever_the_host_header_says() {
+    let forged = request_from(
+        Ipv4Addr::new(127, 0, 0, 25),
+        &strict_url(),
+        "GET",
+        "/.well-known/oauth-authorization-server",
+        &[("Host", "evil.example")],
+        b"",
+    );
+    assert_eq!(forged.status, 200, "{forged:?}");
+    let metadata = forged.json();
+    assert_eq!(metadata["issuer"], json!(strict_url()));
+    assert_eq!(
+        metadata["token_endpoint"],
+        json!(format!("{}/oauth/token", strict_url()))
+    );
+    let resource = request_from(
+        Ipv4Addr::new(127, 0, 0, 25),
+        &strict_url(),
+        "GET",
+        "/.well-known/oauth-protected-resource/mcp",
+        &[("Host", "evil.example")],
+        b"",
+    );
+    assert_eq!(
+        resource.json()["resource"],
+        json!(format!("{}/mcp", strict_url()))
+    );
+}
+
+fn post_json(from: Ipv4Addr, path: &str, body: &Value) -> RawResponse {
+    request_from(
+        from,
+        &strict_url(),
+        "POST",
+        path,
+        &[("Content-Type", "application/json")],
+        body.to_string().as_bytes(),
+    )
+}
+
+fn post_form(from: Ipv4Addr, path: &str, form: &str) -> RawResponse {
+    request_from(
+        from,
+        &strict_url(),
+        "POST",
+        path,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    )
+}
+
+fn whoami(from: Ipv4Addr, token: &str) -> RawResponse {
+    let bearer = format!("Bearer {token}");
+    request_from(
+        from,
+        &strict_url(),
+        "GET",
+        "/__test/whoami",
+        &[("Authorization", &bearer)],
+        b"",
+    )
+}
+
+#[test]
+fn strict_an_expired_access_token_is_refused_and_refresh_gets_a_new_one() {
+    let me = Ipv4Addr::new(127, 0, 0, 26);
+    let registered = post_json(
+        me,
+        "/oauth/register",
+        &json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
+                "grant_types": ["authorization_code", "refresh_token"]}),
+    );
+    let client = registered.json()["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_owned();
+    let query = format!(
+        "response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}\
+         &code_challenge_method=S256&state=s&scope=learner.profile&resource={}",
+        encode(REDIRECT),
+        encode(&format!("{}/mcp", strict_url()))
+    );
+    let code = post_json(me, "/__test/oauth/code", &json!({"query": query}));
+    let code = code.json()["code"].as_str().expect("code").to_owned();
+    let tokens = post_form(
+        me,
+        "/oauth/token",
+        &format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
+            encode(REDIRECT)
+        ),
+    );
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    let tokens = tokens.json();
+    assert_eq!(tokens["expires_in"], 3);
+    let access = tokens["access_token"].as_str().expect("access").to_owned();
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_owned();
+    assert_eq!(whoami(me, &access).status, 200);
+
+    std::thread::sleep(Duration::from_millis(3_500));
+    let expired = whoami(me, &access);
+    assert_eq!(expired.status, 401, "{expired:?}");
+    assert_eq!(expired.json()["error"], "invalid_token");
+    let challenge = expired.header("www-authenticate").expect("challenge");
+    assert!(
+        challenge.starts_with(&format!(
+            "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+            strict_url()
+        )) && challenge.contains("error=\"invalid_token\""),
+        "{challenge}"
+    );
+
+    let refreshed = post_form(
+        me,
+        "/oauth/token",
+        &format!("grant_type=refresh_token&refresh_token={refresh}&client_id={client}"),
+    );
+    assert_eq!(refreshed.status, 200, "{refreshed:?}");
+    let fresh = refreshed.json()["access_token"]
+        .as_str()
+        .expect("access")
+        .to_owned();
+    let me_again = whoami(me, &fresh);
+    assert_eq!(me_again.status, 200, "{me_again:?}");
+    assert_eq!(me_again.json()["client_id"], json!(client));
+}

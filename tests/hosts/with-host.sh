@@ -78,7 +78,9 @@ trap stop EXIT
 port=$(free_port); strict_port=$(free_port)
 while [ "$strict_port" = "$port" ]; do strict_port=$(free_port); done
 url="http://127.0.0.1:$port"; strict_url="http://127.0.0.1:$strict_port"
-start main "$port" "${common_config[@]}"
+# Only the main instance accepts Client ID Metadata Documents (from this test's
+# loopback document server).
+start main "$port" "${common_config[@]}" 'oauth.client_metadata_documents=http://127.0.0.1:*'
 start strict "$strict_port" "${common_config[@]}" "${strict_config[@]}" "public.url=$strict_url"
 
 # wait_ready NAME URL PID

@@ -10,7 +10,7 @@ use learner_core::{Request, Response};
 use learner_oauth::accounts::{Account, Accounts, Role, seed_demo};
 use learner_oauth::authorize::{self, AuthorizationRequest, Policy, Rejection};
 use learner_oauth::catalogue;
-use learner_oauth::clients::{Client, Clients};
+use learner_oauth::clients::Client;
 use learner_oauth::error::{ErrorCode, OAuthError};
 use learner_oauth::grants::Grants;
 use learner_oauth::metadata::Issuer;
@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
+use crate::client_lookup::{self, Lookup};
 use crate::oauth_http::{FORM, MINUTE_MS, audit, has_media_type, issuer, lifetimes, over_limit};
 use crate::pages::{self, ConsentView};
 
@@ -177,11 +178,12 @@ pub async fn validate_request<H: Host>(
     params: &Params,
 ) -> Result<(Option<Client>, Result<AuthorizationRequest, Rejection>), KvError> {
     let client = match params.get("client_id") {
-        Some(id) => {
-            Clients::new(host.key_value(), host.random())
-                .get(id)
-                .await?
-        }
+        Some(id) => match client_lookup::find(host, id).await? {
+            Lookup::Found(client) => Some(client),
+            Lookup::Unknown => None,
+            // A document that cannot be accepted: say why, on a page.
+            Lookup::Refused(error) => return Ok((None, Err(Rejection::Page(error)))),
+        },
         None => None,
     };
     let scopes = catalogue::names();
@@ -238,8 +240,7 @@ pub async fn start<H: Host>(host: &H, request: &Request) -> Response {
     };
     let client_name = client
         .as_ref()
-        .and_then(|c| c.metadata.client_name.clone())
-        .unwrap_or_else(|| approved.client_id.clone());
+        .map_or_else(|| approved.client_id.clone(), client_lookup::display_name);
     seed_demo_accounts(host).await;
     let account = signed_in(host, request).await;
     let request_id = random_hex(host.random());

@@ -3,6 +3,7 @@
 //! hand it every request; nothing here knows which host runs it.
 
 mod authorize_endpoint;
+mod client_lookup;
 mod cors;
 mod oauth_http;
 mod pages;

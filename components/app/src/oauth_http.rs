@@ -71,10 +71,11 @@ fn is_loopback(host: &str) -> bool {
 }
 
 /// `GET /.well-known/oauth-authorization-server`.
-pub fn authorization_server_metadata(issuer: &Issuer) -> Response {
+pub fn authorization_server_metadata<H: Host>(host: &H, issuer: &Issuer) -> Response {
+    let documents = !crate::client_lookup::document_hosts(host.config()).is_empty();
     cacheable(json_response(
         StatusCode::OK,
-        &issuer.authorization_server_metadata(&catalogue::names()),
+        &issuer.authorization_server_metadata(&catalogue::names(), documents),
     ))
 }
 

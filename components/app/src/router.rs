@@ -131,7 +131,8 @@ impl<H: Host> App<H> {
         }
         Ok(match path {
             "/.well-known/oauth-authorization-server" => {
-                oauth_http::authorization_server_metadata(&oauth_http::issuer(&self.host, request)?)
+                let issuer = oauth_http::issuer(&self.host, request)?;
+                oauth_http::authorization_server_metadata(&self.host, &issuer)
             }
             "/oauth/register" => oauth_http::register(&self.host, request).await,
             "/oauth/token" => token_endpoint::token(&self.host, request).await,

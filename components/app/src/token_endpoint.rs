@@ -6,13 +6,14 @@
 use http::{HeaderValue, StatusCode, header};
 use learner_core::ports::Host;
 use learner_core::{Request, Response, json_response};
-use learner_oauth::clients::{AuthFailure, Client, ClientCredentials, Clients};
+use learner_oauth::clients::{AuthFailure, Client, ClientCredentials};
 use learner_oauth::error::{ErrorCode, OAuthError};
 use learner_oauth::grants::{GrantFailure, Grants};
 use learner_oauth::params::Params;
 use learner_oauth::scope::Scopes;
 use serde_json::json;
 
+use crate::client_lookup;
 use crate::oauth_http::{
     FORM, MINUTE_MS, audit, error_response, has_media_type, issuer, lifetimes, over_limit,
     too_many_requests,
@@ -58,8 +59,7 @@ async fn authenticated_client<H: Host>(
         ErrorCode::InvalidClient => client_refused(&e, used_basic),
         _ => error_response(&e),
     })?;
-    let clients = Clients::new(host.key_value(), host.random());
-    match clients.authenticate(&credentials).await {
+    match client_lookup::authenticate(host, &credentials).await {
         Ok(client) => Ok((params, client)),
         Err(AuthFailure::Refused(error)) => {
             audit(

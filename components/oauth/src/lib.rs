@@ -17,14 +17,17 @@
 //!   under a data key each token wraps; single-use codes whose replay revokes the
 //!   grant, refresh rotation with reuse detection (RFC 9700 §4.14.2), audience-bound
 //!   access tokens, revocation (RFC 7009);
+//! - `client_documents`: Client ID Metadata Documents (a `client_id` that is a URL),
+//!   fetched through the outbound port, validated and cached within bounds;
+//! - `accounts`, `catalogue`: the sign-in accounts and the scopes offered;
 //! - `rate_limit`: per-key request counters for the endpoints to apply.
 //!
-//! Not yet: the HTTP endpoints, Client ID Metadata Documents, introspection, sign-in
-//! and consent.
+//! The HTTP endpoints that use these live in `learner-app`.
 
 pub mod accounts;
 pub mod authorize;
 pub mod catalogue;
+pub mod client_documents;
 pub mod clients;
 pub mod error;
 pub mod grants;

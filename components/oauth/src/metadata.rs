@@ -79,8 +79,13 @@ impl Issuer {
         format!("{origin}/.well-known/{name}{}", path.trim_end_matches('/'))
     }
 
-    /// The authorization server metadata (RFC 8414 §2).
-    pub fn authorization_server_metadata(&self, scopes_supported: &[&str]) -> Value {
+    /// The authorization server metadata (RFC 8414 §2). `client_id_metadata_documents`
+    /// says whether URL client ids (Client ID Metadata Documents) are accepted.
+    pub fn authorization_server_metadata(
+        &self,
+        scopes_supported: &[&str],
+        client_id_metadata_documents: bool,
+    ) -> Value {
         json!({
             "issuer": self.0,
             "authorization_endpoint": self.url("/oauth/authorize"),
@@ -97,7 +102,7 @@ impl Issuer {
             "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
             "code_challenge_methods_supported": ["S256"],
             "authorization_response_iss_parameter_supported": true,
-            "client_id_metadata_document_supported": true,
+            "client_id_metadata_document_supported": client_id_metadata_documents,
         })
     }
 
@@ -178,7 +183,12 @@ mod tests {
     #[test]
     fn documents_agree_on_the_issuer() {
         let issuer = Issuer::new("https://mcp.school.example/").unwrap();
-        let server = issuer.authorization_server_metadata(&["learner.profile"]);
+        let server = issuer.authorization_server_metadata(&["learner.profile"], false);
+        assert_eq!(server["client_id_metadata_document_supported"], false);
+        assert_eq!(
+            issuer.authorization_server_metadata(&[], true)["client_id_metadata_document_supported"],
+            true
+        );
         let resource = issuer.protected_resource_metadata(&["learner.profile"]);
         assert_eq!(server["issuer"], "https://mcp.school.example");
         assert_eq!(

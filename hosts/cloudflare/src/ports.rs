@@ -458,7 +458,11 @@ impl core::Fetch for CfFetch {
         }
         let method = Method::from(request.method.to_ascii_uppercase());
         let mut init = RequestInit::new();
-        init.with_method(method).with_headers(headers);
+        // The port never follows redirects (`wit/ports.wit`): a followed redirect would
+        // reach a destination the allow-list was never asked about.
+        init.with_method(method)
+            .with_headers(headers)
+            .with_redirect(worker::RequestRedirect::Manual);
         if !request.body.is_empty() {
             init.with_body(Some(js_sys::Uint8Array::from(&request.body[..]).into()));
         }

@@ -14,6 +14,8 @@ pub mod outbound;
 pub mod ports;
 #[cfg(feature = "test-routes")]
 pub mod test_routes;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 pub use client_addr::{ClientAddr, PEER_ADDR_HEADER};
 pub use error::ApiError;

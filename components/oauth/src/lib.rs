@@ -39,6 +39,3 @@ pub mod redirect;
 pub mod registration;
 pub mod scope;
 pub mod token;
-
-#[cfg(test)]
-mod testing;

@@ -76,7 +76,7 @@ pub async fn check<K: KeyValue>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{MemoryKv, TestClock, run};
+    use learner_core::testing::{MemoryKv, TestClock, run};
 
     #[test]
     fn requests_over_the_limit_wait_for_the_next_window() {

@@ -7,7 +7,7 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use learner_core::ports::{Clock, KeyValue, KvEntry, KvError, Random};
+use crate::ports::{Clock, KeyValue, KvEntry, KvError, Random};
 
 /// Drives a future whose every await is ready at once (the in-memory ports never wait).
 pub fn run<F: Future>(future: F) -> F::Output {

@@ -1,0 +1,8 @@
+//! The MCP server's protocol logic, free of I/O: JSON-RPC 2.0 messages, protocol
+//! revisions and their negotiation, sessions, and the dispatch of MCP methods to a
+//! [`catalogue`] of tools, resources and prompts that features plug in. The HTTP
+//! transports that carry it live in `learner-app`.
+
+pub mod jsonrpc;
+pub mod revision;
+pub mod session;

@@ -1,0 +1,341 @@
+//! Session-era sessions (2024-11-05 … 2025-11-25): what the server remembers between
+//! requests, stored in the key-value port so any instance of any host can serve the
+//! next request. A session is bound to the grant, subject and client of the token that
+//! opened it; it expires when idle and ends with an explicit DELETE.
+
+use learner_core::ports::{KeyValue, KvError, Random};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::revision::Revision;
+
+/// Bytes of randomness in a session id (hex on the wire: 64 visible ASCII characters,
+/// as `Mcp-Session-Id` requires).
+pub const SESSION_ID_BYTES: usize = 32;
+/// Most resource subscriptions one session may hold.
+pub const MAX_SUBSCRIPTIONS: usize = 100;
+
+/// Who a session belongs to: the token that opened it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owner {
+    /// The person who authorized the grant.
+    pub subject: String,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The grant: re-authorizing makes a new one, and so needs a new session.
+    pub grant_id: String,
+}
+
+/// Log severities (RFC 5424), least severe first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Debug.
+    Debug,
+    /// Info.
+    Info,
+    /// Notice.
+    Notice,
+    /// Warning.
+    Warning,
+    /// Error.
+    Error,
+    /// Critical.
+    Critical,
+    /// Alert.
+    Alert,
+    /// Emergency.
+    Emergency,
+}
+
+impl LogLevel {
+    /// The level named `text` on the wire.
+    pub fn parse(text: &str) -> Option<Self> {
+        serde_json::from_value(Value::String(text.to_owned())).ok()
+    }
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Debug => "debug",
+            Self::Info => "info",
+            Self::Notice => "notice",
+            Self::Warning => "warning",
+            Self::Error => "error",
+            Self::Critical => "critical",
+            Self::Alert => "alert",
+            Self::Emergency => "emergency",
+        }
+    }
+}
+
+/// A session's state.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Whose it is.
+    pub owner: Owner,
+    /// The negotiated revision (as on the wire).
+    pub revision: String,
+    /// The client's declared capabilities.
+    pub client_capabilities: Value,
+    /// The client's name and version, as it gave them.
+    pub client_info: Value,
+    /// Whether `notifications/initialized` has arrived.
+    pub initialized: bool,
+    /// The least severe log level the client wants (`logging/setLevel`); none until set.
+    pub log_level: Option<LogLevel>,
+    /// Resource URIs subscribed to.
+    pub subscriptions: Vec<String>,
+}
+
+impl Session {
+    /// The negotiated revision (a stored session always holds a valid one; the newest
+    /// session revision otherwise).
+    pub fn revision(&self) -> Revision {
+        Revision::parse(&self.revision).unwrap_or(Revision::NEWEST_SESSION)
+    }
+
+    /// Whether the client declared capability `name` (e.g. `sampling`).
+    pub fn client_can(&self, name: &str) -> bool {
+        self.client_capabilities
+            .get(name)
+            .is_some_and(Value::is_object)
+    }
+}
+
+/// A session as loaded, with the version to write it back at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stored {
+    /// Its id.
+    pub id: String,
+    /// Its state.
+    pub session: Session,
+    version: u64,
+}
+
+/// Why a session could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionError {
+    /// No such session: never issued, expired, or ended (HTTP 404).
+    NotFound,
+    /// The session belongs to another grant, subject or client (HTTP 403).
+    WrongOwner,
+    /// Storage failed.
+    Storage(KvError),
+}
+
+impl From<KvError> for SessionError {
+    fn from(error: KvError) -> Self {
+        Self::Storage(error)
+    }
+}
+
+fn key(id: &str) -> String {
+    format!("mcp:session:{id}")
+}
+
+fn is_session_id(id: &str) -> bool {
+    id.len() == SESSION_ID_BYTES * 2 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Sessions over the key-value port.
+pub struct Sessions<'a, K, R> {
+    kv: &'a K,
+    random: &'a R,
+    idle_ms: u64,
+}
+
+impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
+    /// A store whose sessions expire after `idle_ms` without use.
+    pub fn new(kv: &'a K, random: &'a R, idle_ms: u64) -> Self {
+        Self {
+            kv,
+            random,
+            idle_ms,
+        }
+    }
+
+    /// Stores a new session and returns its id.
+    pub async fn create(&self, session: &Session) -> Result<String, KvError> {
+        let mut bytes = [0u8; SESSION_ID_BYTES];
+        self.random.fill(&mut bytes);
+        let id = learner_core::hex(&bytes);
+        // Create-only: a colliding id (2^-256) is refused rather than overwritten.
+        self.kv
+            .compare_and_swap(&key(&id), None, &encode(session), Some(self.idle_ms))
+            .await?;
+        Ok(id)
+    }
+
+    /// Loads session `id` for `owner`.
+    pub async fn open(&self, id: &str, owner: &Owner) -> Result<Stored, SessionError> {
+        if !is_session_id(id) {
+            return Err(SessionError::NotFound);
+        }
+        let entry = self.kv.get(&key(id)).await?.ok_or(SessionError::NotFound)?;
+        let session: Session =
+            serde_json::from_slice(&entry.value).map_err(|_| SessionError::NotFound)?;
+        if &session.owner != owner {
+            return Err(SessionError::WrongOwner);
+        }
+        Ok(Stored {
+            id: id.to_owned(),
+            session,
+            version: entry.version,
+        })
+    }
+
+    /// Writes a changed session back (and so renews its idle lifetime). A concurrent
+    /// change or end wins: the caller's change is dropped with `Conflict`.
+    pub async fn save(&self, stored: &Stored) -> Result<(), KvError> {
+        self.kv
+            .compare_and_swap(
+                &key(&stored.id),
+                Some(stored.version),
+                &encode(&stored.session),
+                Some(self.idle_ms),
+            )
+            .await
+            .map(|_| ())
+    }
+
+    /// Renews an unchanged session's idle lifetime. Losing a race to a concurrent
+    /// change is fine: that change renewed it too.
+    pub async fn touch(&self, stored: &Stored) -> Result<(), KvError> {
+        match self.save(stored).await {
+            Err(KvError::Conflict(_)) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Ends a session; whether it existed.
+    pub async fn end(&self, id: &str) -> Result<bool, KvError> {
+        if !is_session_id(id) {
+            return Ok(false);
+        }
+        self.kv.delete(&key(id)).await
+    }
+}
+
+fn encode(session: &Session) -> Vec<u8> {
+    // Strings, JSON values and enums only: serialization cannot fail.
+    serde_json::to_vec(session).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use learner_core::testing::{Counter, MemoryKv, TestClock, run};
+    use serde_json::json;
+
+    use super::*;
+
+    fn owner(grant: &str) -> Owner {
+        Owner {
+            subject: "demo:teacher".into(),
+            client_id: "client-1".into(),
+            grant_id: grant.into(),
+        }
+    }
+
+    fn session() -> Session {
+        Session {
+            owner: owner("g1"),
+            revision: "2025-06-18".into(),
+            client_capabilities: json!({"sampling": {}}),
+            client_info: json!({"name": "test", "version": "1"}),
+            initialized: false,
+            log_level: None,
+            subscriptions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_session_opens_only_for_its_owner_and_ends_for_good() {
+        let clock = TestClock::default();
+        let kv = MemoryKv::new(&clock);
+        let random = Counter::default();
+        let sessions = Sessions::new(&kv, &random, 60_000);
+        let id = run(sessions.create(&session())).expect("created");
+        assert_eq!(id.len(), 64);
+        let mut stored = run(sessions.open(&id, &owner("g1"))).expect("opens");
+        assert!(stored.session.client_can("sampling"));
+        assert!(!stored.session.client_can("elicitation"));
+        assert_eq!(stored.session.revision(), Revision::V2025_06_18);
+        for other in [
+            owner("g2"),
+            Owner {
+                subject: "demo:guardian".into(),
+                ..owner("g1")
+            },
+            Owner {
+                client_id: "client-2".into(),
+                ..owner("g1")
+            },
+        ] {
+            assert_eq!(
+                run(sessions.open(&id, &other)),
+                Err(SessionError::WrongOwner)
+            );
+        }
+        stored.session.initialized = true;
+        run(sessions.save(&stored)).expect("saved");
+        // Saving from a stale copy loses to the newer write.
+        assert!(matches!(
+            run(sessions.save(&stored)),
+            Err(KvError::Conflict(_))
+        ));
+        assert!(
+            run(sessions.open(&id, &owner("g1")))
+                .expect("opens")
+                .session
+                .initialized
+        );
+        assert_eq!(run(sessions.end(&id)), Ok(true));
+        assert_eq!(
+            run(sessions.open(&id, &owner("g1"))),
+            Err(SessionError::NotFound)
+        );
+        assert_eq!(run(sessions.end(&id)), Ok(false));
+    }
+
+    #[test]
+    fn sessions_expire_when_idle_and_use_renews_them() {
+        let clock = TestClock::default();
+        let kv = MemoryKv::new(&clock);
+        let random = Counter::default();
+        let sessions = Sessions::new(&kv, &random, 60_000);
+        let id = run(sessions.create(&session())).expect("created");
+        clock.0.set(50_000);
+        let stored = run(sessions.open(&id, &owner("g1"))).expect("still live");
+        run(sessions.touch(&stored)).expect("renewed");
+        clock.0.set(100_000);
+        assert!(run(sessions.open(&id, &owner("g1"))).is_ok());
+        clock.0.set(200_000);
+        assert_eq!(
+            run(sessions.open(&id, &owner("g1"))),
+            Err(SessionError::NotFound)
+        );
+    }
+
+    #[test]
+    fn malformed_ids_are_unknown_sessions() {
+        let clock = TestClock::default();
+        let kv = MemoryKv::new(&clock);
+        let random = Counter::default();
+        let sessions = Sessions::new(&kv, &random, 60_000);
+        for id in ["", "abc", &"g".repeat(64), &"a".repeat(65), "../../etc"] {
+            assert_eq!(
+                run(sessions.open(id, &owner("g1"))),
+                Err(SessionError::NotFound)
+            );
+        }
+    }
+
+    #[test]
+    fn log_levels_are_ordered_by_severity() {
+        assert!(LogLevel::Debug < LogLevel::Warning);
+        assert_eq!(LogLevel::parse("emergency"), Some(LogLevel::Emergency));
+        assert_eq!(LogLevel::parse("verbose"), None);
+        assert_eq!(LogLevel::Notice.as_str(), "notice");
+    }
+}

@@ -7,8 +7,7 @@ use learner_core::ports::Config;
 use learner_core::{Request, Response};
 
 /// Headers a browser client may send.
-const ALLOW_HEADERS: &str =
-    "authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id";
+const ALLOW_HEADERS: &str = "authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id, mcp-method, mcp-name";
 /// Headers a browser client may read.
 const EXPOSE_HEADERS: &str = "www-authenticate, mcp-session-id, retry-after";
 

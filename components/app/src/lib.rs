@@ -5,10 +5,9 @@
 mod authorize_endpoint;
 mod client_lookup;
 mod cors;
+mod mcp_http;
 mod oauth_http;
 mod pages;
-// Used by the test routes now; the MCP endpoint is the next protected resource.
-#[cfg_attr(not(feature = "test-routes"), allow(dead_code))]
 mod resource_guard;
 mod router;
 #[cfg(feature = "test-routes")]

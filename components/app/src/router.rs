@@ -6,7 +6,7 @@ use learner_core::health;
 use learner_core::ports::Host;
 use learner_core::{ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
 
-use crate::{authorize_endpoint, cors, oauth_http, pages, token_endpoint};
+use crate::{authorize_endpoint, cors, mcp_http, oauth_http, pages, token_endpoint};
 
 /// The application over a host's ports.
 pub struct App<H> {
@@ -54,6 +54,7 @@ impl<H: Host> App<H> {
                     .unwrap_or_else(ApiError::into_response);
                 Ok(cors::decorate(self.host.config(), &request, response))
             }
+            "/mcp" => Ok(mcp_http::handle(&self.host, &request).await),
             "/oauth/authorize" => {
                 if !matches!(*request.method(), Method::GET | Method::POST) {
                     return Err(ApiError::MethodNotAllowed {

@@ -3,6 +3,10 @@
 //! [`catalogue`] of tools, resources and prompts that features plug in. The HTTP
 //! transports that carry it live in `learner-app`.
 
+pub mod catalogue;
+pub mod engine;
+#[cfg(any(test, feature = "fixtures"))]
+pub mod fixtures;
 pub mod jsonrpc;
 pub mod revision;
 pub mod session;

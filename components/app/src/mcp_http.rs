@@ -1,0 +1,552 @@
+//! The MCP endpoint, `/mcp`, over Streamable HTTP (session era, 2025-03-26 …
+//! 2025-11-25; 2024-11-05 clients use it too). Every request passes the resource guard
+//! first; then the headers (`Origin`, `Accept`, `Content-Type`, `Mcp-Session-Id`,
+//! `MCP-Protocol-Version`) are checked, the body parsed, and each message handed to
+//! the engine. Requests are answered as JSON, or as an SSE stream when the client
+//! accepts one and the answer carries notifications.
+
+use http::{HeaderValue, Method, StatusCode, header};
+use learner_core::ports::{Config, Host};
+use learner_core::{Request, Response, json_response};
+use learner_mcp_server::catalogue::Caller;
+use learner_mcp_server::engine::{self, Dispatch, Effect, Refusal, ServerInfo};
+use learner_mcp_server::jsonrpc::{self, Body, Id, Incoming, RpcError};
+use learner_mcp_server::revision::Revision;
+use learner_mcp_server::session::{
+    MAX_SUBSCRIPTIONS, Owner, Session, SessionError, Sessions, Stored,
+};
+use learner_oauth::error::{ErrorCode, OAuthError};
+use learner_oauth::grants::AccessGrant;
+use learner_oauth::metadata::Issuer;
+use serde_json::{Map, Value, json};
+
+use crate::oauth_http::issuer;
+use crate::{cors, resource_guard};
+
+/// The session header.
+pub const SESSION_HEADER: &str = "mcp-session-id";
+/// The revision header.
+pub const VERSION_HEADER: &str = "mcp-protocol-version";
+
+/// The catalogue this build serves: the conformance fixtures in test builds.
+#[cfg(feature = "test-routes")]
+fn catalogue() -> learner_mcp_server::fixtures::Fixtures {
+    learner_mcp_server::fixtures::Fixtures
+}
+/// The catalogue this build serves (the Learner DNA catalogue plugs in here).
+#[cfg(not(feature = "test-routes"))]
+fn catalogue() -> learner_mcp_server::catalogue::Empty {
+    learner_mcp_server::catalogue::Empty
+}
+
+fn server_info() -> ServerInfo {
+    ServerInfo {
+        name: "learner-dna-mcp".into(),
+        version: learner_core::VERSION.into(),
+        instructions: Some(
+            "Learner DNA: learning profiles of the learners you may see, within their consent."
+                .into(),
+        ),
+    }
+}
+
+fn idle_ms<C: Config>(config: &C) -> u64 {
+    config
+        .get("mcp.session_idle_s")
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(30 * 60)
+        .saturating_mul(1_000)
+}
+
+fn page_size<C: Config>(config: &C) -> usize {
+    config
+        .get("mcp.page_size")
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|n| *n > 0)
+        .unwrap_or(50)
+}
+
+/// A JSON-RPC error as an HTTP response with `status`.
+fn rpc_error(status: StatusCode, id: Option<&Id>, error: &RpcError) -> Response {
+    json_response(status, &jsonrpc::error(id, error))
+}
+
+fn header_str<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+    request.headers().get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Whether `Accept` admits `media_type` (exactly, or by `*/*` or `type/*`).
+fn accepts(request: &Request, media_type: &str) -> bool {
+    let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
+    request
+        .headers()
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|item| {
+            item.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .any(|item| item == media_type || item == "*/*" || item == format!("{kind}/*"))
+}
+
+/// DNS-rebinding defence: a browser's `Origin` must be this server's own origin or one
+/// configured in `cors.allowed_origins`. Requests without `Origin` (non-browser
+/// clients) pass; the resource guard still applies to them.
+fn origin_allowed<C: Config>(config: &C, issuer: &Issuer, request: &Request) -> bool {
+    let Some(origin) = header_str(request, header::ORIGIN.as_str()) else {
+        return true;
+    };
+    let own = issuer
+        .as_str()
+        .split('/')
+        .take(3)
+        .collect::<Vec<_>>()
+        .join("/");
+    origin == own
+        || config.get("cors.allowed_origins").is_some_and(|list| {
+            list.split(',')
+                .map(str::trim)
+                .any(|allowed| !allowed.is_empty() && allowed == origin)
+        })
+}
+
+/// DNS-rebinding defence: the request must be addressed to this server's own host
+/// (the issuer's authority; without `public.url` the issuer is the loopback origin the
+/// request named, which `issuer` has already checked).
+fn host_matches(issuer: &Issuer, request: &Request) -> bool {
+    let own = issuer
+        .as_str()
+        .split("://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_default();
+    request
+        .uri()
+        .authority()
+        .is_some_and(|authority| authority.as_str().eq_ignore_ascii_case(own))
+}
+
+fn owner_of(grant: &AccessGrant) -> Owner {
+    Owner {
+        subject: grant.subject.clone(),
+        client_id: grant.client_id.clone(),
+        grant_id: grant.grant_id.clone(),
+    }
+}
+
+fn caller_of(grant: &AccessGrant) -> Caller {
+    Caller {
+        subject: grant.subject.clone(),
+        client_id: grant.client_id.clone(),
+        scopes: grant.scope.iter().map(str::to_owned).collect(),
+    }
+}
+
+/// `/mcp`, any method.
+pub async fn handle<H: Host>(host: &H, request: &Request) -> Response {
+    let config = host.config();
+    if cors::is_preflight(request) {
+        return cors::preflight(config, request, "GET, POST, DELETE");
+    }
+    let response = handle_inner(host, request).await;
+    cors::decorate(config, request, response)
+}
+
+async fn handle_inner<H: Host>(host: &H, request: &Request) -> Response {
+    let issuer = match issuer(host, request) {
+        Ok(issuer) => issuer,
+        Err(error) => return error.into_response(),
+    };
+    if !host_matches(&issuer, request) {
+        return learner_core::ApiError::MisdirectedRequest(
+            "the Host header does not name this server (public.url)".into(),
+        )
+        .into_response();
+    }
+    if !origin_allowed(host.config(), &issuer, request) {
+        return rpc_error(
+            StatusCode::FORBIDDEN,
+            None,
+            &RpcError::invalid_request("this Origin may not call the MCP endpoint"),
+        );
+    }
+    let grant = match resource_guard::admit(host, &issuer, request, None).await {
+        Ok(grant) => grant,
+        Err(refusal) => return refusal,
+    };
+    match *request.method() {
+        Method::POST => post(host, &issuer, request, &grant).await,
+        Method::DELETE => delete(host, request, &grant).await,
+        Method::GET => {
+            // The server-to-client stream comes with streaming responses; until then
+            // the spec's answer for "no stream here" is 405.
+            let mut response = rpc_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                &RpcError::invalid_request("this server offers no GET stream; use POST"),
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST, DELETE"));
+            response
+        }
+        _ => {
+            let mut response = rpc_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                None,
+                &RpcError::invalid_request("use POST, GET or DELETE"),
+            );
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
+            response
+        }
+    }
+}
+
+/// Opens the session named by the request's header for the token's owner; the
+/// response to send when that fails.
+async fn open_session<H: Host>(
+    host: &H,
+    request: &Request,
+    grant: &AccessGrant,
+) -> Result<Stored, Response> {
+    let Some(id) = header_str(request, SESSION_HEADER) else {
+        return Err(rpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            &RpcError::invalid_request("Mcp-Session-Id is required (initialize first)"),
+        ));
+    };
+    let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
+    match sessions.open(id.trim(), &owner_of(grant)).await {
+        Ok(stored) => Ok(stored),
+        Err(SessionError::NotFound) => Err(rpc_error(
+            StatusCode::NOT_FOUND,
+            None,
+            &RpcError::invalid_request("unknown or ended session; initialize a new one"),
+        )),
+        Err(SessionError::WrongOwner) => Err(rpc_error(
+            StatusCode::FORBIDDEN,
+            None,
+            &RpcError::invalid_request("this session belongs to another authorization"),
+        )),
+        Err(SessionError::Storage(_)) => Err(unavailable()),
+    }
+}
+
+fn unavailable() -> Response {
+    rpc_error(
+        StatusCode::SERVICE_UNAVAILABLE,
+        None,
+        &RpcError::new(
+            jsonrpc::code::INTERNAL_ERROR,
+            "the session store is unavailable",
+        ),
+    )
+}
+
+/// `DELETE /mcp`: ends the session.
+async fn delete<H: Host>(host: &H, request: &Request, grant: &AccessGrant) -> Response {
+    let stored = match open_session(host, request, grant).await {
+        Ok(stored) => stored,
+        Err(response) => return response,
+    };
+    let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
+    match sessions.end(&stored.id).await {
+        Ok(_) => {
+            let mut response = http::Response::new(Vec::new());
+            *response.status_mut() = StatusCode::NO_CONTENT;
+            response
+        }
+        Err(_) => unavailable(),
+    }
+}
+
+/// `POST /mcp`.
+async fn post<H: Host>(
+    host: &H,
+    issuer: &Issuer,
+    request: &Request,
+    grant: &AccessGrant,
+) -> Response {
+    let wants_json = accepts(request, "application/json");
+    let wants_sse = accepts(request, "text/event-stream");
+    if !wants_json && !wants_sse {
+        return rpc_error(
+            StatusCode::NOT_ACCEPTABLE,
+            None,
+            &RpcError::invalid_request(
+                "Accept must include application/json and text/event-stream",
+            ),
+        );
+    }
+    if !crate::oauth_http::has_media_type(request, "application/json") {
+        return rpc_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            None,
+            &RpcError::invalid_request("Content-Type must be application/json"),
+        );
+    }
+    let version_header = header_str(request, VERSION_HEADER).map(str::trim);
+    if let Some(version) = version_header
+        && Revision::parse(version).is_none()
+    {
+        return rpc_error(
+            StatusCode::BAD_REQUEST,
+            None,
+            &RpcError::invalid_request(format!("unsupported MCP-Protocol-Version {version:?}")),
+        );
+    }
+    let body = jsonrpc::parse_body(request.body());
+    // `initialize` opens a session; everything else needs one.
+    if let Body::Single(Ok(Incoming::Request { id, method, params })) = &body
+        && method == "initialize"
+    {
+        if request.headers().contains_key(SESSION_HEADER) {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                Some(id),
+                &RpcError::invalid_request(
+                    "initialize opens a new session: send it without Mcp-Session-Id",
+                ),
+            );
+        }
+        return initialize(host, id, params, grant).await;
+    }
+    if let Body::Single(Err((id, error))) = &body {
+        return rpc_error(StatusCode::BAD_REQUEST, id.as_ref(), error);
+    }
+    let mut stored = match open_session(host, request, grant).await {
+        Ok(stored) => stored,
+        Err(response) => return response,
+    };
+    let revision = stored.session.revision();
+    let is_batch = matches!(body, Body::Batch(_));
+    let messages = match body {
+        Body::Single(parsed) => vec![parsed],
+        Body::Batch(_) if !revision.allows_batches() => {
+            return rpc_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                &RpcError::invalid_request(format!(
+                    "JSON-RPC batches are not part of protocol revision {}",
+                    revision.as_str()
+                )),
+            );
+        }
+        Body::Batch(items) => items,
+    };
+    let catalogue = catalogue();
+    let caller = caller_of(grant);
+    let mut out: Vec<Value> = Vec::new();
+    let mut any_request = false;
+    let mut changed = false;
+    for parsed in messages {
+        match parsed {
+            Err((id, error)) => {
+                any_request = true;
+                out.push(jsonrpc::error(id.as_ref(), &error));
+            }
+            Ok(Incoming::Notification { method, .. }) => {
+                if method == "notifications/initialized" && !stored.session.initialized {
+                    stored.session.initialized = true;
+                    changed = true;
+                }
+                // Cancellation, progress and root changes need no answer here: every
+                // request is answered within its own HTTP exchange.
+            }
+            Ok(Incoming::Response { .. }) => {
+                // Answers to server requests arrive here once the server can send
+                // requests mid-call (streamed responses).
+            }
+            Ok(Incoming::Request { id, method, params }) => {
+                any_request = true;
+                let dispatch = Dispatch {
+                    catalogue: &catalogue,
+                    caller: &caller,
+                    revision,
+                    client_capabilities: &stored.session.client_capabilities,
+                    log_level: stored.session.log_level,
+                    page_size: page_size(host.config()),
+                    client: None,
+                    notifications: Default::default(),
+                };
+                let outcome = if method == "initialize" {
+                    Err(Refusal::Rpc(RpcError::invalid_request(
+                        "the session is already initialized",
+                    )))
+                } else {
+                    dispatch.request(&method, &params).await
+                };
+                out.extend(dispatch.notifications.into_inner());
+                match outcome {
+                    Ok(answer) => {
+                        if let Some(effect) = answer.effect {
+                            changed |= apply(&mut stored.session, effect);
+                        }
+                        out.push(jsonrpc::result(&id, answer.result));
+                    }
+                    Err(Refusal::Rpc(error)) => out.push(jsonrpc::error(Some(&id), &error)),
+                    Err(Refusal::InsufficientScope(scope)) => {
+                        return insufficient_scope(issuer, &scope);
+                    }
+                }
+            }
+        }
+    }
+    let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
+    let saved = if changed {
+        sessions.save(&stored).await
+    } else {
+        sessions.touch(&stored).await
+    };
+    if saved.is_err() {
+        return unavailable();
+    }
+    if !any_request {
+        let mut response = http::Response::new(Vec::new());
+        *response.status_mut() = StatusCode::ACCEPTED;
+        return response;
+    }
+    let has_notifications = out.iter().any(|m| m.get("method").is_some());
+    if (has_notifications && wants_sse) || !wants_json {
+        return sse_response(&out);
+    }
+    // Without SSE, notifications cannot travel with the answer: only responses remain.
+    let mut responses: Vec<Value> = out
+        .into_iter()
+        .filter(|m| m.get("method").is_none())
+        .collect();
+    let body = if is_batch || responses.len() != 1 {
+        Value::Array(responses)
+    } else {
+        responses.remove(0)
+    };
+    json_response(StatusCode::OK, &body)
+}
+
+/// Applies a session change; whether anything changed.
+fn apply(session: &mut Session, effect: Effect) -> bool {
+    match effect {
+        Effect::SetLogLevel(level) => {
+            let changed = session.log_level != Some(level);
+            session.log_level = Some(level);
+            changed
+        }
+        Effect::Subscribe(uri) => {
+            if session.subscriptions.contains(&uri)
+                || session.subscriptions.len() >= MAX_SUBSCRIPTIONS
+            {
+                return false;
+            }
+            session.subscriptions.push(uri);
+            true
+        }
+        Effect::Unsubscribe(uri) => {
+            let before = session.subscriptions.len();
+            session.subscriptions.retain(|u| u != &uri);
+            before != session.subscriptions.len()
+        }
+    }
+}
+
+/// 403 `insufficient_scope` with the challenge naming the scope needed.
+fn insufficient_scope(issuer: &Issuer, scope: &str) -> Response {
+    let error = OAuthError::new(
+        ErrorCode::InsufficientScope,
+        format!("this request needs the {scope} scope"),
+    );
+    let metadata = Issuer::well_known(&issuer.mcp_resource(), "oauth-protected-resource");
+    let mut response = json_response(StatusCode::FORBIDDEN, &error.to_json());
+    if let Ok(value) = HeaderValue::from_str(&learner_oauth::error::bearer_challenge(
+        &metadata,
+        Some(&error),
+        Some(scope),
+    )) {
+        response
+            .headers_mut()
+            .insert(header::WWW_AUTHENTICATE, value);
+    }
+    response
+}
+
+/// The messages as one SSE stream, each an event with one `data:` line.
+fn sse_response(messages: &[Value]) -> Response {
+    let mut body = String::new();
+    for message in messages {
+        body.push_str("event: message\ndata: ");
+        body.push_str(&message.to_string());
+        body.push_str("\n\n");
+    }
+    let mut response = http::Response::new(body.into_bytes());
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache, no-store"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    response
+}
+
+/// `initialize`: negotiates the revision and opens a session bound to the token.
+async fn initialize<H: Host>(
+    host: &H,
+    id: &Id,
+    params: &Map<String, Value>,
+    grant: &AccessGrant,
+) -> Response {
+    let Some(requested) = params.get("protocolVersion").and_then(Value::as_str) else {
+        return rpc_error(
+            StatusCode::OK,
+            Some(id),
+            &RpcError::invalid_params("params.protocolVersion must be a string"),
+        );
+    };
+    let capabilities = match params.get("capabilities") {
+        Some(Value::Object(map)) => Value::Object(map.clone()),
+        None => json!({}),
+        Some(_) => {
+            return rpc_error(
+                StatusCode::OK,
+                Some(id),
+                &RpcError::invalid_params("params.capabilities must be an object"),
+            );
+        }
+    };
+    let revision = Revision::negotiate(requested);
+    let session = Session {
+        owner: owner_of(grant),
+        revision: revision.as_str().into(),
+        client_capabilities: capabilities,
+        client_info: params.get("clientInfo").cloned().unwrap_or(Value::Null),
+        initialized: false,
+        log_level: None,
+        subscriptions: Vec::new(),
+    };
+    let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
+    let Ok(session_id) = sessions.create(&session).await else {
+        return unavailable();
+    };
+    let mut response = json_response(
+        StatusCode::OK,
+        &jsonrpc::result(id, engine::initialize_result(revision, &server_info())),
+    );
+    if let Ok(value) = HeaderValue::from_str(&session_id) {
+        response.headers_mut().insert(SESSION_HEADER, value);
+    }
+    response
+}

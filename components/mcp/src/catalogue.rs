@@ -1,0 +1,385 @@
+//! What an MCP server offers — tools, resources, resource templates, prompts and
+//! completions — as a trait features implement. The engine lists definitions (only
+//! those the caller's scopes admit), pages them, checks arguments against the declared
+//! shapes, and routes calls; a catalogue only answers.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use serde_json::{Map, Value, json};
+
+use crate::jsonrpc::RpcError;
+use crate::revision::Revision;
+use crate::session::LogLevel;
+
+/// A boxed future (for the one dyn-dispatched async call, [`ClientRequests::ask`]).
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
+
+/// The caller, from the access token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    /// The person who authorized the grant.
+    pub subject: String,
+    /// The client acting for them.
+    pub client_id: String,
+    /// The token's scopes.
+    pub scopes: Vec<String>,
+}
+
+impl Caller {
+    /// Whether the token carries `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// Whether a definition gated by `scope` is visible to this caller.
+    pub fn admits(&self, scope: Option<&str>) -> bool {
+        scope.is_none_or(|s| self.has_scope(s))
+    }
+}
+
+/// A tool's definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolDef {
+    /// Unique name.
+    pub name: String,
+    /// Display title (2025-06-18+).
+    pub title: Option<String>,
+    /// What it does, for the model.
+    pub description: String,
+    /// JSON Schema of the arguments (`"type": "object"`).
+    pub input_schema: Value,
+    /// JSON Schema of `structuredContent` (2025-06-18+).
+    pub output_schema: Option<Value>,
+    /// Behaviour hints (2025-03-26+).
+    pub annotations: Option<Value>,
+    /// The scope a caller needs to see and call it.
+    pub scope: Option<String>,
+}
+
+/// A concrete resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResourceDef {
+    /// Its URI.
+    pub uri: String,
+    /// Short name.
+    pub name: String,
+    /// Display title (2025-06-18+).
+    pub title: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Media type of its contents.
+    pub mime_type: Option<String>,
+    /// The scope a caller needs to see and read it.
+    pub scope: Option<String>,
+}
+
+/// A family of resources named by an RFC 6570 URI template.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TemplateDef {
+    /// The template, e.g. `learner-dna://learners/{id}/profile`.
+    pub uri_template: String,
+    /// Short name.
+    pub name: String,
+    /// Display title (2025-06-18+).
+    pub title: Option<String>,
+    /// Description.
+    pub description: Option<String>,
+    /// Media type of the contents.
+    pub mime_type: Option<String>,
+    /// The scope a caller needs.
+    pub scope: Option<String>,
+}
+
+/// One argument a prompt takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PromptArgument {
+    /// Its name.
+    pub name: String,
+    /// What it is.
+    pub description: Option<String>,
+    /// Whether `prompts/get` must supply it.
+    pub required: bool,
+}
+
+/// A prompt's definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromptDef {
+    /// Unique name.
+    pub name: String,
+    /// Display title (2025-06-18+).
+    pub title: Option<String>,
+    /// What it is for.
+    pub description: String,
+    /// Its arguments.
+    pub arguments: Vec<PromptArgument>,
+    /// The scope a caller needs.
+    pub scope: Option<String>,
+}
+
+/// A tool's result.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ToolOutput {
+    /// Content blocks (see [`content`]).
+    pub content: Vec<Value>,
+    /// Structured result matching the tool's `outputSchema`.
+    pub structured: Option<Value>,
+    /// A tool-level failure the model should see (not a protocol error).
+    pub is_error: bool,
+}
+
+impl ToolOutput {
+    /// A result of one text block.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            content: vec![content::text(text)],
+            ..Self::default()
+        }
+    }
+
+    /// A tool failure with a message for the model.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            content: vec![content::text(message)],
+            is_error: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// A prompt's messages.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PromptOutput {
+    /// Description of this rendering.
+    pub description: Option<String>,
+    /// `{role, content}` messages.
+    pub messages: Vec<Value>,
+}
+
+/// What `completion/complete` completes for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CompletionRef {
+    /// A prompt's argument.
+    Prompt(String),
+    /// A resource template's variable.
+    Template(String),
+}
+
+/// Requests the server sends the client in the middle of a tool call (sampling,
+/// elicitation): the transport delivers them and brings back the answer.
+pub trait ClientRequests {
+    /// Sends `method` with `params` to the client and waits for its result.
+    fn ask<'a>(&'a self, method: &'a str, params: Value) -> BoxFuture<'a, Result<Value, RpcError>>;
+}
+
+/// What a tool may do besides answering: log, report progress, ask the client.
+pub struct ToolContext<'a> {
+    /// The caller.
+    pub caller: &'a Caller,
+    /// The session's (or request's) protocol revision.
+    pub revision: Revision,
+    /// The client's declared capabilities.
+    pub client_capabilities: &'a Value,
+    pub(crate) log_level: Option<LogLevel>,
+    pub(crate) progress_token: Option<Value>,
+    pub(crate) notifications: &'a std::cell::RefCell<Vec<Value>>,
+    pub(crate) client: Option<&'a dyn ClientRequests>,
+}
+
+impl ToolContext<'_> {
+    /// Sends a log message if the client asked for this level or a lower one.
+    pub fn log(&self, level: LogLevel, logger: Option<&str>, data: Value) {
+        if self.log_level.is_some_and(|min| level >= min) {
+            let mut params = json!({"level": level.as_str(), "data": data});
+            if let (Some(logger), Value::Object(map)) = (logger, &mut params) {
+                map.insert("logger".into(), Value::String(logger.into()));
+            }
+            self.notify("notifications/message", params);
+        }
+    }
+
+    /// Reports progress if the request asked for it (`_meta.progressToken`).
+    pub fn progress(&self, progress: f64, total: Option<f64>, message: Option<&str>) {
+        let Some(token) = &self.progress_token else {
+            return;
+        };
+        let mut params = json!({"progressToken": token, "progress": progress});
+        if let Value::Object(map) = &mut params {
+            if let Some(total) = total {
+                map.insert("total".into(), json!(total));
+            }
+            if let Some(message) = message {
+                map.insert("message".into(), Value::String(message.into()));
+            }
+        }
+        self.notify("notifications/progress", params);
+    }
+
+    fn notify(&self, method: &str, params: Value) {
+        self.notifications
+            .borrow_mut()
+            .push(crate::jsonrpc::notification(method, params));
+    }
+
+    /// Whether the client declared capability `name` (`sampling`, `elicitation`, …).
+    pub fn client_can(&self, name: &str) -> bool {
+        self.client_capabilities
+            .get(name)
+            .is_some_and(Value::is_object)
+    }
+
+    /// Sends the client a request and waits for its answer. Fails with an error the
+    /// tool can turn into a result when the client lacks the capability or this
+    /// transport cannot carry requests to the client.
+    pub async fn ask_client(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        let capability = match method {
+            "sampling/createMessage" => "sampling",
+            "elicitation/create" => "elicitation",
+            "roots/list" => "roots",
+            _ => "",
+        };
+        if !capability.is_empty() && !self.client_can(capability) {
+            return Err(RpcError::invalid_request(format!(
+                "the client did not declare the {capability} capability"
+            )));
+        }
+        match self.client {
+            Some(client) => client.ask(method, params).await,
+            None => Err(RpcError::invalid_request(
+                "this request cannot carry requests to the client: accept text/event-stream",
+            )),
+        }
+    }
+}
+
+/// Content blocks.
+pub mod content {
+    use serde_json::{Value, json};
+
+    /// A text block.
+    pub fn text(text: impl Into<String>) -> Value {
+        json!({"type": "text", "text": text.into()})
+    }
+
+    /// An image block (`data` is base64).
+    pub fn image(data: &str, mime_type: &str) -> Value {
+        json!({"type": "image", "data": data, "mimeType": mime_type})
+    }
+
+    /// An audio block (`data` is base64; 2025-03-26+).
+    pub fn audio(data: &str, mime_type: &str) -> Value {
+        json!({"type": "audio", "data": data, "mimeType": mime_type})
+    }
+
+    /// An embedded text resource.
+    pub fn text_resource(uri: &str, mime_type: &str, text: &str) -> Value {
+        json!({"type": "resource", "resource": {"uri": uri, "mimeType": mime_type, "text": text}})
+    }
+
+    /// Text contents of a resource (for `resources/read`).
+    pub fn text_contents(uri: &str, mime_type: &str, text: &str) -> Value {
+        json!({"uri": uri, "mimeType": mime_type, "text": text})
+    }
+
+    /// Binary contents of a resource (`blob` is base64).
+    pub fn blob_contents(uri: &str, mime_type: &str, blob: &str) -> Value {
+        json!({"uri": uri, "mimeType": mime_type, "blob": blob})
+    }
+
+    /// A prompt message.
+    pub fn message(role: &str, content: Value) -> Value {
+        json!({"role": role, "content": content})
+    }
+}
+
+/// The offering. Every method sees only callers the engine has admitted to the
+/// definition's scope.
+#[allow(async_fn_in_trait)]
+pub trait Catalogue {
+    /// Tool definitions.
+    fn tools(&self) -> Vec<ToolDef>;
+    /// Concrete resources.
+    fn resources(&self) -> Vec<ResourceDef>;
+    /// Resource templates.
+    fn templates(&self) -> Vec<TemplateDef>;
+    /// Prompt definitions.
+    fn prompts(&self) -> Vec<PromptDef>;
+    /// Runs tool `name` (listed by [`Catalogue::tools`], arguments checked).
+    async fn call_tool(
+        &self,
+        name: &str,
+        arguments: &Map<String, Value>,
+        context: &ToolContext<'_>,
+    ) -> Result<ToolOutput, RpcError>;
+    /// The contents of `uri`; `None` when there is no such resource.
+    async fn read_resource(
+        &self,
+        uri: &str,
+        caller: &Caller,
+    ) -> Result<Option<Vec<Value>>, RpcError>;
+    /// Renders prompt `name` (listed, required arguments present).
+    async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: &Map<String, Value>,
+        caller: &Caller,
+    ) -> Result<PromptOutput, RpcError>;
+    /// Values for `argument` starting with `value`; `context` holds arguments already
+    /// chosen.
+    async fn complete(
+        &self,
+        reference: &CompletionRef,
+        argument: &str,
+        value: &str,
+        context: &Map<String, Value>,
+        caller: &Caller,
+    ) -> Result<Vec<String>, RpcError>;
+}
+
+/// A catalogue that offers nothing: the server's protocol surface without features.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Empty;
+
+impl Catalogue for Empty {
+    fn tools(&self) -> Vec<ToolDef> {
+        Vec::new()
+    }
+    fn resources(&self) -> Vec<ResourceDef> {
+        Vec::new()
+    }
+    fn templates(&self) -> Vec<TemplateDef> {
+        Vec::new()
+    }
+    fn prompts(&self) -> Vec<PromptDef> {
+        Vec::new()
+    }
+    async fn call_tool(
+        &self,
+        name: &str,
+        _: &Map<String, Value>,
+        _: &ToolContext<'_>,
+    ) -> Result<ToolOutput, RpcError> {
+        Err(RpcError::invalid_params(format!("unknown tool {name:?}")))
+    }
+    async fn read_resource(&self, _: &str, _: &Caller) -> Result<Option<Vec<Value>>, RpcError> {
+        Ok(None)
+    }
+    async fn get_prompt(
+        &self,
+        name: &str,
+        _: &Map<String, Value>,
+        _: &Caller,
+    ) -> Result<PromptOutput, RpcError> {
+        Err(RpcError::invalid_params(format!("unknown prompt {name:?}")))
+    }
+    async fn complete(
+        &self,
+        _: &CompletionRef,
+        _: &str,
+        _: &str,
+        _: &Map<String, Value>,
+        _: &Caller,
+    ) -> Result<Vec<String>, RpcError> {
+        Ok(Vec::new())
+    }
+}

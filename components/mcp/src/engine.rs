@@ -1,0 +1,635 @@
+//! The MCP methods: a request in, a result (and any change to the session) out. The
+//! transport owns sessions, headers and streams; everything here is decided from the
+//! parsed request, the caller and the catalogue, so it is tested without HTTP.
+
+use std::cell::RefCell;
+
+use serde_json::{Map, Value, json};
+
+use crate::catalogue::{
+    Caller, Catalogue, ClientRequests, CompletionRef, PromptDef, ResourceDef, TemplateDef,
+    ToolContext, ToolDef,
+};
+use crate::jsonrpc::RpcError;
+use crate::revision::Revision;
+use crate::session::LogLevel;
+
+/// MCP's error code for a resource that does not exist (session era).
+pub const RESOURCE_NOT_FOUND: i64 = -32002;
+/// Most values `completion/complete` returns (the spec's limit).
+pub const MAX_COMPLETIONS: usize = 100;
+/// Longest URI accepted in a request.
+pub const MAX_URI_BYTES: usize = 2048;
+
+/// This server, as `initialize` describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerInfo {
+    /// Implementation name.
+    pub name: String,
+    /// Implementation version.
+    pub version: String,
+    /// Guidance for the model.
+    pub instructions: Option<String>,
+}
+
+/// Why a request got no result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Refusal {
+    /// A JSON-RPC error.
+    Rpc(RpcError),
+    /// The token lacks this scope (the transport answers 403 `insufficient_scope`).
+    InsufficientScope(String),
+}
+
+impl From<RpcError> for Refusal {
+    fn from(error: RpcError) -> Self {
+        Self::Rpc(error)
+    }
+}
+
+/// A change the transport applies to the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    /// `logging/setLevel`.
+    SetLogLevel(LogLevel),
+    /// `resources/subscribe`.
+    Subscribe(String),
+    /// `resources/unsubscribe`.
+    Unsubscribe(String),
+}
+
+/// A result and the session change it asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The JSON-RPC result.
+    pub result: Value,
+    /// What to change in the session.
+    pub effect: Option<Effect>,
+}
+
+impl Answer {
+    fn plain(result: Value) -> Self {
+        Self {
+            result,
+            effect: None,
+        }
+    }
+}
+
+/// The capabilities this server declares: only what it does. No list ever changes
+/// while a session lives, so no `listChanged`.
+pub fn capabilities(revision: Revision) -> Value {
+    let mut capabilities = json!({
+        "tools": {"listChanged": false},
+        "resources": {"subscribe": true, "listChanged": false},
+        "prompts": {"listChanged": false},
+        "logging": {},
+    });
+    if revision >= Revision::V2025_03_26
+        && let Value::Object(map) = &mut capabilities
+    {
+        map.insert("completions".into(), json!({}));
+    }
+    capabilities
+}
+
+/// The `initialize` result for `revision`.
+pub fn initialize_result(revision: Revision, info: &ServerInfo) -> Value {
+    let mut result = json!({
+        "protocolVersion": revision.as_str(),
+        "capabilities": capabilities(revision),
+        "serverInfo": {"name": info.name, "version": info.version},
+    });
+    if let (Some(instructions), Value::Object(map)) = (&info.instructions, &mut result) {
+        map.insert("instructions".into(), Value::String(instructions.clone()));
+    }
+    result
+}
+
+/// One request's dispatch over a catalogue.
+pub struct Dispatch<'a, C> {
+    /// The offering.
+    pub catalogue: &'a C,
+    /// Who asks.
+    pub caller: &'a Caller,
+    /// The revision in force.
+    pub revision: Revision,
+    /// The client's capabilities.
+    pub client_capabilities: &'a Value,
+    /// The session's log level.
+    pub log_level: Option<LogLevel>,
+    /// Definitions per page of a list.
+    pub page_size: usize,
+    /// How to reach the client mid-call, where the transport can.
+    pub client: Option<&'a dyn ClientRequests>,
+    /// Notifications produced while handling (log messages, progress), in order.
+    pub notifications: RefCell<Vec<Value>>,
+}
+
+fn string_param<'p>(params: &'p Map<String, Value>, name: &str) -> Result<&'p str, RpcError> {
+    params
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| RpcError::invalid_params(format!("params.{name} must be a string")))
+}
+
+fn object_param<'p>(
+    params: &'p Map<String, Value>,
+    name: &str,
+) -> Result<Option<&'p Map<String, Value>>, RpcError> {
+    match params.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Object(map)) => Ok(Some(map)),
+        Some(_) => Err(RpcError::invalid_params(format!(
+            "params.{name} must be an object"
+        ))),
+    }
+}
+
+/// A page of `items` after `cursor`, and the cursor of the next page.
+fn page<T: Clone>(
+    items: &[T],
+    params: &Map<String, Value>,
+    size: usize,
+) -> Result<(Vec<T>, Option<String>), RpcError> {
+    let start = match params.get("cursor") {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(cursor)) => cursor
+            .strip_prefix("offset:")
+            .and_then(|n| n.parse::<usize>().ok())
+            .filter(|n| *n <= items.len())
+            .ok_or_else(|| RpcError::invalid_params("invalid cursor"))?,
+        Some(_) => return Err(RpcError::invalid_params("params.cursor must be a string")),
+    };
+    let size = size.max(1);
+    let end = start.saturating_add(size).min(items.len());
+    let next = (end < items.len()).then(|| format!("offset:{end}"));
+    Ok((items[start..end].to_vec(), next))
+}
+
+fn with_cursor(mut result: Value, next: Option<String>) -> Value {
+    if let (Some(next), Value::Object(map)) = (next, &mut result) {
+        map.insert("nextCursor".into(), Value::String(next));
+    }
+    result
+}
+
+/// Inserts `key` when `value` is `Some`.
+fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
+    if let Some(value) = value {
+        map.insert(key.into(), value);
+    }
+}
+
+fn tool_json(tool: &ToolDef, revision: Revision) -> Value {
+    let mut map = Map::new();
+    map.insert("name".into(), json!(tool.name));
+    map.insert("description".into(), json!(tool.description));
+    map.insert("inputSchema".into(), tool.input_schema.clone());
+    if revision.has_structured_output() {
+        put(&mut map, "title", tool.title.clone().map(Value::String));
+        put(&mut map, "outputSchema", tool.output_schema.clone());
+    }
+    if revision.has_audio() {
+        put(&mut map, "annotations", tool.annotations.clone());
+    }
+    Value::Object(map)
+}
+
+fn resource_json(resource: &ResourceDef, revision: Revision) -> Value {
+    let mut map = Map::new();
+    map.insert("uri".into(), json!(resource.uri));
+    map.insert("name".into(), json!(resource.name));
+    if revision.has_structured_output() {
+        put(&mut map, "title", resource.title.clone().map(Value::String));
+    }
+    put(
+        &mut map,
+        "description",
+        resource.description.clone().map(Value::String),
+    );
+    put(
+        &mut map,
+        "mimeType",
+        resource.mime_type.clone().map(Value::String),
+    );
+    Value::Object(map)
+}
+
+fn template_json(template: &TemplateDef, revision: Revision) -> Value {
+    let mut map = Map::new();
+    map.insert("uriTemplate".into(), json!(template.uri_template));
+    map.insert("name".into(), json!(template.name));
+    if revision.has_structured_output() {
+        put(&mut map, "title", template.title.clone().map(Value::String));
+    }
+    put(
+        &mut map,
+        "description",
+        template.description.clone().map(Value::String),
+    );
+    put(
+        &mut map,
+        "mimeType",
+        template.mime_type.clone().map(Value::String),
+    );
+    Value::Object(map)
+}
+
+fn prompt_json(prompt: &PromptDef, revision: Revision) -> Value {
+    let mut map = Map::new();
+    map.insert("name".into(), json!(prompt.name));
+    if revision.has_structured_output() {
+        put(&mut map, "title", prompt.title.clone().map(Value::String));
+    }
+    map.insert("description".into(), json!(prompt.description));
+    let arguments: Vec<Value> = prompt
+        .arguments
+        .iter()
+        .map(|a| {
+            let mut arg = Map::new();
+            arg.insert("name".into(), json!(a.name));
+            put(
+                &mut arg,
+                "description",
+                a.description.clone().map(Value::String),
+            );
+            arg.insert("required".into(), json!(a.required));
+            Value::Object(arg)
+        })
+        .collect();
+    map.insert("arguments".into(), Value::Array(arguments));
+    Value::Object(map)
+}
+
+/// Matches `uri` against an RFC 6570 level-1 template whose variables each stand for
+/// one non-empty path segment; the variables' values when it matches.
+pub fn match_template(template: &str, uri: &str) -> Option<Map<String, Value>> {
+    let mut values = Map::new();
+    let mut rest = uri;
+    let mut pattern = template;
+    while let Some(open) = pattern.find('{') {
+        let literal = &pattern[..open];
+        rest = rest.strip_prefix(literal)?;
+        let close = pattern[open..].find('}')? + open;
+        let name = &pattern[open + 1..close];
+        pattern = &pattern[close + 1..];
+        let stop = pattern.chars().next();
+        let end = rest
+            .find(|c: char| c == '/' || Some(c) == stop || c == '?' || c == '#')
+            .unwrap_or(rest.len());
+        if end == 0 {
+            return None;
+        }
+        values.insert(name.to_owned(), Value::String(rest[..end].to_owned()));
+        rest = &rest[end..];
+    }
+    (rest == pattern).then_some(values)
+}
+
+/// Checks arguments against the top level of a JSON Schema: required properties are
+/// present and declared primitive types match. (Deeper validation is the tool's.)
+pub fn check_arguments(schema: &Value, arguments: &Map<String, Value>) -> Result<(), RpcError> {
+    if let Some(required) = schema.get("required").and_then(Value::as_array) {
+        for name in required.iter().filter_map(Value::as_str) {
+            if !arguments.contains_key(name) {
+                return Err(RpcError::invalid_params(format!(
+                    "missing required argument {name:?}"
+                )));
+            }
+        }
+    }
+    let properties = schema.get("properties").and_then(Value::as_object);
+    for (name, value) in arguments {
+        let declared = properties.and_then(|p| p.get(name));
+        if declared.is_none() && schema.get("additionalProperties") == Some(&Value::Bool(false)) {
+            return Err(RpcError::invalid_params(format!(
+                "unknown argument {name:?}"
+            )));
+        }
+        let Some(kind) = declared.and_then(|d| d.get("type")).and_then(Value::as_str) else {
+            continue;
+        };
+        let fits = match kind {
+            "string" => value.is_string(),
+            "integer" => value.is_i64() || value.is_u64(),
+            "number" => value.is_number(),
+            "boolean" => value.is_boolean(),
+            "object" => value.is_object(),
+            "array" => value.is_array(),
+            "null" => value.is_null(),
+            _ => true,
+        };
+        if !fits {
+            return Err(RpcError::invalid_params(format!(
+                "argument {name:?} must be of type {kind}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl<C: Catalogue> Dispatch<'_, C> {
+    /// Answers one request (anything but `initialize`, which opens a session and so
+    /// belongs to the transport).
+    pub async fn request(
+        &self,
+        method: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Answer, Refusal> {
+        match method {
+            "ping" => Ok(Answer::plain(json!({}))),
+            "logging/setLevel" => {
+                let level = string_param(params, "level")?;
+                let level = LogLevel::parse(level).ok_or_else(|| {
+                    RpcError::invalid_params(format!("unknown log level {level:?}"))
+                })?;
+                Ok(Answer {
+                    result: json!({}),
+                    effect: Some(Effect::SetLogLevel(level)),
+                })
+            }
+            "tools/list" => {
+                let tools = self.visible_tools();
+                let (page, next) = page(&tools, params, self.page_size)?;
+                let tools: Vec<Value> = page.iter().map(|t| tool_json(t, self.revision)).collect();
+                Ok(Answer::plain(with_cursor(json!({"tools": tools}), next)))
+            }
+            "tools/call" => self.call_tool(params).await.map(Answer::plain),
+            "resources/list" => {
+                let resources: Vec<ResourceDef> = self
+                    .catalogue
+                    .resources()
+                    .into_iter()
+                    .filter(|r| self.caller.admits(r.scope.as_deref()))
+                    .collect();
+                let (page, next) = page(&resources, params, self.page_size)?;
+                let resources: Vec<Value> = page
+                    .iter()
+                    .map(|r| resource_json(r, self.revision))
+                    .collect();
+                Ok(Answer::plain(with_cursor(
+                    json!({"resources": resources}),
+                    next,
+                )))
+            }
+            "resources/templates/list" => {
+                let templates: Vec<TemplateDef> = self
+                    .catalogue
+                    .templates()
+                    .into_iter()
+                    .filter(|t| self.caller.admits(t.scope.as_deref()))
+                    .collect();
+                let (page, next) = page(&templates, params, self.page_size)?;
+                let templates: Vec<Value> = page
+                    .iter()
+                    .map(|t| template_json(t, self.revision))
+                    .collect();
+                Ok(Answer::plain(with_cursor(
+                    json!({"resourceTemplates": templates}),
+                    next,
+                )))
+            }
+            "resources/read" => {
+                let uri = self.admitted_uri(params)?;
+                match self.catalogue.read_resource(uri, self.caller).await? {
+                    Some(contents) => Ok(Answer::plain(json!({"contents": contents}))),
+                    None => Err(not_found(uri).into()),
+                }
+            }
+            "resources/subscribe" => {
+                let uri = self.admitted_uri(params)?;
+                Ok(Answer {
+                    result: json!({}),
+                    effect: Some(Effect::Subscribe(uri.to_owned())),
+                })
+            }
+            "resources/unsubscribe" => {
+                let uri = string_param(params, "uri")?;
+                Ok(Answer {
+                    result: json!({}),
+                    effect: Some(Effect::Unsubscribe(uri.to_owned())),
+                })
+            }
+            "prompts/list" => {
+                let prompts: Vec<PromptDef> = self
+                    .catalogue
+                    .prompts()
+                    .into_iter()
+                    .filter(|p| self.caller.admits(p.scope.as_deref()))
+                    .collect();
+                let (page, next) = page(&prompts, params, self.page_size)?;
+                let prompts: Vec<Value> =
+                    page.iter().map(|p| prompt_json(p, self.revision)).collect();
+                Ok(Answer::plain(with_cursor(
+                    json!({"prompts": prompts}),
+                    next,
+                )))
+            }
+            "prompts/get" => self.get_prompt(params).await.map(Answer::plain),
+            "completion/complete" if self.revision >= Revision::V2025_03_26 => {
+                self.complete(params).await.map(Answer::plain)
+            }
+            other => Err(RpcError::method_not_found(other).into()),
+        }
+    }
+
+    fn visible_tools(&self) -> Vec<ToolDef> {
+        self.catalogue
+            .tools()
+            .into_iter()
+            .filter(|t| self.caller.admits(t.scope.as_deref()))
+            .collect()
+    }
+
+    async fn call_tool(&self, params: &Map<String, Value>) -> Result<Value, Refusal> {
+        let name = string_param(params, "name")?;
+        let empty = Map::new();
+        let arguments = object_param(params, "arguments")?.unwrap_or(&empty);
+        let tool = self
+            .catalogue
+            .tools()
+            .into_iter()
+            .find(|t| t.name == name)
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown tool {name:?}")))?;
+        if let Some(scope) = &tool.scope
+            && !self.caller.has_scope(scope)
+        {
+            return Err(Refusal::InsufficientScope(scope.clone()));
+        }
+        check_arguments(&tool.input_schema, arguments)?;
+        let progress_token = object_param(params, "_meta")?
+            .and_then(|meta| meta.get("progressToken"))
+            .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
+            .cloned();
+        let context = ToolContext {
+            caller: self.caller,
+            revision: self.revision,
+            client_capabilities: self.client_capabilities,
+            log_level: self.log_level,
+            progress_token,
+            notifications: &self.notifications,
+            client: self.client,
+        };
+        let output = self.catalogue.call_tool(name, arguments, &context).await?;
+        let mut result = Map::new();
+        result.insert("content".into(), Value::Array(output.content));
+        if self.revision.has_structured_output() {
+            put(&mut result, "structuredContent", output.structured);
+        }
+        if output.is_error {
+            result.insert("isError".into(), Value::Bool(true));
+        }
+        Ok(Value::Object(result))
+    }
+
+    /// The `uri` parameter, when a resource or template the caller may see covers it.
+    fn admitted_uri<'p>(&self, params: &'p Map<String, Value>) -> Result<&'p str, Refusal> {
+        let uri = string_param(params, "uri")?;
+        if uri.len() > MAX_URI_BYTES {
+            return Err(RpcError::invalid_params("uri is too long").into());
+        }
+        let scope = if let Some(resource) = self
+            .catalogue
+            .resources()
+            .into_iter()
+            .find(|r| r.uri == uri)
+        {
+            resource.scope
+        } else if let Some(template) = self
+            .catalogue
+            .templates()
+            .into_iter()
+            .find(|t| match_template(&t.uri_template, uri).is_some())
+        {
+            template.scope
+        } else {
+            return Err(not_found(uri).into());
+        };
+        match scope {
+            Some(scope) if !self.caller.has_scope(&scope) => Err(Refusal::InsufficientScope(scope)),
+            _ => Ok(uri),
+        }
+    }
+
+    async fn get_prompt(&self, params: &Map<String, Value>) -> Result<Value, Refusal> {
+        let name = string_param(params, "name")?;
+        let empty = Map::new();
+        let arguments = object_param(params, "arguments")?.unwrap_or(&empty);
+        let prompt = self
+            .catalogue
+            .prompts()
+            .into_iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt {name:?}")))?;
+        if let Some(scope) = &prompt.scope
+            && !self.caller.has_scope(scope)
+        {
+            return Err(Refusal::InsufficientScope(scope.clone()));
+        }
+        for argument in &prompt.arguments {
+            match arguments.get(&argument.name) {
+                Some(Value::String(_)) => {}
+                None if !argument.required => {}
+                None => {
+                    return Err(RpcError::invalid_params(format!(
+                        "missing required argument {:?}",
+                        argument.name
+                    ))
+                    .into());
+                }
+                Some(_) => {
+                    return Err(RpcError::invalid_params(format!(
+                        "argument {:?} must be a string",
+                        argument.name
+                    ))
+                    .into());
+                }
+            }
+        }
+        let output = self
+            .catalogue
+            .get_prompt(name, arguments, self.caller)
+            .await?;
+        let mut result = Map::new();
+        put(
+            &mut result,
+            "description",
+            output.description.map(Value::String),
+        );
+        result.insert("messages".into(), Value::Array(output.messages));
+        Ok(Value::Object(result))
+    }
+
+    async fn complete(&self, params: &Map<String, Value>) -> Result<Value, Refusal> {
+        let reference = object_param(params, "ref")?
+            .ok_or_else(|| RpcError::invalid_params("params.ref is required"))?;
+        let argument = object_param(params, "argument")?
+            .ok_or_else(|| RpcError::invalid_params("params.argument is required"))?;
+        let argument_name = string_param(argument, "name")?;
+        let value = string_param(argument, "value")?;
+        let empty = Map::new();
+        let context = object_param(params, "context")?
+            .map(|c| object_param(c, "arguments"))
+            .transpose()?
+            .flatten()
+            .unwrap_or(&empty);
+        let reference = match reference.get("type").and_then(Value::as_str) {
+            Some("ref/prompt") => {
+                let name = string_param(reference, "name")?;
+                let prompt = self
+                    .catalogue
+                    .prompts()
+                    .into_iter()
+                    .find(|p| p.name == name)
+                    .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt {name:?}")))?;
+                if let Some(scope) = prompt.scope.filter(|s| !self.caller.has_scope(s)) {
+                    return Err(Refusal::InsufficientScope(scope));
+                }
+                if !prompt.arguments.iter().any(|a| a.name == argument_name) {
+                    return Err(RpcError::invalid_params(format!(
+                        "prompt {name:?} has no argument {argument_name:?}"
+                    ))
+                    .into());
+                }
+                CompletionRef::Prompt(name.to_owned())
+            }
+            Some("ref/resource") => {
+                let uri = string_param(reference, "uri")?;
+                let template = self
+                    .catalogue
+                    .templates()
+                    .into_iter()
+                    .find(|t| t.uri_template == uri)
+                    .ok_or_else(|| {
+                        RpcError::invalid_params(format!("unknown resource template {uri:?}"))
+                    })?;
+                if let Some(scope) = template.scope.filter(|s| !self.caller.has_scope(s)) {
+                    return Err(Refusal::InsufficientScope(scope));
+                }
+                CompletionRef::Template(uri.to_owned())
+            }
+            _ => {
+                return Err(RpcError::invalid_params(
+                    "ref.type must be ref/prompt or ref/resource",
+                )
+                .into());
+            }
+        };
+        let mut values = self
+            .catalogue
+            .complete(&reference, argument_name, value, context, self.caller)
+            .await?;
+        let total = values.len();
+        values.truncate(MAX_COMPLETIONS);
+        Ok(json!({"completion": {
+            "values": values,
+            "total": total,
+            "hasMore": total > MAX_COMPLETIONS,
+        }}))
+    }
+}
+
+fn not_found(uri: &str) -> RpcError {
+    RpcError::new(RESOURCE_NOT_FOUND, "resource not found").with_data(json!({"uri": uri}))
+}

@@ -92,7 +92,7 @@ serve-cf: build-worker
 
 # Check that the core builds for wasm32-unknown-unknown (as the Cloudflare worker links it).
 check-core-wasm: rust-targets
-    cargo check -p learner-core -p learner-oauth -p learner-app --target wasm32-unknown-unknown --features learner-app/test-routes
+    cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-app --target wasm32-unknown-unknown --features learner-app/test-routes
 
 # Formatting, lints and unit tests.
 check: rust-targets
@@ -102,10 +102,17 @@ check: rust-targets
     cargo clippy -p learner-worker --target wasm32-unknown-unknown --all-features -- -D warnings
     cargo test --workspace --exclude port-conformance --exclude learner-worker
 
-# The port conformance suite and HTTP surface tests against one running host.
-conformance host:
+# The official MCP conformance suite and the Node 22 it runs on, from the npm registry
+# (pinned in tests/mcp-conformance/package-lock.json).
+mcp-conformance-tools:
+    cd tests/mcp-conformance && (npm ls --omit=dev >/dev/null 2>&1 || npm ci --no-audit --no-fund)
+
+# Against one running host: the port conformance suite, the HTTP surface, OAuth and MCP
+# transport tests, then the official MCP conformance suite.
+conformance host: mcp-conformance-tools
     cargo test -p port-conformance --tests --no-run
-    tests/hosts/with-host.sh {{host}} -- cargo test -p port-conformance --tests
+    cargo build -p port-conformance --bins
+    tests/hosts/with-host.sh {{host}} -- bash -c 'cargo test -p port-conformance --tests && tests/mcp-conformance/run.sh'
 
 # Everything CI runs.
 test: check check-core-wasm build-gateway-test build-spin-test build-worker-test build-harness

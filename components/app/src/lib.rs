@@ -6,6 +6,7 @@ mod authorize_endpoint;
 mod client_lookup;
 mod cors;
 mod mcp_http;
+mod mcp_stream;
 mod oauth_http;
 mod pages;
 mod resource_guard;

@@ -7,8 +7,10 @@
 
 use http::{HeaderValue, Method, StatusCode, header};
 use learner_core::ports::{Config, Host};
-use learner_core::{Request, Response, json_response};
-use learner_mcp_server::catalogue::Caller;
+use std::rc::Rc;
+
+use learner_core::{ApiError, Reply, Request, Response, json_response};
+use learner_mcp_server::catalogue::{Caller, Catalogue, Outbox};
 use learner_mcp_server::engine::{self, Dispatch, Effect, Refusal, ServerInfo};
 use learner_mcp_server::jsonrpc::{self, Body, Id, Incoming, RpcError};
 use learner_mcp_server::revision::Revision;
@@ -21,7 +23,7 @@ use learner_oauth::metadata::Issuer;
 use serde_json::{Map, Value, json};
 
 use crate::oauth_http::issuer;
-use crate::{cors, resource_guard};
+use crate::{cors, mcp_stream, resource_guard};
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -149,65 +151,67 @@ fn caller_of(grant: &AccessGrant) -> Caller {
 }
 
 /// `/mcp`, any method.
-pub async fn handle<H: Host>(host: &H, request: &Request) -> Response {
-    let config = host.config();
+pub async fn handle<H: Host + 'static>(host: Rc<H>, request: &Request) -> Reply {
     if cors::is_preflight(request) {
-        return cors::preflight(config, request, "GET, POST, DELETE");
+        return cors::preflight(host.config(), request, "GET, POST, DELETE").into();
     }
-    let response = handle_inner(host, request).await;
-    cors::decorate(config, request, response)
+    match handle_checked(Rc::clone(&host), request).await {
+        Ok(Reply::Complete(response)) | Err(response) => {
+            cors::decorate(host.config(), request, response).into()
+        }
+        Ok(Reply::Stream { head, body }) => Reply::Stream {
+            head: cors::decorate(host.config(), request, head),
+            body,
+        },
+    }
 }
 
-async fn handle_inner<H: Host>(host: &H, request: &Request) -> Response {
-    let issuer = match issuer(host, request) {
-        Ok(issuer) => issuer,
-        Err(error) => return error.into_response(),
-    };
+/// Every check every method shares (address, origin, token), then the method.
+async fn handle_checked<H: Host + 'static>(
+    shared: Rc<H>,
+    request: &Request,
+) -> Result<Reply, Response> {
+    let host = &*shared;
+    let issuer = issuer(host, request).map_err(ApiError::into_response)?;
     if !host_matches(&issuer, request) {
-        return learner_core::ApiError::MisdirectedRequest(
+        return Err(ApiError::MisdirectedRequest(
             "the Host header does not name this server (public.url)".into(),
         )
-        .into_response();
+        .into_response());
     }
     if !origin_allowed(host.config(), &issuer, request) {
-        return rpc_error(
+        return Err(rpc_error(
             StatusCode::FORBIDDEN,
             None,
             &RpcError::invalid_request("this Origin may not call the MCP endpoint"),
-        );
+        ));
     }
-    let grant = match resource_guard::admit(host, &issuer, request, None).await {
-        Ok(grant) => grant,
-        Err(refusal) => return refusal,
-    };
+    let grant = resource_guard::admit(host, &issuer, request, None).await?;
     match *request.method() {
-        Method::POST => post(host, &issuer, request, &grant).await,
-        Method::DELETE => delete(host, request, &grant).await,
+        Method::POST => post(shared, &issuer, request, &grant).await,
+        Method::DELETE => Ok(delete(host, request, &grant).await.into()),
         Method::GET => {
-            // The server-to-client stream comes with streaming responses; until then
-            // the spec's answer for "no stream here" is 405.
-            let mut response = rpc_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                None,
-                &RpcError::invalid_request("this server offers no GET stream; use POST"),
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("POST, DELETE"));
-            response
+            // The server-to-client stream comes next; until then the spec's answer for
+            // "no stream here" is 405.
+            Err(not_allowed(
+                "this server offers no GET stream; use POST",
+                "POST, DELETE",
+            ))
         }
-        _ => {
-            let mut response = rpc_error(
-                StatusCode::METHOD_NOT_ALLOWED,
-                None,
-                &RpcError::invalid_request("use POST, GET or DELETE"),
-            );
-            response
-                .headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, POST, DELETE"));
-            response
-        }
+        _ => Err(not_allowed("use POST, GET or DELETE", "GET, POST, DELETE")),
     }
+}
+
+fn not_allowed(message: &str, allow: &'static str) -> Response {
+    let mut response = rpc_error(
+        StatusCode::METHOD_NOT_ALLOWED,
+        None,
+        &RpcError::invalid_request(message),
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
 }
 
 /// Opens the session named by the request's header for the token's owner; the
@@ -270,39 +274,39 @@ async fn delete<H: Host>(host: &H, request: &Request, grant: &AccessGrant) -> Re
 }
 
 /// `POST /mcp`.
-async fn post<H: Host>(
-    host: &H,
+async fn post<H: Host + 'static>(
+    shared: Rc<H>,
     issuer: &Issuer,
     request: &Request,
     grant: &AccessGrant,
-) -> Response {
+) -> Result<Reply, Response> {
+    let host = &*shared;
     let wants_json = accepts(request, "application/json");
     let wants_sse = accepts(request, "text/event-stream");
     if !wants_json && !wants_sse {
-        return rpc_error(
+        return Err(rpc_error(
             StatusCode::NOT_ACCEPTABLE,
             None,
             &RpcError::invalid_request(
                 "Accept must include application/json and text/event-stream",
             ),
-        );
+        ));
     }
     if !crate::oauth_http::has_media_type(request, "application/json") {
-        return rpc_error(
+        return Err(rpc_error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
             None,
             &RpcError::invalid_request("Content-Type must be application/json"),
-        );
+        ));
     }
-    let version_header = header_str(request, VERSION_HEADER).map(str::trim);
-    if let Some(version) = version_header
+    if let Some(version) = header_str(request, VERSION_HEADER).map(str::trim)
         && Revision::parse(version).is_none()
     {
-        return rpc_error(
+        return Err(rpc_error(
             StatusCode::BAD_REQUEST,
             None,
             &RpcError::invalid_request(format!("unsupported MCP-Protocol-Version {version:?}")),
-        );
+        ));
     }
     let body = jsonrpc::parse_body(request.body());
     // `initialize` opens a session; everything else needs one.
@@ -310,36 +314,60 @@ async fn post<H: Host>(
         && method == "initialize"
     {
         if request.headers().contains_key(SESSION_HEADER) {
-            return rpc_error(
+            return Err(rpc_error(
                 StatusCode::BAD_REQUEST,
                 Some(id),
                 &RpcError::invalid_request(
                     "initialize opens a new session: send it without Mcp-Session-Id",
                 ),
-            );
+            ));
         }
-        return initialize(host, id, params, grant).await;
+        return Ok(initialize(host, id, params, grant).await.into());
     }
     if let Body::Single(Err((id, error))) = &body {
-        return rpc_error(StatusCode::BAD_REQUEST, id.as_ref(), error);
+        return Err(rpc_error(StatusCode::BAD_REQUEST, id.as_ref(), error));
     }
-    let mut stored = match open_session(host, request, grant).await {
-        Ok(stored) => stored,
-        Err(response) => return response,
-    };
+    let mut stored = open_session(host, request, grant).await?;
     let revision = stored.session.revision();
+    let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
+
+    // A tool call may talk to the client before it answers: stream it.
+    if wants_sse
+        && let Body::Single(Ok(Incoming::Request { id, method, params })) = &body
+        && method == "tools/call"
+    {
+        // A scope refusal is an HTTP 403, so it must be decided before the stream starts.
+        let caller = caller_of(grant);
+        let tool_scope = params
+            .get("name")
+            .and_then(Value::as_str)
+            .and_then(|name| catalogue().tools().into_iter().find(|t| t.name == name))
+            .and_then(|tool| tool.scope);
+        if let Some(scope) = tool_scope.filter(|s| !caller.has_scope(s)) {
+            return Err(insufficient_scope(issuer, &scope));
+        }
+        sessions.touch(&stored).await.map_err(|_| unavailable())?;
+        return Ok(stream_tool_call(
+            shared.clone(),
+            stored,
+            caller_of(grant),
+            id.clone(),
+            params.clone(),
+        ));
+    }
+
     let is_batch = matches!(body, Body::Batch(_));
     let messages = match body {
         Body::Single(parsed) => vec![parsed],
         Body::Batch(_) if !revision.allows_batches() => {
-            return rpc_error(
+            return Err(rpc_error(
                 StatusCode::BAD_REQUEST,
                 None,
                 &RpcError::invalid_request(format!(
                     "JSON-RPC batches are not part of protocol revision {}",
                     revision.as_str()
                 )),
-            );
+            ));
         }
         Body::Batch(items) => items,
     };
@@ -359,12 +387,13 @@ async fn post<H: Host>(
                     stored.session.initialized = true;
                     changed = true;
                 }
-                // Cancellation, progress and root changes need no answer here: every
-                // request is answered within its own HTTP exchange.
+                // Cancellation, progress and root changes need no answer: every request
+                // is answered within its own HTTP exchange.
             }
-            Ok(Incoming::Response { .. }) => {
-                // Answers to server requests arrive here once the server can send
-                // requests mid-call (streamed responses).
+            Ok(Incoming::Response { id, outcome }) => {
+                // An answer to a request sent on a tool call's stream; answers nobody
+                // waits for are dropped.
+                mcp_stream::deliver_answer(host.key_value(), &stored.id, &id, outcome).await;
             }
             Ok(Incoming::Request { id, method, params }) => {
                 any_request = true;
@@ -376,7 +405,7 @@ async fn post<H: Host>(
                     log_level: stored.session.log_level,
                     page_size: page_size(host.config()),
                     client: None,
-                    notifications: Default::default(),
+                    notifications: Outbox::default(),
                 };
                 let outcome = if method == "initialize" {
                     Err(Refusal::Rpc(RpcError::invalid_request(
@@ -385,7 +414,7 @@ async fn post<H: Host>(
                 } else {
                     dispatch.request(&method, &params).await
                 };
-                out.extend(dispatch.notifications.into_inner());
+                out.extend(dispatch.notifications.borrow_mut().drain(..));
                 match outcome {
                     Ok(answer) => {
                         if let Some(effect) = answer.effect {
@@ -395,29 +424,26 @@ async fn post<H: Host>(
                     }
                     Err(Refusal::Rpc(error)) => out.push(jsonrpc::error(Some(&id), &error)),
                     Err(Refusal::InsufficientScope(scope)) => {
-                        return insufficient_scope(issuer, &scope);
+                        return Err(insufficient_scope(issuer, &scope));
                     }
                 }
             }
         }
     }
-    let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
     let saved = if changed {
         sessions.save(&stored).await
     } else {
         sessions.touch(&stored).await
     };
-    if saved.is_err() {
-        return unavailable();
-    }
+    saved.map_err(|_| unavailable())?;
     if !any_request {
         let mut response = http::Response::new(Vec::new());
         *response.status_mut() = StatusCode::ACCEPTED;
-        return response;
+        return Ok(response.into());
     }
     let has_notifications = out.iter().any(|m| m.get("method").is_some());
     if (has_notifications && wants_sse) || !wants_json {
-        return sse_response(&out);
+        return Ok(sse_response(&out).into());
     }
     // Without SSE, notifications cannot travel with the answer: only responses remain.
     let mut responses: Vec<Value> = out
@@ -429,7 +455,51 @@ async fn post<H: Host>(
     } else {
         responses.remove(0)
     };
-    json_response(StatusCode::OK, &body)
+    Ok(json_response(StatusCode::OK, &body).into())
+}
+
+/// A `tools/call` answered as a stream: log messages, progress and requests to the
+/// client go out as they happen, the response last.
+fn stream_tool_call<H: Host + 'static>(
+    host: Rc<H>,
+    stored: Stored,
+    caller: Caller,
+    id: Id,
+    params: Map<String, Value>,
+) -> Reply {
+    let outbox = Outbox::default();
+    let requests =
+        mcp_stream::SessionRequests::new(Rc::clone(&host), stored.id.clone(), Rc::clone(&outbox));
+    let out = Rc::clone(&outbox);
+    let handler = async move {
+        let catalogue = catalogue();
+        let dispatch = Dispatch {
+            catalogue: &catalogue,
+            caller: &caller,
+            revision: stored.session.revision(),
+            client_capabilities: &stored.session.client_capabilities,
+            log_level: stored.session.log_level,
+            page_size: page_size(host.config()),
+            client: Some(&requests),
+            notifications: Rc::clone(&out),
+        };
+        let message = match dispatch.request("tools/call", &params).await {
+            Ok(answer) => jsonrpc::result(&id, answer.result),
+            Err(Refusal::Rpc(error)) => jsonrpc::error(Some(&id), &error),
+            // Checked before the stream started; kept exhaustive for safety.
+            Err(Refusal::InsufficientScope(scope)) => jsonrpc::error(
+                Some(&id),
+                &RpcError::invalid_request(format!("this tool needs the {scope} scope")),
+            ),
+        };
+        out.borrow_mut().push_back(message);
+    };
+    let mut head = http::Response::new(Vec::new());
+    set_sse_headers(&mut head);
+    Reply::Stream {
+        head,
+        body: Box::new(mcp_stream::EventStream::new(outbox, handler)),
+    }
 }
 
 /// Applies a session change; whether anything changed.
@@ -477,15 +547,15 @@ fn insufficient_scope(issuer: &Issuer, scope: &str) -> Response {
     response
 }
 
-/// The messages as one SSE stream, each an event with one `data:` line.
+/// The messages as one SSE body, each an event with one `data:` line.
 fn sse_response(messages: &[Value]) -> Response {
-    let mut body = String::new();
-    for message in messages {
-        body.push_str("event: message\ndata: ");
-        body.push_str(&message.to_string());
-        body.push_str("\n\n");
-    }
-    let mut response = http::Response::new(body.into_bytes());
+    let body: Vec<u8> = messages.iter().flat_map(mcp_stream::sse_event).collect();
+    let mut response = http::Response::new(body);
+    set_sse_headers(&mut response);
+    response
+}
+
+fn set_sse_headers(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -499,7 +569,6 @@ fn sse_response(messages: &[Value]) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    response
 }
 
 /// `initialize`: negotiates the revision and opens a session bound to the token.

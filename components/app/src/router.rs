@@ -4,19 +4,26 @@ use http::Method;
 
 use learner_core::health;
 use learner_core::ports::Host;
-use learner_core::{ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes};
+use std::rc::Rc;
+
+use learner_core::{
+    ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Reply, Request, Response, header_bytes,
+};
 
 use crate::{authorize_endpoint, cors, mcp_http, oauth_http, pages, token_endpoint};
 
 /// The application over a host's ports.
 pub struct App<H> {
-    host: H,
+    // Shared with the streams a reply may outlive the request with.
+    host: Rc<H>,
 }
 
-impl<H: Host> App<H> {
+impl<H: Host + 'static> App<H> {
     /// Wraps a host's ports.
     pub fn new(host: H) -> Self {
-        Self { host }
+        Self {
+            host: Rc::new(host),
+        }
     }
 
     /// The host's ports.
@@ -25,20 +32,25 @@ impl<H: Host> App<H> {
     }
 
     /// Serves one request. Never panics; every failure becomes a JSON error response.
-    pub async fn handle(&self, request: Request) -> Response {
+    pub async fn handle(&self, request: Request) -> Reply {
+        if let Err(error) = check_limits(&request) {
+            return error.into_response().into();
+        }
+        if request.uri().path() == "/mcp" {
+            return mcp_http::handle(Rc::clone(&self.host), &request).await;
+        }
         match self.route(request).await {
-            Ok(response) => response,
-            Err(error) => error.into_response(),
+            Ok(response) => response.into(),
+            Err(error) => error.into_response().into(),
         }
     }
 
     async fn route(&self, request: Request) -> Result<Response, ApiError> {
-        check_limits(&request)?;
         let path = request.uri().path();
         match path {
             "/healthz" => {
                 only(&request, &Method::GET, "GET")?;
-                Ok(health::check(&self.host).await)
+                Ok(health::check(self.host()).await)
             }
             "/.well-known/oauth-authorization-server"
             | "/.well-known/oauth-protected-resource"
@@ -54,7 +66,6 @@ impl<H: Host> App<H> {
                     .unwrap_or_else(ApiError::into_response);
                 Ok(cors::decorate(self.host.config(), &request, response))
             }
-            "/mcp" => Ok(mcp_http::handle(&self.host, &request).await),
             "/oauth/authorize" => {
                 if !matches!(*request.method(), Method::GET | Method::POST) {
                     return Err(ApiError::MethodNotAllowed {
@@ -63,7 +74,7 @@ impl<H: Host> App<H> {
                     });
                 }
                 if let Some(retry_after_s) = oauth_http::over_address_limit(
-                    &self.host,
+                    self.host(),
                     &request,
                     "oauth",
                     oauth_http::REQUESTS_PER_ADDRESS,
@@ -73,25 +84,25 @@ impl<H: Host> App<H> {
                     return Ok(pages::too_many_requests(retry_after_s));
                 }
                 Ok(if request.method() == Method::GET {
-                    authorize_endpoint::start(&self.host, &request).await
+                    authorize_endpoint::start(self.host(), &request).await
                 } else {
-                    authorize_endpoint::submit(&self.host, &request).await
+                    authorize_endpoint::submit(self.host(), &request).await
                 })
             }
             #[cfg(feature = "test-routes")]
             "/__test/oauth/code" => {
                 only(&request, &Method::POST, "POST")?;
-                Ok(crate::test_routes::issue_code(&self.host, &request).await)
+                Ok(crate::test_routes::issue_code(self.host(), &request).await)
             }
             #[cfg(feature = "test-routes")]
             "/__test/whoami" => {
                 only(&request, &Method::GET, "GET")?;
-                Ok(crate::test_routes::whoami(&self.host, &request).await)
+                Ok(crate::test_routes::whoami(self.host(), &request).await)
             }
             #[cfg(feature = "test-routes")]
             "/__test/ports" => {
                 only(&request, &Method::POST, "POST")?;
-                learner_core::test_routes::handle(&self.host, request.body()).await
+                learner_core::test_routes::handle(self.host(), request.body()).await
             }
             _ => Err(ApiError::NotFound {
                 method: request.method().to_string(),
@@ -101,7 +112,7 @@ impl<H: Host> App<H> {
     }
 }
 
-impl<H: Host> App<H> {
+impl<H: Host + 'static> App<H> {
     /// The OAuth endpoints browser-based clients call (CORS applies to them).
     async fn oauth(&self, request: &Request) -> Result<Response, ApiError> {
         let path = request.uri().path();
@@ -121,7 +132,7 @@ impl<H: Host> App<H> {
         only(request, &method, methods)?;
         if method == Method::POST
             && let Some(retry_after_s) = oauth_http::over_address_limit(
-                &self.host,
+                self.host(),
                 request,
                 "oauth",
                 oauth_http::REQUESTS_PER_ADDRESS,
@@ -132,14 +143,16 @@ impl<H: Host> App<H> {
         }
         Ok(match path {
             "/.well-known/oauth-authorization-server" => {
-                let issuer = oauth_http::issuer(&self.host, request)?;
-                oauth_http::authorization_server_metadata(&self.host, &issuer)
+                let issuer = oauth_http::issuer(self.host(), request)?;
+                oauth_http::authorization_server_metadata(self.host(), &issuer)
             }
-            "/oauth/register" => oauth_http::register(&self.host, request).await,
-            "/oauth/token" => token_endpoint::token(&self.host, request).await,
-            "/oauth/revoke" => token_endpoint::revoke(&self.host, request).await,
-            "/oauth/introspect" => token_endpoint::introspect(&self.host, request).await,
-            _ => oauth_http::protected_resource_metadata(&oauth_http::issuer(&self.host, request)?),
+            "/oauth/register" => oauth_http::register(self.host(), request).await,
+            "/oauth/token" => token_endpoint::token(self.host(), request).await,
+            "/oauth/revoke" => token_endpoint::revoke(self.host(), request).await,
+            "/oauth/introspect" => token_endpoint::introspect(self.host(), request).await,
+            _ => {
+                oauth_http::protected_resource_metadata(&oauth_http::issuer(self.host(), request)?)
+            }
         })
     }
 }

@@ -8,6 +8,33 @@ pub type Request = http::Request<Vec<u8>>;
 /// A response as the core produces it.
 pub type Response = http::Response<Vec<u8>>;
 
+/// A response body produced over time (server-sent events), chunk by chunk. Hosts
+/// poll it and write each chunk as it comes.
+pub trait BodyStream {
+    /// The next chunk; `Ready(None)` once the body is complete.
+    fn poll_chunk(&mut self, cx: &mut std::task::Context<'_>) -> std::task::Poll<Option<Vec<u8>>>;
+}
+
+/// What the application answers with: a whole response, or a head whose body follows
+/// as a stream.
+pub enum Reply {
+    /// Status, headers and the whole body.
+    Complete(Response),
+    /// Status and headers now (the body of `head` is empty); the body as it is made.
+    Stream {
+        /// Status and headers.
+        head: Response,
+        /// The body.
+        body: Box<dyn BodyStream>,
+    },
+}
+
+impl From<Response> for Reply {
+    fn from(response: Response) -> Self {
+        Self::Complete(response)
+    }
+}
+
 /// Largest request body the core accepts. Hosts stop reading past it and answer with
 /// [`crate::ApiError::PayloadTooLarge`].
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;

@@ -20,7 +20,8 @@ pub mod testing;
 pub use client_addr::{ClientAddr, PEER_ADDR_HEADER};
 pub use error::ApiError;
 pub use http_util::{
-    MAX_BODY_BYTES, MAX_HEADER_BYTES, Request, Response, header_bytes, json_response,
+    BodyStream, MAX_BODY_BYTES, MAX_HEADER_BYTES, Reply, Request, Response, header_bytes,
+    json_response,
 };
 
 /// Lower-case hex of bytes (ids, token hashes, cache keys).

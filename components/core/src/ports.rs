@@ -262,6 +262,8 @@ pub trait Clock {
     fn now_ms(&self) -> u64;
     /// Monotonic nanoseconds from an arbitrary origin, for measuring durations.
     fn monotonic_ns(&self) -> u64;
+    /// Waits `ms` milliseconds (for polling a store while a client answers).
+    async fn sleep_ms(&self, ms: u64);
 }
 
 /// Cryptographically secure randomness (`wasi:random`).

@@ -31,6 +31,10 @@ impl Clock for TestClock {
     fn monotonic_ns(&self) -> u64 {
         self.0.get() * 1_000_000
     }
+    async fn sleep_ms(&self, ms: u64) {
+        // Test time moves only when told to: sleeping advances it.
+        self.0.set(self.0.get() + ms);
+    }
 }
 
 /// Distinct, deterministic bytes (not random: these tests check logic, not entropy).

@@ -1,9 +1,11 @@
 //! `wasi:http/incoming-handler` ⇄ `learner_core::{Request, Response}`.
 
 use learner_app::App;
-use learner_core::{ApiError, ClientAddr, MAX_BODY_BYTES, PEER_ADDR_HEADER, Request, Response};
+use learner_core::{
+    ApiError, ClientAddr, MAX_BODY_BYTES, PEER_ADDR_HEADER, Reply, Request, Response,
+};
 
-use crate::executor::block_on;
+use crate::executor::{block_on, next_chunk};
 use crate::exports::wasi::http::incoming_handler::Guest;
 use crate::ports::WitHost;
 use crate::wasi::http::types::{
@@ -17,16 +19,23 @@ const WRITE_CHUNK: usize = 4096;
 
 impl Guest for crate::Component {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
-        let response = match to_core_request(&request) {
+        let reply = match to_core_request(&request) {
             Ok(core_request) => {
                 let app = App::new(WitHost);
                 block_on(app.handle(core_request)).unwrap_or_else(|| {
-                    ApiError::Unavailable("port future stalled".into()).into_response()
+                    ApiError::Unavailable("port future stalled".into())
+                        .into_response()
+                        .into()
                 })
             }
-            Err(error) => error.into_response(),
+            Err(error) => error.into_response().into(),
         };
-        send(response, response_out);
+        match reply {
+            Reply::Complete(response) => send(response, response_out),
+            Reply::Stream { head, mut body } => {
+                send_streaming(head, response_out, || next_chunk(body.as_mut()));
+            }
+        }
     }
 }
 
@@ -109,6 +118,24 @@ fn read_body(request: &IncomingRequest) -> Result<Vec<u8>, ApiError> {
 
 fn send(response: Response, out: ResponseOutparam) {
     let (parts, body) = response.into_parts();
+    let mut chunks = body
+        .chunks(WRITE_CHUNK)
+        .map(<[u8]>::to_vec)
+        .collect::<Vec<_>>()
+        .into_iter();
+    send_streaming(http::Response::from_parts(parts, Vec::new()), out, || {
+        chunks.next()
+    });
+}
+
+/// Sends `head`, then each chunk `next` yields, flushed as it comes, until it yields
+/// `None`.
+fn send_streaming(
+    head: Response,
+    out: ResponseOutparam,
+    mut next: impl FnMut() -> Option<Vec<u8>>,
+) {
+    let (parts, _) = head.into_parts();
     let entries: Vec<(String, Vec<u8>)> = parts
         .headers
         .iter()
@@ -126,10 +153,12 @@ fn send(response: Response, out: ResponseOutparam) {
     };
     ResponseOutparam::set(out, Ok(outgoing));
     if let Ok(stream) = outgoing_body.write() {
-        for chunk in body.chunks(WRITE_CHUNK) {
-            if stream.blocking_write_and_flush(chunk).is_err() {
-                // The client went away; nothing more to do.
-                break;
+        'body: while let Some(chunk) = next() {
+            for piece in chunk.chunks(WRITE_CHUNK) {
+                if stream.blocking_write_and_flush(piece).is_err() {
+                    // The client went away; nothing more to do.
+                    break 'body;
+                }
             }
         }
         drop(stream);

@@ -234,6 +234,10 @@ impl core::Clock for WasiClock {
     fn monotonic_ns(&self) -> u64 {
         monotonic_clock::now()
     }
+    async fn sleep_ms(&self, ms: u64) {
+        // WIT imports are synchronous: the instance blocks until the time has passed.
+        monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
+    }
 }
 
 impl core::Random for WasiRandom {

@@ -15,6 +15,11 @@ use crate::session::LogLevel;
 /// A boxed future (for the one dyn-dispatched async call, [`ClientRequests::ask`]).
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
+/// Messages for the client, in order, produced while a request is handled (log
+/// messages, progress, requests to the client); a streaming transport sends each as
+/// soon as it appears.
+pub type Outbox = std::rc::Rc<std::cell::RefCell<std::collections::VecDeque<Value>>>;
+
 /// The caller, from the access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Caller {
@@ -182,7 +187,7 @@ pub struct ToolContext<'a> {
     pub client_capabilities: &'a Value,
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) progress_token: Option<Value>,
-    pub(crate) notifications: &'a std::cell::RefCell<Vec<Value>>,
+    pub(crate) notifications: &'a Outbox,
     pub(crate) client: Option<&'a dyn ClientRequests>,
 }
 
@@ -218,7 +223,7 @@ impl ToolContext<'_> {
     fn notify(&self, method: &str, params: Value) {
         self.notifications
             .borrow_mut()
-            .push(crate::jsonrpc::notification(method, params));
+            .push_back(crate::jsonrpc::notification(method, params));
     }
 
     /// Whether the client declared capability `name` (`sampling`, `elicitation`, …).

@@ -2,12 +2,10 @@
 //! transport owns sessions, headers and streams; everything here is decided from the
 //! parsed request, the caller and the catalogue, so it is tested without HTTP.
 
-use std::cell::RefCell;
-
 use serde_json::{Map, Value, json};
 
 use crate::catalogue::{
-    Caller, Catalogue, ClientRequests, CompletionRef, PromptDef, ResourceDef, TemplateDef,
+    Caller, Catalogue, ClientRequests, CompletionRef, Outbox, PromptDef, ResourceDef, TemplateDef,
     ToolContext, ToolDef,
 };
 use crate::jsonrpc::RpcError;
@@ -122,8 +120,9 @@ pub struct Dispatch<'a, C> {
     pub page_size: usize,
     /// How to reach the client mid-call, where the transport can.
     pub client: Option<&'a dyn ClientRequests>,
-    /// Notifications produced while handling (log messages, progress), in order.
-    pub notifications: RefCell<Vec<Value>>,
+    /// Messages produced while handling (log messages, progress, requests to the
+    /// client), in order.
+    pub notifications: Outbox,
 }
 
 fn string_param<'p>(params: &'p Map<String, Value>, name: &str) -> Result<&'p str, RpcError> {

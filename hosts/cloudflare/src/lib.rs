@@ -9,7 +9,7 @@ mod kv_object;
 mod ports;
 
 use learner_app::App;
-use learner_core::{ApiError, ClientAddr, MAX_BODY_BYTES};
+use learner_core::{ApiError, ClientAddr, MAX_BODY_BYTES, Reply};
 use worker::{Context, Env, Request, Response, event};
 
 pub use kv_object::KvObject;
@@ -21,7 +21,21 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         Err(error) => return to_worker_response(error.into_response()),
     };
     let app = App::new(ports::CfHost::new(env));
-    to_worker_response(app.handle(core_request).await)
+    match app.handle(core_request).await {
+        Reply::Complete(response) => to_worker_response(response),
+        Reply::Stream { head, mut body } => {
+            // The body is polled as workerd pulls it; the stream owns what it needs.
+            let chunks = futures_util::stream::poll_fn(move |cx| {
+                body.poll_chunk(cx)
+                    .map(|chunk| chunk.map(Ok::<_, worker::Error>))
+            });
+            let (parts, _) = head.into_parts();
+            Ok(Response::builder()
+                .with_status(parts.status.as_u16())
+                .with_headers(worker_headers(&parts.headers)?)
+                .from_stream(chunks)?)
+        }
+    }
 }
 
 async fn to_core_request(mut request: Request) -> Result<learner_core::Request, ApiError> {
@@ -68,16 +82,20 @@ async fn to_core_request(mut request: Request) -> Result<learner_core::Request, 
     Ok(core_request)
 }
 
-fn to_worker_response(response: learner_core::Response) -> worker::Result<Response> {
-    let (parts, body) = response.into_parts();
-    let headers = worker::Headers::new();
-    for (name, value) in &parts.headers {
+fn worker_headers(headers: &http::HeaderMap) -> worker::Result<worker::Headers> {
+    let out = worker::Headers::new();
+    for (name, value) in headers {
         if let Ok(value) = value.to_str() {
-            headers.append(name.as_str(), value)?;
+            out.append(name.as_str(), value)?;
         }
     }
+    Ok(out)
+}
+
+fn to_worker_response(response: learner_core::Response) -> worker::Result<Response> {
+    let (parts, body) = response.into_parts();
     Ok(Response::builder()
         .with_status(parts.status.as_u16())
-        .with_headers(headers)
+        .with_headers(worker_headers(&parts.headers)?)
         .fixed(body))
 }

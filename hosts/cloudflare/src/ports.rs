@@ -503,6 +503,9 @@ impl core::Clock for CfClock {
         // Workers expose no finer clock to code; Date.now() only advances across I/O.
         Date::now().as_millis().saturating_mul(1_000_000)
     }
+    async fn sleep_ms(&self, ms: u64) {
+        worker::Delay::from(std::time::Duration::from_millis(ms)).await;
+    }
 }
 
 impl core::Random for CfRandom {

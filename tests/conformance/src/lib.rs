@@ -239,3 +239,60 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
         data = data.get(size + 2..).unwrap_or_default();
     }
 }
+
+/// An access token for `scope`, issued to a fresh public client for `subject` through
+/// the real authorization-request validation and code exchange (`/__test/oauth/code`
+/// stands in for the sign-in and consent pages). Each call is a new grant.
+pub fn access_token(subject: &str, scope: &str) -> String {
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    const REDIRECT: &str = "http://127.0.0.1:43210/callback";
+    let base = base_url();
+    let registered: Value = agent()
+        .post(format!("{base}/oauth/register"))
+        .header("content-type", "application/json")
+        .send(
+            serde_json::json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"})
+                .to_string(),
+        )
+        .expect("reachable")
+        .body_mut()
+        .read_json()
+        .expect("registration JSON");
+    let client = registered["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_owned();
+    let query = format!(
+        "response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}\
+         &code_challenge_method=S256&state=s&scope={}&resource={}",
+        encode(REDIRECT),
+        encode(scope),
+        encode(&format!("{base}/mcp"))
+    );
+    let issued: Value = agent()
+        .post(format!("{base}/__test/oauth/code"))
+        .send_json(serde_json::json!({"query": query, "subject": subject}))
+        .expect("reachable")
+        .body_mut()
+        .read_json()
+        .expect("code JSON");
+    let code = issued["code"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no code: {issued}"));
+    let tokens: Value = agent()
+        .post(format!("{base}/oauth/token"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
+            encode(REDIRECT)
+        ))
+        .expect("reachable")
+        .body_mut()
+        .read_json()
+        .expect("token JSON");
+    tokens["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no token: {tokens}"))
+        .to_owned()
+}

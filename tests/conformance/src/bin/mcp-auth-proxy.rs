@@ -2,8 +2,10 @@
 //! conformance suite — test the protected `/mcp` endpoint with authorization on.
 //!
 //! It forwards every connection to the server, streaming the response back unchanged
-//! (SSE included). At start — through itself, since the server may name this proxy as
-//! its public URL — it obtains an access token by the server's real OAuth flow
+//! (SSE included). Like any reverse proxy it presents its own address as the server's:
+//! a `Host` or `Origin` naming the proxy is rewritten to name the server; any other
+//! value passes through untouched, so the server's own DNS-rebinding defence is what
+//! the suite tests. At start it obtains an access token by the server's real OAuth flow
 //! (registration, sign-in and consent by form POST, code exchange with PKCE); from
 //! then on every forwarded request carries `Authorization: Bearer <token>`. It prints
 //! `ready` once it has the token.
@@ -198,7 +200,14 @@ fn read_head(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     }
 }
 
-fn forward(mut client: TcpStream, upstream: &str, token: Option<String>) {
+/// The proxy's and the server's authorities (`host:port`).
+struct Addresses {
+    own: String,
+    upstream: String,
+}
+
+fn forward(mut client: TcpStream, addresses: &Addresses, token: Option<String>) {
+    let upstream = addresses.upstream.as_str();
     let Some((head, rest)) = read_head(&mut client) else {
         return;
     };
@@ -217,8 +226,17 @@ fn forward(mut client: TcpStream, upstream: &str, token: Option<String>) {
         if name == "authorization" || name == "connection" || name == "keep-alive" {
             continue;
         }
-        out.push_str(line);
-        out.push_str("\r\n");
+        let value = line.split_once(':').map_or("", |(_, v)| v.trim());
+        if name == "host" && value.eq_ignore_ascii_case(&addresses.own) {
+            out.push_str(&format!("Host: {}\r\n", addresses.upstream));
+        } else if name == "origin"
+            && value.eq_ignore_ascii_case(&format!("http://{}", addresses.own))
+        {
+            out.push_str(&format!("Origin: http://{}\r\n", addresses.upstream));
+        } else {
+            out.push_str(line);
+            out.push_str("\r\n");
+        }
     }
     if let Some(token) = token {
         out.push_str(&format!("Authorization: Bearer {token}\r\n"));
@@ -230,22 +248,65 @@ fn forward(mut client: TcpStream, upstream: &str, token: Option<String>) {
         );
         return;
     };
-    if server.write_all(out.as_bytes()).is_err() || server.write_all(&rest).is_err() {
+    // Exactly the declared body: one request per connection, both ways.
+    let length = head
+        .split("\r\n")
+        .find_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            name.trim()
+                .eq_ignore_ascii_case("content-length")
+                .then(|| value.trim().parse::<usize>().ok())?
+        })
+        .unwrap_or(0);
+    let mut body = rest;
+    while body.len() < length {
+        let mut chunk = vec![0u8; (length - body.len()).min(64 * 1024)];
+        match client.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    body.truncate(length);
+    if server.write_all(out.as_bytes()).is_err() || server.write_all(&body).is_err() {
         return;
     }
-    // The rest of the request body, then the response, flow through unchanged.
-    let (Ok(mut client_reader), Ok(mut server_writer)) = (client.try_clone(), server.try_clone())
-    else {
+    // The response head says the connection closes after it, so the client opens a
+    // new one (and gets the token added) for its next request.
+    let Some((response_head, response_rest)) = read_head(&mut server) else {
         return;
     };
-    let upload = thread::spawn(move || {
-        let _ = std::io::copy(&mut client_reader, &mut server_writer);
-        let _ = server_writer.shutdown(Shutdown::Write);
-    });
-    let _ = std::io::copy(&mut server, &mut client);
+    let mut head_out = String::new();
+    for line in response_head.split("\r\n") {
+        let name = line
+            .split(':')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        if name != "connection" && name != "keep-alive" {
+            head_out.push_str(line);
+            head_out.push_str("\r\n");
+        }
+    }
+    head_out.push_str("Connection: close\r\n\r\n");
+    if client.write_all(head_out.as_bytes()).is_err() || client.write_all(&response_rest).is_err() {
+        return;
+    }
+    let _ = client.flush();
+    // Stream the rest (an SSE body may run for a while) as it arrives.
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        match server.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if client.write_all(&chunk[..n]).is_err() {
+                    break;
+                }
+            }
+        }
+    }
     let _ = client.shutdown(Shutdown::Both);
     let _ = server.shutdown(Shutdown::Both);
-    let _ = upload.join();
 }
 
 fn main() {
@@ -269,14 +330,19 @@ fn main() {
     };
     let token: Arc<RwLock<Option<String>>> = Arc::default();
     let shared = Arc::clone(&token);
+    let addresses = Arc::new(Addresses {
+        own: own.to_string(),
+        upstream: upstream_addr,
+    });
     thread::spawn(move || {
         for stream in listener.incoming().flatten() {
-            let upstream = upstream_addr.clone();
+            let addresses = Arc::clone(&addresses);
             let token = shared.read().ok().and_then(|t| t.clone());
-            thread::spawn(move || forward(stream, &upstream, token));
+            thread::spawn(move || forward(stream, &addresses, token));
         }
     });
-    match obtain_token(&format!("http://{own}"), &username, &password) {
+    // Through the server directly: its metadata names its own address.
+    match obtain_token(upstream.trim_end_matches('/'), &username, &password) {
         Ok(obtained) => {
             if let Ok(mut slot) = token.write() {
                 *slot = Some(obtained);

@@ -1,0 +1,199 @@
+//! Streamed MCP answers: a request whose handling sends the client messages before its
+//! response (progress, log messages, requests such as sampling) is answered with an
+//! SSE body that carries each message as soon as it exists; and requests to the
+//! client, whose answers arrive in other HTTP requests, meet them in the key-value
+//! store.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use learner_core::BodyStream;
+use learner_core::ports::{Clock, Host, KeyValue, Random};
+use learner_mcp_server::catalogue::{BoxFuture, ClientRequests, Outbox};
+use learner_mcp_server::jsonrpc::{self, Id, RpcError};
+use serde_json::{Value, json};
+
+/// How long a request to the client may wait for its answer.
+pub const ANSWER_TIMEOUT_MS: u64 = 60_000;
+/// How often the store is checked for the answer.
+const POLL_MS: u64 = 25;
+/// How long an unanswered request, or an unclaimed answer, is kept.
+const PENDING_TTL_MS: u64 = 2 * ANSWER_TIMEOUT_MS;
+
+/// One SSE event carrying one JSON-RPC message on a single `data:` line.
+pub fn sse_event(message: &Value) -> Vec<u8> {
+    format!("event: message\ndata: {message}\n\n").into_bytes()
+}
+
+/// An SSE body fed by a handler: whatever the handler puts in the outbox is sent at
+/// once; the body ends when the handler has finished and the outbox is empty.
+pub struct EventStream {
+    outbox: Outbox,
+    handler: Option<Pin<Box<dyn Future<Output = ()>>>>,
+}
+
+impl EventStream {
+    /// A stream of what `handler` puts into `outbox`.
+    pub fn new(outbox: Outbox, handler: impl Future<Output = ()> + 'static) -> Self {
+        Self {
+            outbox,
+            handler: Some(Box::pin(handler)),
+        }
+    }
+}
+
+impl BodyStream for EventStream {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
+        loop {
+            if let Some(message) = self.outbox.borrow_mut().pop_front() {
+                return Poll::Ready(Some(sse_event(&message)));
+            }
+            let Some(handler) = self.handler.as_mut() else {
+                return Poll::Ready(None);
+            };
+            match handler.as_mut().poll(cx) {
+                Poll::Ready(()) => self.handler = None,
+                Poll::Pending if self.outbox.borrow().is_empty() => return Poll::Pending,
+                Poll::Pending => {}
+            }
+        }
+    }
+}
+
+/// A future that is pending once, so a stream can send what was queued before it.
+fn yield_now() -> impl Future<Output = ()> {
+    let mut yielded = false;
+    std::future::poll_fn(move |cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+}
+
+fn awaiting_key(session: &str, id: &str) -> String {
+    format!("mcp:awaiting:{session}:{id}")
+}
+
+fn answer_key(session: &str, id: &str) -> String {
+    format!("mcp:answer:{session}:{id}")
+}
+
+/// Longest client-chosen id accepted for an answer (ours are 36 characters).
+const MAX_ANSWER_ID: usize = 64;
+
+/// Stores the client's answer to request `id` of `session`, if the server is waiting
+/// for it; whether it was.
+pub async fn deliver_answer<K: KeyValue>(
+    kv: &K,
+    session: &str,
+    id: &Id,
+    outcome: Result<Value, Value>,
+) -> bool {
+    let Id::String(id) = id else {
+        return false;
+    };
+    if id.len() > MAX_ANSWER_ID {
+        return false;
+    }
+    let Ok(Some(_)) = kv.take(&awaiting_key(session, id)).await else {
+        return false;
+    };
+    let answer = match outcome {
+        Ok(result) => json!({"result": result}),
+        Err(error) => json!({"error": error}),
+    };
+    kv.put(
+        &answer_key(session, id),
+        answer.to_string().as_bytes(),
+        Some(PENDING_TTL_MS),
+    )
+    .await
+    .is_ok()
+}
+
+/// Requests to the client of one session, sent on the stream of the request being
+/// handled; the answers come back through [`deliver_answer`].
+pub struct SessionRequests<H> {
+    host: Rc<H>,
+    session: String,
+    outbox: Outbox,
+}
+
+impl<H: Host> SessionRequests<H> {
+    /// Requests on `outbox` for `session`.
+    pub fn new(host: Rc<H>, session: String, outbox: Outbox) -> Self {
+        Self {
+            host,
+            session,
+            outbox,
+        }
+    }
+
+    async fn ask_inner(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+        let host = &*self.host;
+        let mut raw = [0u8; 16];
+        host.random().fill(&mut raw);
+        let id = format!("srv-{}", learner_core::hex(&raw));
+        host.key_value()
+            .put(
+                &awaiting_key(&self.session, &id),
+                b"1",
+                Some(PENDING_TTL_MS),
+            )
+            .await
+            .map_err(|_| RpcError::internal())?;
+        self.outbox.borrow_mut().push_back(jsonrpc::request(
+            &Id::String(id.clone()),
+            method,
+            params,
+        ));
+        // Let the stream send the request before waiting for its answer.
+        yield_now().await;
+        let deadline = host.clock().now_ms().saturating_add(ANSWER_TIMEOUT_MS);
+        loop {
+            let answer = host
+                .key_value()
+                .take(&answer_key(&self.session, &id))
+                .await
+                .map_err(|_| RpcError::internal())?;
+            if let Some(entry) = answer {
+                let answer: Value =
+                    serde_json::from_slice(&entry.value).map_err(|_| RpcError::internal())?;
+                return match answer.get("result") {
+                    Some(result) => Ok(result.clone()),
+                    None => Err(RpcError::new(
+                        answer["error"]["code"]
+                            .as_i64()
+                            .unwrap_or(jsonrpc::code::INTERNAL_ERROR),
+                        answer["error"]["message"]
+                            .as_str()
+                            .unwrap_or("the client refused the request"),
+                    )),
+                };
+            }
+            if host.clock().now_ms() >= deadline {
+                let _ = host
+                    .key_value()
+                    .delete(&awaiting_key(&self.session, &id))
+                    .await;
+                return Err(RpcError::new(
+                    jsonrpc::code::INTERNAL_ERROR,
+                    format!("the client did not answer {method} in time"),
+                ));
+            }
+            host.clock().sleep_ms(POLL_MS).await;
+        }
+    }
+}
+
+impl<H: Host> ClientRequests for SessionRequests<H> {
+    fn ask<'a>(&'a self, method: &'a str, params: Value) -> BoxFuture<'a, Result<Value, RpcError>> {
+        Box::pin(self.ask_inner(method, params))
+    }
+}

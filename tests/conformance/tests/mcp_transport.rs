@@ -1,0 +1,470 @@
+//! The MCP endpoint's transport rules over real HTTP (Streamable HTTP, session era):
+//! authorization, headers, sessions and their binding to the token, batches, JSON-RPC
+//! errors, and streamed tool calls that talk to the client before they answer.
+
+use std::io::{BufRead, BufReader};
+
+use port_conformance::{access_token, agent, base_url, request_from};
+use serde_json::{Value, json};
+
+const ACCEPT: &str = "application/json, text/event-stream";
+
+struct Answer {
+    status: u16,
+    headers: ureq::http::HeaderMap,
+    text: String,
+}
+
+impl Answer {
+    /// The JSON body, or the last message of an SSE body (the response).
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.text)
+            .ok()
+            .or_else(|| self.events().pop())
+            .unwrap_or(Value::Null)
+    }
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    /// The JSON-RPC messages of an SSE body, in order.
+    fn events(&self) -> Vec<Value> {
+        self.text
+            .lines()
+            .filter_map(|line| line.strip_prefix("data: "))
+            .map(|data| serde_json::from_str(data).expect("one JSON message per data line"))
+            .collect()
+    }
+}
+
+fn post(
+    token: Option<&str>,
+    session: Option<&str>,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Answer {
+    let mut request = agent().post(format!("{}/mcp", base_url()));
+    for (name, default) in [("content-type", "application/json"), ("accept", ACCEPT)] {
+        if !headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            request = request.header(name, default);
+        }
+    }
+    if let Some(token) = token {
+        request = request.header("authorization", &format!("Bearer {token}"));
+    }
+    if let Some(session) = session {
+        request = request.header("mcp-session-id", session);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let mut response = request.send(body).expect("reachable");
+    Answer {
+        status: response.status().as_u16(),
+        headers: response.headers().clone(),
+        text: response.body_mut().read_to_string().unwrap_or_default(),
+    }
+}
+
+fn initialize_body(version: &str) -> String {
+    json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+        "protocolVersion": version,
+        "capabilities": {"sampling": {}, "elicitation": {}},
+        "clientInfo": {"name": "transport-tests", "version": "1"}}})
+    .to_string()
+}
+
+/// A new session at `version` for `token`; its id.
+fn session(token: &str, version: &str) -> String {
+    let answer = post(Some(token), None, &[], &initialize_body(version));
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    let id = answer
+        .header("mcp-session-id")
+        .expect("session id")
+        .to_owned();
+    let initialized = post(
+        Some(token),
+        Some(&id),
+        &[("mcp-protocol-version", version)],
+        r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#,
+    );
+    assert_eq!(initialized.status, 202, "{}", initialized.text);
+    assert!(initialized.text.is_empty());
+    id
+}
+
+fn call(token: &str, session: &str, id: u64, method: &str, params: Value) -> Answer {
+    post(
+        Some(token),
+        Some(session),
+        &[("mcp-protocol-version", "2025-11-25")],
+        &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}).to_string(),
+    )
+}
+
+#[test]
+fn every_request_needs_a_token_for_this_resource() {
+    let anonymous = post(None, None, &[], &initialize_body("2025-11-25"));
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(
+        anonymous.header("www-authenticate"),
+        Some(format!(
+            "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+            base_url()
+        ))
+        .as_deref()
+    );
+    let bogus = post(
+        Some("ldna_at_bogus"),
+        None,
+        &[],
+        &initialize_body("2025-11-25"),
+    );
+    assert_eq!(bogus.status, 401);
+    assert!(
+        bogus
+            .header("www-authenticate")
+            .is_some_and(|c| c.contains("error=\"invalid_token\""))
+    );
+}
+
+#[test]
+fn initialize_negotiates_the_revision_and_opens_a_session() {
+    let token = access_token("demo:teacher", "learner.profile");
+    for (asked, agreed) in [
+        ("2024-11-05", "2024-11-05"),
+        ("2025-03-26", "2025-03-26"),
+        ("2025-06-18", "2025-06-18"),
+        ("2025-11-25", "2025-11-25"),
+        ("2099-01-01", "2025-11-25"),
+    ] {
+        let answer = post(Some(&token), None, &[], &initialize_body(asked));
+        assert_eq!(answer.status, 200, "{}", answer.text);
+        let result = &answer.json()["result"];
+        assert_eq!(result["protocolVersion"], agreed, "{asked}");
+        assert_eq!(result["serverInfo"]["name"], "learner-dna-mcp");
+        assert_eq!(result["capabilities"]["resources"]["subscribe"], true);
+        assert_eq!(result["capabilities"]["tools"]["listChanged"], false);
+        assert_eq!(
+            result["capabilities"].get("completions").is_some(),
+            agreed != "2024-11-05",
+            "{asked}"
+        );
+        let id = answer.header("mcp-session-id").expect("session id");
+        assert!(
+            id.len() == 64 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+            "{id}"
+        );
+    }
+    // initialize inside a session is refused.
+    let id = session(&token, "2025-11-25");
+    let again = post(Some(&token), Some(&id), &[], &initialize_body("2025-11-25"));
+    assert_eq!(again.status, 400);
+    assert_eq!(again.json()["error"]["code"], -32600);
+}
+
+#[test]
+fn header_rules_are_enforced_with_the_right_status() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-11-25");
+    let list = r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#;
+    // Accept must allow JSON or SSE; Content-Type must be JSON.
+    let mut html = agent()
+        .post(format!("{}/mcp", base_url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("accept", "text/html")
+        .header("mcp-session-id", &id)
+        .send(list)
+        .expect("reachable");
+    assert_eq!(html.status(), 406);
+    let _ = html.body_mut().read_to_string();
+    let text = post(
+        Some(&token),
+        Some(&id),
+        &[("content-type", "text/plain")],
+        list,
+    );
+    assert_eq!(text.status, 415);
+    // No session, an unknown one, a malformed one.
+    assert_eq!(post(Some(&token), None, &[], list).status, 400);
+    assert_eq!(
+        post(Some(&token), Some(&"ab".repeat(32)), &[], list).status,
+        404
+    );
+    assert_eq!(post(Some(&token), Some("../../etc"), &[], list).status, 404);
+    // An unsupported revision header.
+    let version = post(
+        Some(&token),
+        Some(&id),
+        &[("mcp-protocol-version", "1999-01-01")],
+        list,
+    );
+    assert_eq!(version.status, 400);
+    assert_eq!(version.json()["error"]["code"], -32600);
+    // Any supported revision is accepted on the session (clients send what they know).
+    let other = post(
+        Some(&token),
+        Some(&id),
+        &[("mcp-protocol-version", "2025-03-26")],
+        list,
+    );
+    assert_eq!(other.status, 200, "{}", other.text);
+    // GET has no stream here; other methods are not allowed.
+    let mut get = agent()
+        .get(format!("{}/mcp", base_url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", &id)
+        .call()
+        .expect("reachable");
+    assert_eq!(get.status(), 405);
+    assert_eq!(
+        get.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("POST, DELETE")
+    );
+    let _ = get.body_mut().read_to_string();
+}
+
+#[test]
+fn a_session_serves_only_the_grant_that_opened_it_and_delete_ends_it() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-11-25");
+    assert_eq!(
+        call(&token, &id, 1, "ping", json!({})).json()["result"],
+        json!({})
+    );
+    // Another valid token — another grant, even of the same person — is refused.
+    let other = access_token("demo:teacher", "learner.profile");
+    let refused = call(&other, &id, 2, "ping", json!({}));
+    assert_eq!(refused.status, 403, "{}", refused.text);
+    let stranger = access_token("demo:guardian", "learner.profile");
+    assert_eq!(call(&stranger, &id, 3, "ping", json!({})).status, 403);
+    // DELETE by a stranger is refused too; by the owner it ends the session.
+    let delete = |token: &str| {
+        agent()
+            .delete(format!("{}/mcp", base_url()))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("mcp-session-id", &id)
+            .call()
+            .expect("reachable")
+            .status()
+            .as_u16()
+    };
+    assert_eq!(delete(&stranger), 403);
+    assert_eq!(delete(&token), 204);
+    assert_eq!(call(&token, &id, 4, "ping", json!({})).status, 404);
+    assert_eq!(delete(&token), 404);
+}
+
+#[test]
+fn json_rpc_errors_and_batches_follow_the_revision() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-11-25");
+    let parse = post(Some(&token), Some(&id), &[], "{\"jsonrpc\":");
+    assert_eq!(parse.status, 400);
+    assert_eq!(parse.json()["error"]["code"], -32700);
+    assert_eq!(parse.json()["id"], Value::Null);
+    let unknown = call(&token, &id, 7, "no/such/method", json!({}));
+    assert_eq!(unknown.status, 200);
+    assert_eq!(unknown.json()["error"]["code"], -32601);
+    assert_eq!(unknown.json()["id"], 7);
+    let bad_params = call(&token, &id, 8, "tools/call", json!({"name": 5}));
+    assert_eq!(bad_params.json()["error"]["code"], -32602);
+    let missing = call(
+        &token,
+        &id,
+        9,
+        "resources/read",
+        json!({"uri": "test://nope"}),
+    );
+    assert_eq!(missing.json()["error"]["code"], -32002);
+    let batch = r#"[{"jsonrpc":"2.0","id":1,"method":"ping"},{"jsonrpc":"2.0","id":2,"method":"tools/list"}]"#;
+    let refused = post(Some(&token), Some(&id), &[], batch);
+    assert_eq!(refused.status, 400);
+    assert_eq!(refused.json()["error"]["code"], -32600);
+    // 2025-03-26 allowed batches.
+    let old = session(&token, "2025-03-26");
+    let answered = post(
+        Some(&token),
+        Some(&old),
+        &[("mcp-protocol-version", "2025-03-26")],
+        batch,
+    );
+    assert_eq!(answered.status, 200, "{}", answered.text);
+    let answers = answered.json();
+    assert_eq!(answers.as_array().map(Vec::len), Some(2), "{answers}");
+    assert_eq!(answers[0], json!({"jsonrpc": "2.0", "id": 1, "result": {}}));
+    assert_eq!(answers[1]["id"], 2);
+    // Notifications alone are accepted without a body.
+    let note = post(
+        Some(&token),
+        Some(&old),
+        &[],
+        r#"[{"jsonrpc":"2.0","method":"notifications/cancelled","params":{"requestId":1}}]"#,
+    );
+    assert_eq!((note.status, note.text.as_str()), (202, ""));
+}
+
+#[test]
+fn foreign_origins_and_hosts_are_refused() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let evil = post(
+        Some(&token),
+        None,
+        &[("origin", "http://evil.example")],
+        &initialize_body("2025-11-25"),
+    );
+    assert_eq!(evil.status, 403);
+    let own = post(
+        Some(&token),
+        None,
+        &[("origin", &base_url())],
+        &initialize_body("2025-11-25"),
+    );
+    assert_eq!(own.status, 200, "{}", own.text);
+    let bearer = format!("Bearer {token}");
+    let rebound = request_from(
+        std::net::Ipv4Addr::LOCALHOST,
+        &base_url(),
+        "POST",
+        "/mcp",
+        &[
+            ("Host", "evil.example"),
+            ("Authorization", &bearer),
+            ("Content-Type", "application/json"),
+            ("Accept", ACCEPT),
+        ],
+        initialize_body("2025-11-25").as_bytes(),
+    );
+    assert_eq!(rebound.status, 421, "{rebound:?}");
+}
+
+#[test]
+fn a_tool_call_streams_progress_and_logs_before_its_result() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-11-25");
+    assert_eq!(
+        call(&token, &id, 1, "logging/setLevel", json!({"level": "info"})).json()["result"],
+        json!({})
+    );
+    let answer = call(
+        &token,
+        &id,
+        2,
+        "tools/call",
+        json!({"name": "test_tool_with_progress", "arguments": {}, "_meta": {"progressToken": "p-1"}}),
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.header("content-type"), Some("text/event-stream"));
+    let events = answer.events();
+    let progress: Vec<f64> = events
+        .iter()
+        .filter(|e| e["method"] == "notifications/progress")
+        .map(|e| {
+            assert_eq!(e["params"]["progressToken"], "p-1");
+            e["params"]["progress"].as_f64().expect("progress")
+        })
+        .collect();
+    assert_eq!(progress, vec![0.0, 50.0, 100.0]);
+    assert_eq!(events.last().expect("result")["id"], 2);
+    let logs = call(
+        &token,
+        &id,
+        3,
+        "tools/call",
+        json!({"name": "test_tool_with_logging", "arguments": {}}),
+    )
+    .events();
+    assert_eq!(
+        logs.iter()
+            .filter(|e| e["method"] == "notifications/message")
+            .count(),
+        3
+    );
+    // Above the level the client chose, nothing is logged.
+    call(
+        &token,
+        &id,
+        4,
+        "logging/setLevel",
+        json!({"level": "error"}),
+    );
+    let quiet = call(
+        &token,
+        &id,
+        5,
+        "tools/call",
+        json!({"name": "test_tool_with_logging", "arguments": {}}),
+    )
+    .events();
+    assert_eq!(
+        quiet
+            .iter()
+            .filter(|e| e["method"] == "notifications/message")
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn sampling_goes_to_the_client_mid_call_and_its_answer_comes_back() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-11-25");
+    let response = agent()
+        .post(format!("{}/mcp", base_url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("content-type", "application/json")
+        .header("accept", ACCEPT)
+        .header("mcp-session-id", &id)
+        .header("mcp-protocol-version", "2025-11-25")
+        .send(
+            json!({"jsonrpc": "2.0", "id": 11, "method": "tools/call",
+                   "params": {"name": "test_sampling", "arguments": {"prompt": "Say hi"}}})
+            .to_string(),
+        )
+        .expect("reachable");
+    assert_eq!(response.status(), 200);
+    let mut lines = BufReader::new(response.into_body().into_reader()).lines();
+    let mut next_message = || -> Value {
+        loop {
+            let line = lines
+                .next()
+                .expect("the stream continues")
+                .expect("readable");
+            if let Some(data) = line.strip_prefix("data: ") {
+                return serde_json::from_str(data).expect("JSON");
+            }
+        }
+    };
+    let request = next_message();
+    assert_eq!(request["method"], "sampling/createMessage");
+    assert_eq!(request["params"]["maxTokens"], 100);
+    assert_eq!(
+        request["params"]["messages"][0]["content"]["text"],
+        "Say hi"
+    );
+    // Someone else's answer is not taken: only the session's owner can answer.
+    let stranger = access_token("demo:teacher", "learner.profile");
+    let forged = json!({"jsonrpc": "2.0", "id": request["id"], "result": {
+        "role": "assistant", "model": "m", "content": {"type": "text", "text": "forged"}}});
+    assert_eq!(
+        post(Some(&stranger), Some(&id), &[], &forged.to_string()).status,
+        403
+    );
+    let answer = json!({"jsonrpc": "2.0", "id": request["id"], "result": {
+        "role": "assistant", "model": "test-model", "stopReason": "endTurn",
+        "content": {"type": "text", "text": "hello there"}}});
+    let delivered = post(
+        Some(&token),
+        Some(&id),
+        &[("mcp-protocol-version", "2025-11-25")],
+        &answer.to_string(),
+    );
+    assert_eq!(delivered.status, 202, "{}", delivered.text);
+    let result = next_message();
+    assert_eq!(result["id"], 11);
+    assert_eq!(
+        result["result"]["content"][0]["text"],
+        "LLM response: hello there"
+    );
+}

@@ -632,3 +632,328 @@ impl<C: Catalogue> Dispatch<'_, C> {
 fn not_found(uri: &str) -> RpcError {
     RpcError::new(RESOURCE_NOT_FOUND, "resource not found").with_data(json!({"uri": uri}))
 }
+
+#[cfg(test)]
+mod tests {
+    use learner_core::testing::run;
+
+    use super::*;
+    use crate::fixtures::Fixtures;
+
+    fn caller(scopes: &[&str]) -> Caller {
+        Caller {
+            subject: "demo:teacher".into(),
+            client_id: "c".into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    fn ask(
+        method: &str,
+        params: Value,
+        revision: Revision,
+        page_size: usize,
+    ) -> Result<Answer, Refusal> {
+        let caller = caller(&["learner.profile"]);
+        let capabilities = json!({});
+        let dispatch = Dispatch {
+            catalogue: &Fixtures,
+            caller: &caller,
+            revision,
+            client_capabilities: &capabilities,
+            log_level: None,
+            page_size,
+            client: None,
+            notifications: Outbox::default(),
+        };
+        let Value::Object(params) = params else {
+            panic!("params must be an object")
+        };
+        run(dispatch.request(method, &params))
+    }
+
+    fn code(outcome: Result<Answer, Refusal>) -> i64 {
+        match outcome {
+            Err(Refusal::Rpc(error)) => error.code,
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lists_page_with_opaque_cursors_and_refuse_bad_ones() {
+        let mut names = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let params = cursor.as_ref().map_or(json!({}), |c| json!({"cursor": c}));
+            let answer = ask("tools/list", params, Revision::V2025_11_25, 5).expect("a page");
+            let tools = answer.result["tools"].as_array().expect("tools").clone();
+            assert!(tools.len() <= 5);
+            names.extend(
+                tools
+                    .iter()
+                    .map(|t| t["name"].as_str().unwrap_or_default().to_owned()),
+            );
+            match answer.result.get("nextCursor").and_then(Value::as_str) {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => break,
+            }
+        }
+        assert_eq!(names.len(), Fixtures.tools().len());
+        for bad in [
+            json!({"cursor": "offset:999"}),
+            json!({"cursor": "x"}),
+            json!({"cursor": 3}),
+        ] {
+            assert_eq!(
+                code(ask("tools/list", bad, Revision::V2025_11_25, 5)),
+                -32602
+            );
+        }
+    }
+
+    #[test]
+    fn definitions_follow_the_revision() {
+        let find = |revision| {
+            let answer = ask("tools/list", json!({}), revision, 100).expect("tools");
+            answer.result["tools"]
+                .as_array()
+                .expect("tools")
+                .iter()
+                .find(|t| t["name"] == "test_structured_output")
+                .cloned()
+                .expect("listed")
+        };
+        let new = find(Revision::V2025_11_25);
+        assert!(new.get("outputSchema").is_some() && new.get("title").is_some());
+        assert!(new.get("annotations").is_some());
+        let old = find(Revision::V2024_11_05);
+        assert!(old.get("outputSchema").is_none() && old.get("title").is_none());
+        assert!(old.get("annotations").is_none());
+        let called = ask(
+            "tools/call",
+            json!({"name": "test_structured_output"}),
+            Revision::V2025_03_26,
+            100,
+        )
+        .expect("called");
+        assert!(called.result.get("structuredContent").is_none());
+        // completion/complete does not exist before 2025-03-26.
+        let complete = json!({"ref": {"type": "ref/prompt", "name": "test_prompt_with_arguments"},
+                              "argument": {"name": "arg1", "value": "pa"}});
+        assert_eq!(
+            code(ask(
+                "completion/complete",
+                complete.clone(),
+                Revision::V2024_11_05,
+                10
+            )),
+            -32601
+        );
+        let values =
+            ask("completion/complete", complete, Revision::V2025_11_25, 10).expect("values");
+        assert_eq!(
+            values.result["completion"]["values"],
+            json!(["paris", "park", "party"])
+        );
+        assert_eq!(values.result["completion"]["hasMore"], false);
+    }
+
+    #[test]
+    fn bad_params_are_invalid_params_and_unknown_things_say_so() {
+        let r = Revision::V2025_11_25;
+        for (method, params) in [
+            ("tools/call", json!({})),
+            ("tools/call", json!({"name": 1})),
+            ("tools/call", json!({"name": "nope"})),
+            (
+                "tools/call",
+                json!({"name": "test_sampling", "arguments": []}),
+            ),
+            (
+                "tools/call",
+                json!({"name": "test_sampling", "arguments": {}}),
+            ),
+            (
+                "tools/call",
+                json!({"name": "test_sampling", "arguments": {"prompt": 5}}),
+            ),
+            (
+                "tools/call",
+                json!({"name": "json_schema_2020_12_tool", "arguments": {"extra": 1}}),
+            ),
+            (
+                "prompts/get",
+                json!({"name": "test_prompt_with_arguments", "arguments": {"arg1": "x"}}),
+            ),
+            (
+                "prompts/get",
+                json!({"name": "test_prompt_with_arguments", "arguments": {"arg1": "x", "arg2": 2}}),
+            ),
+            ("prompts/get", json!({"name": "nope"})),
+            ("logging/setLevel", json!({"level": "loud"})),
+            (
+                "completion/complete",
+                json!({"ref": {"type": "ref/other"}, "argument": {"name": "a", "value": ""}}),
+            ),
+            (
+                "completion/complete",
+                json!({"ref": {"type": "ref/prompt", "name": "test_simple_prompt"},
+                                           "argument": {"name": "nope", "value": ""}}),
+            ),
+            ("resources/read", json!({"uri": 5})),
+        ] {
+            assert_eq!(
+                code(ask(method, params.clone(), r, 10)),
+                -32602,
+                "{method} {params}"
+            );
+        }
+        assert_eq!(
+            code(ask("resources/read", json!({"uri": "test://nope"}), r, 10)),
+            RESOURCE_NOT_FOUND
+        );
+        assert_eq!(
+            code(ask(
+                "resources/subscribe",
+                json!({"uri": "test://nope"}),
+                r,
+                10
+            )),
+            RESOURCE_NOT_FOUND
+        );
+        assert_eq!(
+            code(ask("sampling/createMessage", json!({}), r, 10)),
+            -32601
+        );
+        // A tool failure is a result with isError, not a protocol error.
+        let failed =
+            ask("tools/call", json!({"name": "test_error_handling"}), r, 10).expect("result");
+        assert_eq!(failed.result["isError"], true);
+        // Asking the client without a channel to it is the tool's failure to report.
+        let sampling = ask(
+            "tools/call",
+            json!({"name": "test_sampling", "arguments": {"prompt": "p"}}),
+            r,
+            10,
+        )
+        .expect("result");
+        assert_eq!(sampling.result["isError"], true);
+    }
+
+    #[test]
+    fn templates_match_whole_segments() {
+        let t = "test://template/{id}/data";
+        assert_eq!(
+            match_template(t, "test://template/123/data"),
+            Some(
+                json!({"id": "123"})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+            )
+        );
+        for no in [
+            "test://template//data",
+            "test://template/1/2/data",
+            "test://template/1/datax",
+            "test://other/1/data",
+        ] {
+            assert_eq!(match_template(t, no), None, "{no}");
+        }
+    }
+
+    #[test]
+    fn scopes_gate_what_is_listed_and_called() {
+        struct Gated;
+        impl Catalogue for Gated {
+            fn tools(&self) -> Vec<ToolDef> {
+                vec![ToolDef {
+                    name: "audit_read".into(),
+                    title: None,
+                    description: "needs learner.audit".into(),
+                    input_schema: json!({"type": "object"}),
+                    output_schema: None,
+                    annotations: None,
+                    scope: Some("learner.audit".into()),
+                }]
+            }
+            fn resources(&self) -> Vec<ResourceDef> {
+                Vec::new()
+            }
+            fn templates(&self) -> Vec<TemplateDef> {
+                Vec::new()
+            }
+            fn prompts(&self) -> Vec<PromptDef> {
+                Vec::new()
+            }
+            async fn call_tool(
+                &self,
+                _: &str,
+                _: &Map<String, Value>,
+                _: &ToolContext<'_>,
+            ) -> Result<crate::catalogue::ToolOutput, RpcError> {
+                Ok(crate::catalogue::ToolOutput::text("ok"))
+            }
+            async fn read_resource(
+                &self,
+                _: &str,
+                _: &Caller,
+            ) -> Result<Option<Vec<Value>>, RpcError> {
+                Ok(None)
+            }
+            async fn get_prompt(
+                &self,
+                _: &str,
+                _: &Map<String, Value>,
+                _: &Caller,
+            ) -> Result<crate::catalogue::PromptOutput, RpcError> {
+                Err(RpcError::internal())
+            }
+            async fn complete(
+                &self,
+                _: &CompletionRef,
+                _: &str,
+                _: &str,
+                _: &Map<String, Value>,
+                _: &Caller,
+            ) -> Result<Vec<String>, RpcError> {
+                Ok(Vec::new())
+            }
+        }
+        let run_as = |scopes: &[&str], method: &str, params: Value| {
+            let caller = caller(scopes);
+            let capabilities = json!({});
+            let dispatch = Dispatch {
+                catalogue: &Gated,
+                caller: &caller,
+                revision: Revision::V2025_11_25,
+                client_capabilities: &capabilities,
+                log_level: None,
+                page_size: 10,
+                client: None,
+                notifications: Outbox::default(),
+            };
+            let Value::Object(params) = params else {
+                panic!()
+            };
+            run(dispatch.request(method, &params))
+        };
+        let listed = run_as(&["learner.profile"], "tools/list", json!({})).expect("list");
+        assert_eq!(listed.result["tools"], json!([]));
+        assert_eq!(
+            run_as(
+                &["learner.profile"],
+                "tools/call",
+                json!({"name": "audit_read"})
+            ),
+            Err(Refusal::InsufficientScope("learner.audit".into()))
+        );
+        let allowed = run_as(
+            &["learner.audit"],
+            "tools/call",
+            json!({"name": "audit_read"}),
+        )
+        .expect("called");
+        assert_eq!(allowed.result["content"][0]["text"], "ok");
+    }
+}

@@ -5,8 +5,10 @@
 mod authorize_endpoint;
 mod client_lookup;
 mod cors;
+mod mcp_events;
 mod mcp_http;
 mod mcp_stream;
+mod mcp_subscriptions;
 mod oauth_http;
 mod pages;
 mod resource_guard;

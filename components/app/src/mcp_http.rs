@@ -6,7 +6,7 @@
 //! accepts one and the answer carries notifications.
 
 use http::{HeaderValue, Method, StatusCode, header};
-use learner_core::ports::{Config, Host};
+use learner_core::ports::{Config, Host, Random};
 use std::rc::Rc;
 
 use learner_core::{ApiError, Reply, Request, Response, json_response};
@@ -23,7 +23,7 @@ use learner_oauth::metadata::Issuer;
 use serde_json::{Map, Value, json};
 
 use crate::oauth_http::issuer;
-use crate::{cors, mcp_stream, resource_guard};
+use crate::{cors, mcp_events, mcp_stream, mcp_subscriptions, resource_guard};
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -190,14 +190,7 @@ async fn handle_checked<H: Host + 'static>(
     match *request.method() {
         Method::POST => post(shared, &issuer, request, &grant).await,
         Method::DELETE => Ok(delete(host, request, &grant).await.into()),
-        Method::GET => {
-            // The server-to-client stream comes next; until then the spec's answer for
-            // "no stream here" is 405.
-            Err(not_allowed(
-                "this server offers no GET stream; use POST",
-                "POST, DELETE",
-            ))
-        }
+        Method::GET => get_stream(shared, request, &grant).await,
         _ => Err(not_allowed("use POST, GET or DELETE", "GET, POST, DELETE")),
     }
 }
@@ -376,6 +369,8 @@ async fn post<H: Host + 'static>(
     let mut out: Vec<Value> = Vec::new();
     let mut any_request = false;
     let mut changed = false;
+    let mut updated: Vec<String> = Vec::new();
+    let mut index_changes: Vec<(String, bool)> = Vec::new();
     for parsed in messages {
         match parsed {
             Err((id, error)) => {
@@ -406,6 +401,7 @@ async fn post<H: Host + 'static>(
                     page_size: page_size(host.config()),
                     client: None,
                     notifications: Outbox::default(),
+                    updated: Default::default(),
                 };
                 let outcome = if method == "initialize" {
                     Err(Refusal::Rpc(RpcError::invalid_request(
@@ -415,9 +411,14 @@ async fn post<H: Host + 'static>(
                     dispatch.request(&method, &params).await
                 };
                 out.extend(dispatch.notifications.borrow_mut().drain(..));
+                updated.extend(dispatch.updated.take());
                 match outcome {
                     Ok(answer) => {
                         if let Some(effect) = answer.effect {
+                            if let Effect::Subscribe(uri) | Effect::Unsubscribe(uri) = &effect {
+                                index_changes
+                                    .push((uri.clone(), matches!(effect, Effect::Subscribe(_))));
+                            }
                             changed |= apply(&mut stored.session, effect);
                         }
                         out.push(jsonrpc::result(&id, answer.result));
@@ -436,6 +437,18 @@ async fn post<H: Host + 'static>(
         sessions.touch(&stored).await
     };
     saved.map_err(|_| unavailable())?;
+    let ttl = idle_ms(host.config());
+    for (uri, subscribe) in index_changes {
+        let indexed = if subscribe {
+            mcp_subscriptions::add(host.key_value(), &uri, &stored.id, ttl).await
+        } else {
+            mcp_subscriptions::remove(host.key_value(), &uri, &stored.id, ttl).await
+        };
+        indexed.map_err(|_| unavailable())?;
+    }
+    for uri in updated {
+        mcp_subscriptions::notify_updated(host, &uri, ttl).await;
+    }
     if !any_request {
         let mut response = http::Response::new(Vec::new());
         *response.status_mut() = StatusCode::ACCEPTED;
@@ -471,6 +484,12 @@ fn stream_tool_call<H: Host + 'static>(
     let requests =
         mcp_stream::SessionRequests::new(Rc::clone(&host), stored.id.clone(), Rc::clone(&outbox));
     let out = Rc::clone(&outbox);
+    let mut raw = [0u8; 8];
+    host.random().fill(&mut raw);
+    let stream = learner_core::hex(&raw);
+    let priming = stored.session.revision() >= Revision::V2025_11_25;
+    let session_id = stored.id.clone();
+    let recorder = Rc::clone(&host);
     let handler = async move {
         let catalogue = catalogue();
         let dispatch = Dispatch {
@@ -482,8 +501,13 @@ fn stream_tool_call<H: Host + 'static>(
             page_size: page_size(host.config()),
             client: Some(&requests),
             notifications: Rc::clone(&out),
+            updated: Default::default(),
         };
-        let message = match dispatch.request("tools/call", &params).await {
+        let outcome = dispatch.request("tools/call", &params).await;
+        for uri in dispatch.updated.take() {
+            mcp_subscriptions::notify_updated(&*host, &uri, idle_ms(host.config())).await;
+        }
+        let message = match outcome {
             Ok(answer) => jsonrpc::result(&id, answer.result),
             Err(Refusal::Rpc(error)) => jsonrpc::error(Some(&id), &error),
             // Checked before the stream started; kept exhaustive for safety.
@@ -494,12 +518,94 @@ fn stream_tool_call<H: Host + 'static>(
         };
         out.borrow_mut().push_back(message);
     };
+    let body = mcp_stream::EventStream::new(outbox, handler)
+        .recorded(recorder, session_id, stream, priming);
     let mut head = http::Response::new(Vec::new());
     set_sse_headers(&mut head);
     Reply::Stream {
         head,
-        body: Box::new(mcp_stream::EventStream::new(outbox, handler)),
+        body: Box::new(body),
     }
+}
+
+/// How long a standalone stream stays open before the client is asked to reconnect.
+fn stream_max_ms<C: Config>(config: &C) -> u64 {
+    config
+        .get("mcp.stream_max_s")
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|s| *s > 0)
+        .unwrap_or(5 * 60)
+        .saturating_mul(1_000)
+}
+
+/// `GET /mcp`: the session's standalone stream (messages other requests produce, such
+/// as resource updates), or — with `Last-Event-ID` — the rest of a stream the client
+/// lost, replayed from the event log and followed until it ends.
+async fn get_stream<H: Host + 'static>(
+    shared: Rc<H>,
+    request: &Request,
+    grant: &AccessGrant,
+) -> Result<Reply, Response> {
+    let host = &*shared;
+    if !accepts(request, "text/event-stream") {
+        return Err(rpc_error(
+            StatusCode::NOT_ACCEPTABLE,
+            None,
+            &RpcError::invalid_request("Accept must include text/event-stream"),
+        ));
+    }
+    let stored = open_session(host, request, grant).await?;
+    let kv = host.key_value();
+    let max_ms = stream_max_ms(host.config());
+    let (stream, after, prefix) = match header_str(request, "last-event-id") {
+        Some(last) => {
+            let unknown = || {
+                rpc_error(
+                    StatusCode::BAD_REQUEST,
+                    None,
+                    &RpcError::invalid_request("Last-Event-ID names no stream of this session"),
+                )
+            };
+            let (stream, after) = mcp_events::parse_event_id(last).ok_or_else(unknown)?;
+            let known = stream == mcp_events::STANDALONE
+                || mcp_events::last(kv, &stored.id, &stream)
+                    .await
+                    .map_err(|_| unavailable())?
+                    > 0;
+            if !known {
+                return Err(unknown());
+            }
+            (stream, after, Vec::new())
+        }
+        None => {
+            let after = mcp_events::last(kv, &stored.id, mcp_events::STANDALONE)
+                .await
+                .map_err(|_| unavailable())?;
+            let priming = (stored.session.revision() >= Revision::V2025_11_25).then(|| {
+                mcp_events::priming_frame(
+                    &mcp_events::event_id(mcp_events::STANDALONE, after),
+                    mcp_stream::RETRY_MS,
+                )
+            });
+            (
+                mcp_events::STANDALONE.to_owned(),
+                after,
+                priming.into_iter().collect(),
+            )
+        }
+    };
+    Sessions::new(kv, host.random(), idle_ms(host.config()))
+        .touch(&stored)
+        .await
+        .map_err(|_| unavailable())?;
+    let body =
+        mcp_events::Follower::new(Rc::clone(&shared), stored.id, stream, after, max_ms, prefix);
+    let mut head = http::Response::new(Vec::new());
+    set_sse_headers(&mut head);
+    Ok(Reply::Stream {
+        head,
+        body: Box::new(body),
+    })
 }
 
 /// Applies a session change; whether anything changed.
@@ -549,7 +655,10 @@ fn insufficient_scope(issuer: &Issuer, scope: &str) -> Response {
 
 /// The messages as one SSE body, each an event with one `data:` line.
 fn sse_response(messages: &[Value]) -> Response {
-    let body: Vec<u8> = messages.iter().flat_map(mcp_stream::sse_event).collect();
+    let body: Vec<u8> = messages
+        .iter()
+        .flat_map(|m| mcp_events::sse_frame(None, m))
+        .collect();
     let mut response = http::Response::new(body);
     set_sse_headers(&mut response);
     response

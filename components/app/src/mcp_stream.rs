@@ -15,6 +15,11 @@ use learner_mcp_server::catalogue::{BoxFuture, ClientRequests, Outbox};
 use learner_mcp_server::jsonrpc::{self, Id, RpcError};
 use serde_json::{Value, json};
 
+use crate::mcp_events;
+
+/// A boxed future that owns what it needs.
+pub type BoxedFuture<T> = Pin<Box<dyn Future<Output = T>>>;
+
 /// How long a request to the client may wait for its answer.
 pub const ANSWER_TIMEOUT_MS: u64 = 60_000;
 /// How often the store is checked for the answer.
@@ -22,16 +27,19 @@ const POLL_MS: u64 = 25;
 /// How long an unanswered request, or an unclaimed answer, is kept.
 const PENDING_TTL_MS: u64 = 2 * ANSWER_TIMEOUT_MS;
 
-/// One SSE event carrying one JSON-RPC message on a single `data:` line.
-pub fn sse_event(message: &Value) -> Vec<u8> {
-    format!("event: message\ndata: {message}\n\n").into_bytes()
-}
+/// Records a message in the event log; its event id, if recorded.
+type Recorder = Box<dyn Fn(Value) -> BoxedFuture<Option<String>>>;
 
 /// An SSE body fed by a handler: whatever the handler puts in the outbox is sent at
-/// once; the body ends when the handler has finished and the outbox is empty.
+/// once; the body ends when the handler has finished and the outbox is empty. With a
+/// log, each message is first recorded in the session's event log and sent with its
+/// event id, so the client can resume the stream.
 pub struct EventStream {
     outbox: Outbox,
     handler: Option<Pin<Box<dyn Future<Output = ()>>>>,
+    log: Option<Recorder>,
+    recording: Option<(Value, BoxedFuture<Option<String>>)>,
+    prefix: Option<Vec<u8>>,
 }
 
 impl EventStream {
@@ -40,15 +48,64 @@ impl EventStream {
         Self {
             outbox,
             handler: Some(Box::pin(handler)),
+            log: None,
+            recording: None,
+            prefix: None,
         }
+    }
+
+    /// Records every message as `stream` of `session` before sending it; with
+    /// `priming` (2025-11-25 and later), starts with a frame that gives the client an
+    /// event id to resume from and the reconnection delay.
+    pub fn recorded<H: Host + 'static>(
+        mut self,
+        host: Rc<H>,
+        session: String,
+        stream: String,
+        priming: bool,
+    ) -> Self {
+        self.prefix =
+            priming.then(|| mcp_events::priming_frame(&mcp_events::event_id(&stream, 0), RETRY_MS));
+        self.log = Some(Box::new(move |message: Value| {
+            let (host, session, stream) = (Rc::clone(&host), session.clone(), stream.clone());
+            Box::pin(async move {
+                mcp_events::append(host.key_value(), &session, &stream, &message)
+                    .await
+                    .ok()
+                    .map(|n| mcp_events::event_id(&stream, n))
+            }) as BoxedFuture<Option<String>>
+        }));
+        self
     }
 }
 
+/// How long a client should wait before reconnecting to a stream that ended.
+pub const RETRY_MS: u64 = 1_000;
+
 impl BodyStream for EventStream {
     fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
+        if let Some(prefix) = self.prefix.take() {
+            return Poll::Ready(Some(prefix));
+        }
         loop {
-            if let Some(message) = self.outbox.borrow_mut().pop_front() {
-                return Poll::Ready(Some(sse_event(&message)));
+            if let Some((message, recording)) = self.recording.as_mut() {
+                let Poll::Ready(id) = recording.as_mut().poll(cx) else {
+                    return Poll::Pending;
+                };
+                let frame = mcp_events::sse_frame(id.as_deref(), message);
+                self.recording = None;
+                return Poll::Ready(Some(frame));
+            }
+            let next = self.outbox.borrow_mut().pop_front();
+            if let Some(message) = next {
+                match &self.log {
+                    Some(log) => {
+                        let recording = log(message.clone());
+                        self.recording = Some((message, recording));
+                        continue;
+                    }
+                    None => return Poll::Ready(Some(mcp_events::sse_frame(None, &message))),
+                }
             }
             let Some(handler) = self.handler.as_mut() else {
                 return Poll::Ready(None);

@@ -188,6 +188,7 @@ pub struct ToolContext<'a> {
     pub(crate) log_level: Option<LogLevel>,
     pub(crate) progress_token: Option<Value>,
     pub(crate) notifications: &'a Outbox,
+    pub(crate) updated: &'a std::cell::RefCell<Vec<String>>,
     pub(crate) client: Option<&'a dyn ClientRequests>,
 }
 
@@ -224,6 +225,15 @@ impl ToolContext<'_> {
         self.notifications
             .borrow_mut()
             .push_back(crate::jsonrpc::notification(method, params));
+    }
+
+    /// Says that resource `uri` changed: every session subscribed to it is told
+    /// (`notifications/resources/updated`).
+    pub fn resource_updated(&self, uri: &str) {
+        let mut updated = self.updated.borrow_mut();
+        if !updated.iter().any(|u| u == uri) {
+            updated.push(uri.to_owned());
+        }
     }
 
     /// Whether the client declared capability `name` (`sampling`, `elicitation`, …).

@@ -2,6 +2,8 @@
 //! transport owns sessions, headers and streams; everything here is decided from the
 //! parsed request, the caller and the catalogue, so it is tested without HTTP.
 
+use std::cell::RefCell;
+
 use serde_json::{Map, Value, json};
 
 use crate::catalogue::{
@@ -123,6 +125,8 @@ pub struct Dispatch<'a, C> {
     /// Messages produced while handling (log messages, progress, requests to the
     /// client), in order.
     pub notifications: Outbox,
+    /// Resources the handling changed (their subscribers are to be told).
+    pub updated: RefCell<Vec<String>>,
 }
 
 fn string_param<'p>(params: &'p Map<String, Value>, name: &str) -> Result<&'p str, RpcError> {
@@ -468,6 +472,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
             log_level: self.log_level,
             progress_token,
             notifications: &self.notifications,
+            updated: &self.updated,
             client: self.client,
         };
         let output = self.catalogue.call_tool(name, arguments, &context).await?;
@@ -665,6 +670,7 @@ mod tests {
             page_size,
             client: None,
             notifications: Outbox::default(),
+            updated: RefCell::default(),
         };
         let Value::Object(params) = params else {
             panic!("params must be an object")
@@ -932,6 +938,7 @@ mod tests {
                 page_size: 10,
                 client: None,
                 notifications: Outbox::default(),
+                updated: RefCell::default(),
             };
             let Value::Object(params) = params else {
                 panic!()

@@ -151,6 +151,11 @@ impl Catalogue for Fixtures {
                     "additionalProperties": false,
                 }),
             ),
+            tool(
+                "test_trigger_resource_update",
+                "Marks test://watched-resource as changed, so its subscribers are notified",
+                no_arguments(),
+            ),
             ToolDef {
                 title: Some("Structured weather".into()),
                 output_schema: Some(json!({
@@ -369,6 +374,10 @@ impl Catalogue for Fixtures {
                     )
                     .await;
                 elicitation_output("Elicitation completed", reply)
+            }
+            "test_trigger_resource_update" => {
+                context.resource_updated("test://watched-resource");
+                ToolOutput::text("test://watched-resource was updated")
             }
             "json_schema_2020_12_tool" => {
                 ToolOutput::text(format!("Received: {}", Value::Object(arguments.clone())))

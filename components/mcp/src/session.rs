@@ -185,6 +185,19 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
         })
     }
 
+    /// Session `id` whoever owns it (for delivering notifications, never for serving
+    /// a request).
+    pub async fn peek(&self, id: &str) -> Result<Option<Session>, KvError> {
+        if !is_session_id(id) {
+            return Ok(None);
+        }
+        Ok(self
+            .kv
+            .get(&key(id))
+            .await?
+            .and_then(|entry| serde_json::from_slice(&entry.value).ok()))
+    }
+
     /// Writes a changed session back (and so renews its idle lifetime). A concurrent
     /// change or end wins: the caller's change is dropped with `Conflict`.
     pub async fn save(&self, stored: &Stored) -> Result<(), KvError> {

@@ -30,8 +30,10 @@ impl Answer {
     fn events(&self) -> Vec<Value> {
         self.text
             .lines()
-            .filter_map(|line| line.strip_prefix("data: "))
-            .map(|data| serde_json::from_str(data).expect("one JSON message per data line"))
+            .filter_map(|line| line.strip_prefix("data:"))
+            // The priming frame carries no message.
+            .filter(|data| !data.trim().is_empty())
+            .map(|data| serde_json::from_str(data.trim()).expect("one JSON message per data line"))
             .collect()
     }
 }
@@ -209,20 +211,33 @@ fn header_rules_are_enforced_with_the_right_status() {
         list,
     );
     assert_eq!(other.status, 200, "{}", other.text);
-    // GET has no stream here; other methods are not allowed.
-    let mut get = agent()
+    // GET opens the session's stream; other methods are not allowed.
+    let get = agent()
         .get(format!("{}/mcp", base_url()))
         .header("authorization", &format!("Bearer {token}"))
         .header("accept", "text/event-stream")
         .header("mcp-session-id", &id)
         .call()
         .expect("reachable");
-    assert_eq!(get.status(), 405);
+    assert_eq!(get.status(), 200);
     assert_eq!(
-        get.headers().get("allow").and_then(|v| v.to_str().ok()),
-        Some("POST, DELETE")
+        get.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/event-stream")
     );
-    let _ = get.body_mut().read_to_string();
+    drop(get);
+    let put = agent()
+        .put(format!("{}/mcp", base_url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("mcp-session-id", &id)
+        .send("")
+        .expect("reachable");
+    assert_eq!(put.status(), 405);
+    assert_eq!(
+        put.headers().get("allow").and_then(|v| v.to_str().ok()),
+        Some("GET, POST, DELETE")
+    );
 }
 
 #[test]
@@ -431,8 +446,8 @@ fn sampling_goes_to_the_client_mid_call_and_its_answer_comes_back() {
                 .next()
                 .expect("the stream continues")
                 .expect("readable");
-            if let Some(data) = line.strip_prefix("data: ") {
-                return serde_json::from_str(data).expect("JSON");
+            if let Some(data) = line.strip_prefix("data:").filter(|d| !d.trim().is_empty()) {
+                return serde_json::from_str(data.trim()).expect("JSON");
             }
         }
     };
@@ -467,4 +482,198 @@ fn sampling_goes_to_the_client_mid_call_and_its_answer_comes_back() {
         result["result"]["content"][0]["text"],
         "LLM response: hello there"
     );
+}
+
+/// Reads SSE frames: (event id, message) pairs, the priming frame's message `Null`.
+struct Frames {
+    lines: std::io::Lines<BufReader<ureq::BodyReader<'static>>>,
+}
+
+impl Frames {
+    fn next(&mut self) -> Option<(Option<String>, Value)> {
+        let (mut id, mut data) = (None, None);
+        loop {
+            let line = self.lines.next()?.ok()?;
+            if line.is_empty() {
+                if id.is_some() || data.is_some() {
+                    let message = data
+                        .filter(|d: &String| !d.trim().is_empty())
+                        .map(|d| serde_json::from_str(&d).expect("JSON data"))
+                        .unwrap_or(Value::Null);
+                    return Some((id, message));
+                }
+                continue;
+            }
+            if let Some(value) = line.strip_prefix("id: ") {
+                id = Some(value.to_owned());
+            } else if let Some(value) = line.strip_prefix("data: ").or(line.strip_prefix("data:")) {
+                data = Some(value.to_owned());
+            }
+        }
+    }
+}
+
+fn get_stream(token: &str, session: &str, last_event_id: Option<&str>) -> (u16, Option<Frames>) {
+    let mut request = agent()
+        .get(format!("{}/mcp", base_url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("accept", "text/event-stream")
+        .header("mcp-session-id", session)
+        .header("mcp-protocol-version", "2025-11-25");
+    if let Some(id) = last_event_id {
+        request = request.header("last-event-id", id);
+    }
+    let response = request.call().expect("reachable");
+    let status = response.status().as_u16();
+    if status != 200 {
+        return (status, None);
+    }
+    let reader = response.into_body().into_reader();
+    (
+        status,
+        Some(Frames {
+            lines: BufReader::new(reader).lines(),
+        }),
+    )
+}
+
+#[test]
+fn subscribers_hear_of_updates_on_the_standalone_stream() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-11-25");
+    let (status, frames) = get_stream(&token, &id, None);
+    assert_eq!(status, 200);
+    let mut frames = frames.expect("a stream");
+    // The priming frame: an id to resume from, no message.
+    let (priming_id, priming) = frames.next().expect("priming frame");
+    assert!(priming_id.is_some_and(|i| i.starts_with("0.")));
+    assert_eq!(priming, Value::Null);
+    let subscribed = call(
+        &token,
+        &id,
+        1,
+        "resources/subscribe",
+        json!({"uri": "test://watched-resource"}),
+    );
+    assert_eq!(subscribed.json()["result"], json!({}));
+    // A second session that did not subscribe hears nothing (checked below by order).
+    let other = session(&token, "2025-11-25");
+    let trigger = call(
+        &token,
+        &other,
+        2,
+        "tools/call",
+        json!({"name": "test_trigger_resource_update", "arguments": {}}),
+    );
+    assert_eq!(
+        trigger.json()["result"]["content"][0]["text"],
+        "test://watched-resource was updated"
+    );
+    let (event_id, message) = frames.next().expect("the update");
+    assert_eq!(
+        message,
+        json!({"jsonrpc": "2.0", "method": "notifications/resources/updated",
+               "params": {"uri": "test://watched-resource"}})
+    );
+    assert!(event_id.as_deref().is_some_and(|i| i.starts_with("0.")));
+    // After unsubscribing, updates are no longer sent: the next event is a later one.
+    call(
+        &token,
+        &id,
+        3,
+        "resources/unsubscribe",
+        json!({"uri": "test://watched-resource"}),
+    );
+    call(
+        &token,
+        &other,
+        4,
+        "tools/call",
+        json!({"name": "test_trigger_resource_update", "arguments": {}}),
+    );
+    call(
+        &token,
+        &id,
+        5,
+        "resources/subscribe",
+        json!({"uri": "test://watched-resource"}),
+    );
+    call(
+        &token,
+        &other,
+        6,
+        "tools/call",
+        json!({"name": "test_trigger_resource_update", "arguments": {}}),
+    );
+    let (second_id, _) = frames.next().expect("the update after resubscribing");
+    let number = |id: &Option<String>| -> u64 {
+        id.as_deref()
+            .and_then(|i| i.rsplit('.').next())
+            .and_then(|n| n.parse().ok())
+            .expect("numbered id")
+    };
+    assert_eq!(number(&second_id), number(&event_id) + 1);
+}
+
+#[test]
+fn a_lost_stream_resumes_from_last_event_id() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-11-25");
+    let answer = call(
+        &token,
+        &id,
+        9,
+        "tools/call",
+        json!({"name": "test_tool_with_progress", "arguments": {}, "_meta": {"progressToken": 9}}),
+    );
+    // Every frame carries an id; the first is the priming frame.
+    let ids: Vec<&str> = answer
+        .text
+        .lines()
+        .filter_map(|l| l.strip_prefix("id: "))
+        .collect();
+    assert_eq!(ids.len(), 5, "{}", answer.text);
+    assert!(answer.text.starts_with("id: ") && answer.text.contains("\nretry: 1000\n"));
+    // Resume after the first progress notification: the rest is replayed, then the
+    // stream ends with the response.
+    let (status, frames) = get_stream(&token, &id, Some(ids[1]));
+    assert_eq!(status, 200);
+    let mut frames = frames.expect("a stream");
+    let mut replayed = Vec::new();
+    while let Some((event_id, message)) = frames.next() {
+        replayed.push((event_id.expect("id"), message));
+    }
+    assert_eq!(replayed.len(), 3, "{replayed:?}");
+    assert_eq!(replayed[0].0, ids[2]);
+    assert_eq!(replayed[0].1["params"]["progress"], 50.0);
+    assert_eq!(replayed[2].1["id"], 9);
+    // Ids in other forms, or of another session's streams, are refused.
+    assert_eq!(get_stream(&token, &id, Some("nonsense")).0, 400);
+    let other = session(&token, "2025-11-25");
+    assert_eq!(get_stream(&token, &other, Some(ids[1])).0, 400);
+}
+
+#[test]
+fn the_get_stream_needs_sse_and_older_revisions_get_no_priming() {
+    let token = access_token("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-06-18");
+    let mut json_only = agent()
+        .get(format!("{}/mcp", base_url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .header("accept", "application/json")
+        .header("mcp-session-id", &id)
+        .call()
+        .expect("reachable");
+    assert_eq!(json_only.status(), 406);
+    let _ = json_only.body_mut().read_to_string();
+    let answer = post(
+        Some(&token),
+        Some(&id),
+        &[("mcp-protocol-version", "2025-06-18")],
+        &json!({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                "params": {"name": "test_tool_with_logging", "arguments": {}}})
+        .to_string(),
+    );
+    assert!(!answer.text.contains("retry:"), "{}", answer.text);
+    assert!(answer.text.starts_with("id: "), "{}", answer.text);
 }

@@ -7,6 +7,7 @@ mod client_lookup;
 mod cors;
 mod mcp_events;
 mod mcp_http;
+mod mcp_legacy;
 mod mcp_stream;
 mod mcp_subscriptions;
 mod oauth_http;

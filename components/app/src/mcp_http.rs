@@ -10,7 +10,7 @@ use learner_core::ports::{Config, Host, Random};
 use std::rc::Rc;
 
 use learner_core::{ApiError, Reply, Request, Response, json_response};
-use learner_mcp_server::catalogue::{Caller, Catalogue, Outbox};
+use learner_mcp_server::catalogue::{Caller, Catalogue, ClientRequests, Outbox};
 use learner_mcp_server::engine::{self, Dispatch, Effect, Refusal, ServerInfo};
 use learner_mcp_server::jsonrpc::{self, Body, Id, Incoming, RpcError};
 use learner_mcp_server::revision::Revision;
@@ -32,16 +32,16 @@ pub const VERSION_HEADER: &str = "mcp-protocol-version";
 
 /// The catalogue this build serves: the conformance fixtures in test builds.
 #[cfg(feature = "test-routes")]
-fn catalogue() -> learner_mcp_server::fixtures::Fixtures {
+pub(crate) fn catalogue() -> learner_mcp_server::fixtures::Fixtures {
     learner_mcp_server::fixtures::Fixtures
 }
 /// The catalogue this build serves (the Learner DNA catalogue plugs in here).
 #[cfg(not(feature = "test-routes"))]
-fn catalogue() -> learner_mcp_server::catalogue::Empty {
+pub(crate) fn catalogue() -> learner_mcp_server::catalogue::Empty {
     learner_mcp_server::catalogue::Empty
 }
 
-fn server_info() -> ServerInfo {
+pub(crate) fn server_info() -> ServerInfo {
     ServerInfo {
         name: "learner-dna-mcp".into(),
         version: learner_core::VERSION.into(),
@@ -52,7 +52,7 @@ fn server_info() -> ServerInfo {
     }
 }
 
-fn idle_ms<C: Config>(config: &C) -> u64 {
+pub(crate) fn idle_ms<C: Config>(config: &C) -> u64 {
     config
         .get("mcp.session_idle_s")
         .and_then(|v| v.parse::<u64>().ok())
@@ -61,7 +61,7 @@ fn idle_ms<C: Config>(config: &C) -> u64 {
         .saturating_mul(1_000)
 }
 
-fn page_size<C: Config>(config: &C) -> usize {
+pub(crate) fn page_size<C: Config>(config: &C) -> usize {
     config
         .get("mcp.page_size")
         .and_then(|v| v.parse::<usize>().ok())
@@ -70,16 +70,16 @@ fn page_size<C: Config>(config: &C) -> usize {
 }
 
 /// A JSON-RPC error as an HTTP response with `status`.
-fn rpc_error(status: StatusCode, id: Option<&Id>, error: &RpcError) -> Response {
+pub(crate) fn rpc_error(status: StatusCode, id: Option<&Id>, error: &RpcError) -> Response {
     json_response(status, &jsonrpc::error(id, error))
 }
 
-fn header_str<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
+pub(crate) fn header_str<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
 /// Whether `Accept` admits `media_type` (exactly, or by `*/*` or `type/*`).
-fn accepts(request: &Request, media_type: &str) -> bool {
+pub(crate) fn accepts(request: &Request, media_type: &str) -> bool {
     let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
     request
         .headers()
@@ -134,7 +134,7 @@ fn host_matches(issuer: &Issuer, request: &Request) -> bool {
         .is_some_and(|authority| authority.as_str().eq_ignore_ascii_case(own))
 }
 
-fn owner_of(grant: &AccessGrant) -> Owner {
+pub(crate) fn owner_of(grant: &AccessGrant) -> Owner {
     Owner {
         subject: grant.subject.clone(),
         client_id: grant.client_id.clone(),
@@ -142,7 +142,7 @@ fn owner_of(grant: &AccessGrant) -> Owner {
     }
 }
 
-fn caller_of(grant: &AccessGrant) -> Caller {
+pub(crate) fn caller_of(grant: &AccessGrant) -> Caller {
     Caller {
         subject: grant.subject.clone(),
         client_id: grant.client_id.clone(),
@@ -172,6 +172,21 @@ async fn handle_checked<H: Host + 'static>(
     request: &Request,
 ) -> Result<Reply, Response> {
     let host = &*shared;
+    let (issuer, grant) = gate(host, request).await?;
+    match *request.method() {
+        Method::POST => post(shared, &issuer, request, &grant).await,
+        Method::DELETE => Ok(delete(host, request, &grant).await.into()),
+        Method::GET => get_stream(shared, request, &grant).await,
+        _ => Err(not_allowed("use POST, GET or DELETE", "GET, POST, DELETE")),
+    }
+}
+
+/// The checks every MCP request passes, whatever the transport: the address it was
+/// sent to, its `Origin`, and its token. The issuer and the token's grant.
+pub(crate) async fn gate<H: Host>(
+    host: &H,
+    request: &Request,
+) -> Result<(Issuer, AccessGrant), Response> {
     let issuer = issuer(host, request).map_err(ApiError::into_response)?;
     if !host_matches(&issuer, request) {
         return Err(ApiError::MisdirectedRequest(
@@ -187,15 +202,10 @@ async fn handle_checked<H: Host + 'static>(
         ));
     }
     let grant = resource_guard::admit(host, &issuer, request, None).await?;
-    match *request.method() {
-        Method::POST => post(shared, &issuer, request, &grant).await,
-        Method::DELETE => Ok(delete(host, request, &grant).await.into()),
-        Method::GET => get_stream(shared, request, &grant).await,
-        _ => Err(not_allowed("use POST, GET or DELETE", "GET, POST, DELETE")),
-    }
+    Ok((issuer, grant))
 }
 
-fn not_allowed(message: &str, allow: &'static str) -> Response {
+pub(crate) fn not_allowed(message: &str, allow: &'static str) -> Response {
     let mut response = rpc_error(
         StatusCode::METHOD_NOT_ALLOWED,
         None,
@@ -221,8 +231,17 @@ async fn open_session<H: Host>(
             &RpcError::invalid_request("Mcp-Session-Id is required (initialize first)"),
         ));
     };
+    open_session_id(host, id.trim(), grant).await
+}
+
+/// Opens session `id` for the token's owner; the response to send when that fails.
+pub(crate) async fn open_session_id<H: Host>(
+    host: &H,
+    id: &str,
+    grant: &AccessGrant,
+) -> Result<Stored, Response> {
     let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
-    match sessions.open(id.trim(), &owner_of(grant)).await {
+    match sessions.open(id, &owner_of(grant)).await {
         Ok(stored) => Ok(stored),
         Err(SessionError::NotFound) => Err(rpc_error(
             StatusCode::NOT_FOUND,
@@ -238,7 +257,7 @@ async fn open_session<H: Host>(
     }
 }
 
-fn unavailable() -> Response {
+pub(crate) fn unavailable() -> Response {
     rpc_error(
         StatusCode::SERVICE_UNAVAILABLE,
         None,
@@ -364,91 +383,9 @@ async fn post<H: Host + 'static>(
         }
         Body::Batch(items) => items,
     };
-    let catalogue = catalogue();
     let caller = caller_of(grant);
-    let mut out: Vec<Value> = Vec::new();
-    let mut any_request = false;
-    let mut changed = false;
-    let mut updated: Vec<String> = Vec::new();
-    let mut index_changes: Vec<(String, bool)> = Vec::new();
-    for parsed in messages {
-        match parsed {
-            Err((id, error)) => {
-                any_request = true;
-                out.push(jsonrpc::error(id.as_ref(), &error));
-            }
-            Ok(Incoming::Notification { method, .. }) => {
-                if method == "notifications/initialized" && !stored.session.initialized {
-                    stored.session.initialized = true;
-                    changed = true;
-                }
-                // Cancellation, progress and root changes need no answer: every request
-                // is answered within its own HTTP exchange.
-            }
-            Ok(Incoming::Response { id, outcome }) => {
-                // An answer to a request sent on a tool call's stream; answers nobody
-                // waits for are dropped.
-                mcp_stream::deliver_answer(host.key_value(), &stored.id, &id, outcome).await;
-            }
-            Ok(Incoming::Request { id, method, params }) => {
-                any_request = true;
-                let dispatch = Dispatch {
-                    catalogue: &catalogue,
-                    caller: &caller,
-                    revision,
-                    client_capabilities: &stored.session.client_capabilities,
-                    log_level: stored.session.log_level,
-                    page_size: page_size(host.config()),
-                    client: None,
-                    notifications: Outbox::default(),
-                    updated: Default::default(),
-                };
-                let outcome = if method == "initialize" {
-                    Err(Refusal::Rpc(RpcError::invalid_request(
-                        "the session is already initialized",
-                    )))
-                } else {
-                    dispatch.request(&method, &params).await
-                };
-                out.extend(dispatch.notifications.borrow_mut().drain(..));
-                updated.extend(dispatch.updated.take());
-                match outcome {
-                    Ok(answer) => {
-                        if let Some(effect) = answer.effect {
-                            if let Effect::Subscribe(uri) | Effect::Unsubscribe(uri) = &effect {
-                                index_changes
-                                    .push((uri.clone(), matches!(effect, Effect::Subscribe(_))));
-                            }
-                            changed |= apply(&mut stored.session, effect);
-                        }
-                        out.push(jsonrpc::result(&id, answer.result));
-                    }
-                    Err(Refusal::Rpc(error)) => out.push(jsonrpc::error(Some(&id), &error)),
-                    Err(Refusal::InsufficientScope(scope)) => {
-                        return Err(insufficient_scope(issuer, &scope));
-                    }
-                }
-            }
-        }
-    }
-    let saved = if changed {
-        sessions.save(&stored).await
-    } else {
-        sessions.touch(&stored).await
-    };
-    saved.map_err(|_| unavailable())?;
-    let ttl = idle_ms(host.config());
-    for (uri, subscribe) in index_changes {
-        let indexed = if subscribe {
-            mcp_subscriptions::add(host.key_value(), &uri, &stored.id, ttl).await
-        } else {
-            mcp_subscriptions::remove(host.key_value(), &uri, &stored.id, ttl).await
-        };
-        indexed.map_err(|_| unavailable())?;
-    }
-    for uri in updated {
-        mcp_subscriptions::notify_updated(host, &uri, ttl).await;
-    }
+    let (out, any_request) =
+        run_messages(host, issuer, &mut stored, &caller, messages, None).await?;
     if !any_request {
         let mut response = http::Response::new(Vec::new());
         *response.status_mut() = StatusCode::ACCEPTED;
@@ -529,7 +466,7 @@ fn stream_tool_call<H: Host + 'static>(
 }
 
 /// How long a standalone stream stays open before the client is asked to reconnect.
-fn stream_max_ms<C: Config>(config: &C) -> u64 {
+pub(crate) fn stream_max_ms<C: Config>(config: &C) -> u64 {
     config
         .get("mcp.stream_max_s")
         .and_then(|v| v.parse::<u64>().ok())
@@ -608,6 +545,107 @@ async fn get_stream<H: Host + 'static>(
     })
 }
 
+/// Handles the messages of one POST on a session: notifications and answers are taken
+/// in, requests dispatched; the session saved, subscriptions indexed and subscribers
+/// of changed resources told. Returns the messages for the client (notifications and
+/// responses, in order) and whether any request was among them.
+pub(crate) async fn run_messages<H: Host>(
+    host: &H,
+    issuer: &Issuer,
+    stored: &mut Stored,
+    caller: &Caller,
+    messages: Vec<jsonrpc::Parsed>,
+    client: Option<&dyn ClientRequests>,
+) -> Result<(Vec<Value>, bool), Response> {
+    let catalogue = catalogue();
+    let revision = stored.session.revision();
+    let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
+    let mut out: Vec<Value> = Vec::new();
+    let mut any_request = false;
+    let mut changed = false;
+    let mut updated: Vec<String> = Vec::new();
+    let mut index_changes: Vec<(String, bool)> = Vec::new();
+    for parsed in messages {
+        match parsed {
+            Err((id, error)) => {
+                any_request = true;
+                out.push(jsonrpc::error(id.as_ref(), &error));
+            }
+            Ok(Incoming::Notification { method, .. }) => {
+                if method == "notifications/initialized" && !stored.session.initialized {
+                    stored.session.initialized = true;
+                    changed = true;
+                }
+                // Cancellation, progress and root changes need no answer: every request
+                // is answered within its own HTTP exchange.
+            }
+            Ok(Incoming::Response { id, outcome }) => {
+                // An answer to a request sent on a tool call's stream; answers nobody
+                // waits for are dropped.
+                mcp_stream::deliver_answer(host.key_value(), &stored.id, &id, outcome).await;
+            }
+            Ok(Incoming::Request { id, method, params }) => {
+                any_request = true;
+                let dispatch = Dispatch {
+                    catalogue: &catalogue,
+                    caller,
+                    revision,
+                    client_capabilities: &stored.session.client_capabilities,
+                    log_level: stored.session.log_level,
+                    page_size: page_size(host.config()),
+                    client,
+                    notifications: Outbox::default(),
+                    updated: Default::default(),
+                };
+                let outcome = if method == "initialize" {
+                    Err(Refusal::Rpc(RpcError::invalid_request(
+                        "the session is already initialized",
+                    )))
+                } else {
+                    dispatch.request(&method, &params).await
+                };
+                out.extend(dispatch.notifications.borrow_mut().drain(..));
+                updated.extend(dispatch.updated.take());
+                match outcome {
+                    Ok(answer) => {
+                        if let Some(effect) = answer.effect {
+                            if let Effect::Subscribe(uri) | Effect::Unsubscribe(uri) = &effect {
+                                index_changes
+                                    .push((uri.clone(), matches!(effect, Effect::Subscribe(_))));
+                            }
+                            changed |= apply(&mut stored.session, effect);
+                        }
+                        out.push(jsonrpc::result(&id, answer.result));
+                    }
+                    Err(Refusal::Rpc(error)) => out.push(jsonrpc::error(Some(&id), &error)),
+                    Err(Refusal::InsufficientScope(scope)) => {
+                        return Err(insufficient_scope(issuer, &scope));
+                    }
+                }
+            }
+        }
+    }
+    let saved = if changed {
+        sessions.save(stored).await
+    } else {
+        sessions.touch(stored).await
+    };
+    saved.map_err(|_| unavailable())?;
+    let ttl = idle_ms(host.config());
+    for (uri, subscribe) in index_changes {
+        let indexed = if subscribe {
+            mcp_subscriptions::add(host.key_value(), &uri, &stored.id, ttl).await
+        } else {
+            mcp_subscriptions::remove(host.key_value(), &uri, &stored.id, ttl).await
+        };
+        indexed.map_err(|_| unavailable())?;
+    }
+    for uri in updated {
+        mcp_subscriptions::notify_updated(host, &uri, ttl).await;
+    }
+    Ok((out, any_request))
+}
+
 /// Applies a session change; whether anything changed.
 fn apply(session: &mut Session, effect: Effect) -> bool {
     match effect {
@@ -664,7 +702,7 @@ fn sse_response(messages: &[Value]) -> Response {
     response
 }
 
-fn set_sse_headers(response: &mut Response) {
+pub(crate) fn set_sse_headers(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,

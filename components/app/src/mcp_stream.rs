@@ -179,7 +179,9 @@ pub async fn deliver_answer<K: KeyValue>(
 pub struct SessionRequests<H> {
     host: Rc<H>,
     session: String,
-    outbox: Outbox,
+    /// The stream being answered; `None`: the session's standalone stream (the
+    /// legacy transport, where every message travels on it).
+    outbox: Option<Outbox>,
 }
 
 impl<H: Host> SessionRequests<H> {
@@ -188,7 +190,16 @@ impl<H: Host> SessionRequests<H> {
         Self {
             host,
             session,
-            outbox,
+            outbox: Some(outbox),
+        }
+    }
+
+    /// Requests on the session's standalone stream.
+    pub fn on_standalone(host: Rc<H>, session: String) -> Self {
+        Self {
+            host,
+            session,
+            outbox: None,
         }
     }
 
@@ -205,13 +216,25 @@ impl<H: Host> SessionRequests<H> {
             )
             .await
             .map_err(|_| RpcError::internal())?;
-        self.outbox.borrow_mut().push_back(jsonrpc::request(
-            &Id::String(id.clone()),
-            method,
-            params,
-        ));
-        // Let the stream send the request before waiting for its answer.
-        yield_now().await;
+        let message = jsonrpc::request(&Id::String(id.clone()), method, params);
+        match &self.outbox {
+            Some(outbox) => outbox.borrow_mut().push_back(message),
+            None => {
+                mcp_events::append(
+                    host.key_value(),
+                    &self.session,
+                    mcp_events::STANDALONE,
+                    &message,
+                )
+                .await
+                .map_err(|_| RpcError::internal())?;
+            }
+        }
+        // Let the stream send the request before waiting for its answer (a request on
+        // the standalone stream is already in the log, where its follower finds it).
+        if self.outbox.is_some() {
+            yield_now().await;
+        }
         let deadline = host.clock().now_ms().saturating_add(ANSWER_TIMEOUT_MS);
         loop {
             let answer = host

@@ -10,7 +10,7 @@ use learner_core::{
     ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Reply, Request, Response, header_bytes,
 };
 
-use crate::{authorize_endpoint, cors, mcp_http, oauth_http, pages, token_endpoint};
+use crate::{authorize_endpoint, cors, mcp_http, mcp_legacy, oauth_http, pages, token_endpoint};
 
 /// The application over a host's ports.
 pub struct App<H> {
@@ -36,8 +36,12 @@ impl<H: Host + 'static> App<H> {
         if let Err(error) = check_limits(&request) {
             return error.into_response().into();
         }
-        if request.uri().path() == "/mcp" {
-            return mcp_http::handle(Rc::clone(&self.host), &request).await;
+        match request.uri().path() {
+            "/mcp" => return mcp_http::handle(Rc::clone(&self.host), &request).await,
+            "/sse" | "/messages" => {
+                return mcp_legacy::handle(Rc::clone(&self.host), &request).await;
+            }
+            _ => {}
         }
         match self.route(request).await {
             Ok(response) => response.into(),

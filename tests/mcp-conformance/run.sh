@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
 # Runs the official MCP conformance suite (tests/mcp-conformance/package.json, pinned)
 # against the server at LEARNER_BASE_URL, through mcp-auth-proxy, which adds a bearer
-# token obtained by the real OAuth flow (the suite cannot send one). Every scenario of
-# the active suite must pass; there is no expected-failures list.
+# token obtained by the real OAuth flow (the suite cannot send one):
+#   - 0.1.x, the stable line: its active suite, on the session-era wire (2025-11-25);
+#   - the 0.2.0 alpha: its active suite on the same wire, and every scenario the
+#     2026-07-28 revision requires, on the stateless wire.
+# Every scored scenario must pass; there is no expected-failures list.
 #
 #   LEARNER_BASE_URL=http://127.0.0.1:PORT tests/mcp-conformance/run.sh
 set -euo pipefail
@@ -24,6 +27,15 @@ for _ in $(seq 1 100); do
 done
 url=$(sed -n 's/.*ready on \(http:[^,]*\),.*/\1/p' "$out/proxy.log")
 [ -n "$url" ] || { echo "mcp-auth-proxy did not start" >&2; cat "$out/proxy.log" >&2; exit 1; }
-version=$(node -p "require('$here/node_modules/@modelcontextprotocol/conformance/package.json').version")
-echo "== MCP conformance $version against $url/mcp (via mcp-auth-proxy to $LEARNER_BASE_URL)"
-"$here/node_modules/.bin/conformance" server --url "$url/mcp" -o "$out/results" | tee "$out/summary.txt" | sed -n '/=== SUMMARY ===/,$p'
+run() {
+  local package=$1; shift
+  local version
+  version=$(node -p "require('$here/node_modules/$package/package.json').version")
+  echo "== MCP conformance $version $* against $url/mcp (via mcp-auth-proxy to $LEARNER_BASE_URL)"
+  node "$here/node_modules/$package/dist/index.js" server --url "$url/mcp" "$@" \
+    >"$out/run.log" 2>&1 || { sed -n '/=== SUMMARY ===/,$p' "$out/run.log"; return 1; }
+  sed -n '/=== SUMMARY ===/,$p' "$out/run.log"
+}
+run @modelcontextprotocol/conformance
+run conformance-next
+run conformance-next --requirements 2026-07-28

@@ -8,6 +8,7 @@ mod cors;
 mod mcp_events;
 mod mcp_http;
 mod mcp_legacy;
+mod mcp_stateless;
 mod mcp_stream;
 mod mcp_subscriptions;
 mod oauth_http;

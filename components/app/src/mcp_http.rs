@@ -23,7 +23,7 @@ use learner_oauth::metadata::Issuer;
 use serde_json::{Map, Value, json};
 
 use crate::oauth_http::issuer;
-use crate::{cors, mcp_events, mcp_stream, mcp_subscriptions, resource_guard};
+use crate::{cors, mcp_events, mcp_stateless, mcp_stream, mcp_subscriptions, resource_guard};
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -311,6 +311,10 @@ async fn post<H: Host + 'static>(
             &RpcError::invalid_request("Content-Type must be application/json"),
         ));
     }
+    let body = jsonrpc::parse_body(request.body());
+    if mcp_stateless::is_stateless(request, &body) {
+        return mcp_stateless::post(shared.clone(), issuer, request, grant, body, wants_sse).await;
+    }
     if let Some(version) = header_str(request, VERSION_HEADER).map(str::trim)
         && Revision::parse(version).is_none()
     {
@@ -320,7 +324,6 @@ async fn post<H: Host + 'static>(
             &RpcError::invalid_request(format!("unsupported MCP-Protocol-Version {version:?}")),
         ));
     }
-    let body = jsonrpc::parse_body(request.body());
     // `initialize` opens a session; everything else needs one.
     if let Body::Single(Ok(Incoming::Request { id, method, params })) = &body
         && method == "initialize"
@@ -439,6 +442,7 @@ fn stream_tool_call<H: Host + 'static>(
             client: Some(&requests),
             notifications: Rc::clone(&out),
             updated: Default::default(),
+            state_key: None,
         };
         let outcome = dispatch.request("tools/call", &params).await;
         for uri in dispatch.updated.take() {
@@ -596,6 +600,7 @@ pub(crate) async fn run_messages<H: Host>(
                     client,
                     notifications: Outbox::default(),
                     updated: Default::default(),
+                    state_key: None,
                 };
                 let outcome = if method == "initialize" {
                     Err(Refusal::Rpc(RpcError::invalid_request(
@@ -672,7 +677,7 @@ fn apply(session: &mut Session, effect: Effect) -> bool {
 }
 
 /// 403 `insufficient_scope` with the challenge naming the scope needed.
-fn insufficient_scope(issuer: &Issuer, scope: &str) -> Response {
+pub(crate) fn insufficient_scope(issuer: &Issuer, scope: &str) -> Response {
     let error = OAuthError::new(
         ErrorCode::InsufficientScope,
         format!("this request needs the {scope} scope"),

@@ -273,7 +273,13 @@ impl<H: Host> SessionRequests<H> {
 }
 
 impl<H: Host> ClientRequests for SessionRequests<H> {
-    fn ask<'a>(&'a self, method: &'a str, params: Value) -> BoxFuture<'a, Result<Value, RpcError>> {
-        Box::pin(self.ask_inner(method, params))
+    fn ask<'a>(
+        &'a self,
+        _key: &'a str,
+        method: &'a str,
+        params: Value,
+    ) -> BoxFuture<'a, Result<Option<Value>, RpcError>> {
+        // In a session the client is asked at once and the answer awaited.
+        Box::pin(async move { self.ask_inner(method, params).await.map(Some) })
     }
 }

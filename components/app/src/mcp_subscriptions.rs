@@ -5,7 +5,8 @@
 use learner_core::ports::{Host, KeyValue, KvError};
 use learner_mcp_server::jsonrpc;
 use learner_mcp_server::session::Sessions;
-use serde_json::json;
+use learner_mcp_server::stateless::SUBSCRIPTION_ID;
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::mcp_events;
@@ -86,10 +87,17 @@ pub async fn notify_updated<H: Host>(host: &H, uri: &str, ttl_ms: u64) {
     };
     let subscribers: Vec<String> = serde_json::from_slice(&entry.value).unwrap_or_default();
     let sessions = Sessions::new(kv, host.random(), ttl_ms);
-    let message = jsonrpc::notification("notifications/resources/updated", json!({"uri": uri}));
     for id in subscribers {
         match sessions.peek(&id).await {
             Ok(Some(session)) if session.subscriptions.iter().any(|s| s == uri) => {
+                let mut params = json!({"uri": uri});
+                // A listener's notifications name its subscription.
+                if let (Some(subscription), Value::Object(map)) =
+                    (crate::mcp_stateless::subscription_id(&session), &mut params)
+                {
+                    map.insert("_meta".into(), json!({SUBSCRIPTION_ID: subscription}));
+                }
+                let message = jsonrpc::notification("notifications/resources/updated", params);
                 let _ = mcp_events::append(kv, &id, mcp_events::STANDALONE, &message).await;
             }
             Ok(_) => {

@@ -142,6 +142,12 @@ impl ToolOutput {
         }
     }
 
+    /// The result of a handler that asked for input it does not have yet (see
+    /// [`ToolContext::input`]); the engine answers with what was asked for instead.
+    pub fn awaiting_input() -> Self {
+        Self::default()
+    }
+
     /// A tool failure with a message for the model.
     pub fn error(message: impl Into<String>) -> Self {
         Self {
@@ -170,14 +176,26 @@ pub enum CompletionRef {
     Template(String),
 }
 
-/// Requests the server sends the client in the middle of a tool call (sampling,
-/// elicitation): the transport delivers them and brings back the answer.
+/// Input from the client in the middle of a request (sampling, elicitation, roots):
+/// in the session era a request sent on the stream and its answer awaited; in the
+/// stateless era the answer from a later round of the same request, if it came.
 pub trait ClientRequests {
-    /// Sends `method` with `params` to the client and waits for its result.
-    fn ask<'a>(&'a self, method: &'a str, params: Value) -> BoxFuture<'a, Result<Value, RpcError>>;
+    /// The client's answer to `method` with `params`, asked under `key`; `None` when
+    /// it must be asked for and the request repeated (stateless era).
+    fn ask<'a>(
+        &'a self,
+        key: &'a str,
+        method: &'a str,
+        params: Value,
+    ) -> BoxFuture<'a, Result<Option<Value>, RpcError>>;
 }
 
-/// What a tool may do besides answering: log, report progress, ask the client.
+/// MCP's error code (2026-07-28) for a request that needs a client capability the
+/// client did not declare.
+pub const MISSING_CAPABILITY: i64 = -32021;
+
+/// What a tool or prompt may do besides answering: log, report progress, ask the
+/// client for input, say a resource changed.
 pub struct ToolContext<'a> {
     /// The caller.
     pub caller: &'a Caller,
@@ -243,23 +261,38 @@ impl ToolContext<'_> {
             .is_some_and(Value::is_object)
     }
 
-    /// Sends the client a request and waits for its answer. Fails with an error the
-    /// tool can turn into a result when the client lacks the capability or this
-    /// transport cannot carry requests to the client.
-    pub async fn ask_client(&self, method: &str, params: Value) -> Result<Value, RpcError> {
+    /// Input from the client: `sampling/createMessage`, `elicitation/create` or
+    /// `roots/list` with `params`, under `key`. `Ok(None)` means the request must end
+    /// now and will be repeated with the answer (stateless era): return
+    /// [`ToolOutput::awaiting_input`]. A capability the client did not declare is an
+    /// error the tool should return as it is.
+    pub async fn input(
+        &self,
+        key: &str,
+        method: &str,
+        params: Value,
+    ) -> Result<Option<Value>, RpcError> {
         let capability = match method {
             "sampling/createMessage" => "sampling",
             "elicitation/create" => "elicitation",
             "roots/list" => "roots",
-            _ => "",
+            other => {
+                return Err(RpcError::invalid_params(format!(
+                    "{other} is not a request a server may send"
+                )));
+            }
         };
-        if !capability.is_empty() && !self.client_can(capability) {
-            return Err(RpcError::invalid_request(format!(
-                "the client did not declare the {capability} capability"
-            )));
+        if !self.client_can(capability) {
+            let message = format!("the client did not declare the {capability} capability");
+            return Err(if self.revision.has_sessions() {
+                RpcError::invalid_request(message)
+            } else {
+                RpcError::new(MISSING_CAPABILITY, message)
+                    .with_data(json!({"requiredCapabilities": {capability: {}}}))
+            });
         }
         match self.client {
-            Some(client) => client.ask(method, params).await,
+            Some(client) => client.ask(key, method, params).await,
             None => Err(RpcError::invalid_request(
                 "this request cannot carry requests to the client: accept text/event-stream",
             )),
@@ -332,13 +365,14 @@ pub trait Catalogue {
         uri: &str,
         caller: &Caller,
     ) -> Result<Option<Vec<Value>>, RpcError>;
-    /// Renders prompt `name` (listed, required arguments present).
+    /// Renders prompt `name` (listed, required arguments present); `Ok(None)` when
+    /// it asked for input it does not have yet.
     async fn get_prompt(
         &self,
         name: &str,
         arguments: &Map<String, Value>,
-        caller: &Caller,
-    ) -> Result<PromptOutput, RpcError>;
+        context: &ToolContext<'_>,
+    ) -> Result<Option<PromptOutput>, RpcError>;
     /// Values for `argument` starting with `value`; `context` holds arguments already
     /// chosen.
     async fn complete(
@@ -383,8 +417,8 @@ impl Catalogue for Empty {
         &self,
         name: &str,
         _: &Map<String, Value>,
-        _: &Caller,
-    ) -> Result<PromptOutput, RpcError> {
+        _: &ToolContext<'_>,
+    ) -> Result<Option<PromptOutput>, RpcError> {
         Err(RpcError::invalid_params(format!("unknown prompt {name:?}")))
     }
     async fn complete(

@@ -11,6 +11,7 @@ use crate::catalogue::{
     ToolContext, ToolDef,
 };
 use crate::jsonrpc::RpcError;
+use crate::mrtr::Round;
 use crate::revision::Revision;
 use crate::session::LogLevel;
 
@@ -76,6 +77,46 @@ impl Answer {
     }
 }
 
+/// How long a client may cache the result of `method` (stateless revision), or
+/// `None` for results that are not cacheable. Definitions change only with a new
+/// release; resource contents change with the data, so they are never reused.
+pub fn cache_ttl_ms(method: &str) -> Option<u64> {
+    match method {
+        "tools/list" | "prompts/list" | "resources/templates/list" => Some(60_000),
+        "resources/list" | "resources/read" | "server/discover" => Some(0),
+        _ => None,
+    }
+}
+
+/// The methods of the stateless revision (2026-07-28) other than `server/discover`
+/// and `subscriptions/listen`, which the transport answers.
+pub const STATELESS_METHODS: [&str; 8] = [
+    "tools/list",
+    "tools/call",
+    "prompts/list",
+    "prompts/get",
+    "resources/list",
+    "resources/templates/list",
+    "resources/read",
+    "completion/complete",
+];
+
+/// The `server/discover` result (without `_meta`, which the transport adds).
+pub fn discover_result(info: &ServerInfo) -> Value {
+    let supported: Vec<&str> = Revision::ALL.iter().rev().map(|r| r.as_str()).collect();
+    let mut result = json!({
+        "supportedVersions": supported,
+        "capabilities": capabilities(Revision::V2026_07_28),
+        "resultType": "complete",
+        "ttlMs": 0,
+        "cacheScope": "private",
+    });
+    if let (Some(instructions), Value::Object(map)) = (&info.instructions, &mut result) {
+        map.insert("instructions".into(), Value::String(instructions.clone()));
+    }
+    result
+}
+
 /// The capabilities this server declares: only what it does. No list ever changes
 /// while a session lives, so no `listChanged`.
 pub fn capabilities(revision: Revision) -> Value {
@@ -127,6 +168,8 @@ pub struct Dispatch<'a, C> {
     pub notifications: Outbox,
     /// Resources the handling changed (their subscribers are to be told).
     pub updated: RefCell<Vec<String>>,
+    /// The key that signs `requestState` (stateless revision; `None` elsewhere).
+    pub state_key: Option<[u8; 32]>,
 }
 
 fn string_param<'p>(params: &'p Map<String, Value>, name: &str) -> Result<&'p str, RpcError> {
@@ -334,12 +377,33 @@ pub fn check_arguments(schema: &Value, arguments: &Map<String, Value>) -> Result
 
 impl<C: Catalogue> Dispatch<'_, C> {
     /// Answers one request (anything but `initialize`, which opens a session and so
-    /// belongs to the transport).
+    /// belongs to the transport). In the stateless revision every result says what
+    /// it is (`resultType`), and cacheable ones how long they keep (`ttlMs`,
+    /// `cacheScope`).
     pub async fn request(
         &self,
         method: &str,
         params: &Map<String, Value>,
     ) -> Result<Answer, Refusal> {
+        let mut answer = self.answer(method, params).await?;
+        if !self.revision.has_sessions()
+            && let Value::Object(result) = &mut answer.result
+        {
+            result
+                .entry("resultType")
+                .or_insert_with(|| Value::String("complete".into()));
+            if let Some(ttl_ms) = cache_ttl_ms(method)
+                && result.get("resultType") == Some(&json!("complete"))
+            {
+                result.insert("ttlMs".into(), json!(ttl_ms));
+                // Lists and contents depend on who asks.
+                result.insert("cacheScope".into(), json!("private"));
+            }
+        }
+        Ok(answer)
+    }
+
+    async fn answer(&self, method: &str, params: &Map<String, Value>) -> Result<Answer, Refusal> {
         match method {
             "ping" => Ok(Answer::plain(json!({}))),
             "logging/setLevel" => {
@@ -397,7 +461,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
                 let uri = self.admitted_uri(params)?;
                 match self.catalogue.read_resource(uri, self.caller).await? {
                     Some(contents) => Ok(Answer::plain(json!({"contents": contents}))),
-                    None => Err(not_found(uri).into()),
+                    None => Err(not_found(uri, self.revision).into()),
                 }
             }
             "resources/subscribe" => {
@@ -465,17 +529,12 @@ impl<C: Catalogue> Dispatch<'_, C> {
             .and_then(|meta| meta.get("progressToken"))
             .filter(|t| t.is_string() || t.is_i64() || t.is_u64())
             .cloned();
-        let context = ToolContext {
-            caller: self.caller,
-            revision: self.revision,
-            client_capabilities: self.client_capabilities,
-            log_level: self.log_level,
-            progress_token,
-            notifications: &self.notifications,
-            updated: &self.updated,
-            client: self.client,
-        };
+        let round = self.round("tools/call", name, params)?;
+        let context = self.context(progress_token, round.as_ref());
         let output = self.catalogue.call_tool(name, arguments, &context).await?;
+        if let Some(round) = round.filter(|r| r.needs_input()) {
+            return Ok(round.input_required(&self.state_key.unwrap_or_default())?);
+        }
         let mut result = Map::new();
         result.insert("content".into(), Value::Array(output.content));
         if self.revision.has_structured_output() {
@@ -485,6 +544,40 @@ impl<C: Catalogue> Dispatch<'_, C> {
             result.insert("isError".into(), Value::Bool(true));
         }
         Ok(Value::Object(result))
+    }
+
+    /// The round of a multi-round request (stateless revision only).
+    fn round(
+        &self,
+        method: &str,
+        target: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Option<Round>, RpcError> {
+        if self.revision.has_sessions() {
+            return Ok(None);
+        }
+        let key = self.state_key.ok_or_else(RpcError::internal)?;
+        Round::from_request(&key, method, target, params).map(Some)
+    }
+
+    fn context<'c>(
+        &'c self,
+        progress_token: Option<Value>,
+        round: Option<&'c Round>,
+    ) -> ToolContext<'c> {
+        ToolContext {
+            caller: self.caller,
+            revision: self.revision,
+            client_capabilities: self.client_capabilities,
+            log_level: self.log_level,
+            progress_token,
+            notifications: &self.notifications,
+            updated: &self.updated,
+            client: match round {
+                Some(round) => Some(round),
+                None => self.client,
+            },
+        }
     }
 
     /// The `uri` parameter, when a resource or template the caller may see covers it.
@@ -508,7 +601,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
         {
             template.scope
         } else {
-            return Err(not_found(uri).into());
+            return Err(not_found(uri, self.revision).into());
         };
         match scope {
             Some(scope) if !self.caller.has_scope(&scope) => Err(Refusal::InsufficientScope(scope)),
@@ -551,10 +644,13 @@ impl<C: Catalogue> Dispatch<'_, C> {
                 }
             }
         }
-        let output = self
-            .catalogue
-            .get_prompt(name, arguments, self.caller)
-            .await?;
+        let round = self.round("prompts/get", name, params)?;
+        let context = self.context(None, round.as_ref());
+        let output = self.catalogue.get_prompt(name, arguments, &context).await?;
+        if let Some(round) = round.filter(|r| r.needs_input()) {
+            return Ok(round.input_required(&self.state_key.unwrap_or_default())?);
+        }
+        let output = output.ok_or_else(RpcError::internal)?;
         let mut result = Map::new();
         put(
             &mut result,
@@ -634,8 +730,15 @@ impl<C: Catalogue> Dispatch<'_, C> {
     }
 }
 
-fn not_found(uri: &str) -> RpcError {
-    RpcError::new(RESOURCE_NOT_FOUND, "resource not found").with_data(json!({"uri": uri}))
+/// A missing resource: `-32002` in the session era; 2026-07-28 standardized on
+/// `-32602` (SEP-2164). The URI is in `data` either way.
+fn not_found(uri: &str, revision: Revision) -> RpcError {
+    let code = if revision.has_sessions() {
+        RESOURCE_NOT_FOUND
+    } else {
+        crate::jsonrpc::code::INVALID_PARAMS
+    };
+    RpcError::new(code, "Resource not found").with_data(json!({"uri": uri}))
 }
 
 #[cfg(test)]
@@ -671,6 +774,7 @@ mod tests {
             client: None,
             notifications: Outbox::default(),
             updated: RefCell::default(),
+            state_key: Some([1; 32]),
         };
         let Value::Object(params) = params else {
             panic!("params must be an object")
@@ -911,8 +1015,8 @@ mod tests {
                 &self,
                 _: &str,
                 _: &Map<String, Value>,
-                _: &Caller,
-            ) -> Result<crate::catalogue::PromptOutput, RpcError> {
+                _: &ToolContext<'_>,
+            ) -> Result<Option<crate::catalogue::PromptOutput>, RpcError> {
                 Err(RpcError::internal())
             }
             async fn complete(
@@ -939,6 +1043,7 @@ mod tests {
                 client: None,
                 notifications: Outbox::default(),
                 updated: RefCell::default(),
+                state_key: Some([1; 32]),
             };
             let Value::Object(params) = params else {
                 panic!()

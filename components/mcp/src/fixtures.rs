@@ -5,6 +5,7 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::catalogue::MISSING_CAPABILITY;
 use crate::catalogue::{
     Caller, Catalogue, CompletionRef, PromptArgument, PromptDef, PromptOutput, ResourceDef,
     TemplateDef, ToolContext, ToolDef, ToolOutput, content,
@@ -145,11 +146,88 @@ impl Catalogue for Fixtures {
                 json!({
                     "$schema": "https://json-schema.org/draft/2020-12/schema",
                     "type": "object",
-                    "$defs": {"address": {"type": "object", "properties": {
-                        "street": {"type": "string"}, "city": {"type": "string"}}}},
-                    "properties": {"name": {"type": "string"}, "address": {"$ref": "#/$defs/address"}},
+                    "$defs": {"address": {
+                        "$anchor": "addressDef",
+                        "type": "object",
+                        "properties": {"street": {"type": "string"}, "city": {"type": "string"}},
+                    }},
+                    "properties": {
+                        "name": {"type": "string"},
+                        "address": {"$ref": "#/$defs/address"},
+                        "contactMethod": {"type": "string", "enum": ["phone", "email"]},
+                        "phone": {"type": "string"},
+                        "email": {"type": "string"},
+                    },
+                    "allOf": [{"anyOf": [{"required": ["phone"]}, {"required": ["email"]}]}],
+                    "if": {"properties": {"contactMethod": {"const": "phone"}}, "required": ["contactMethod"]},
+                    "then": {"required": ["phone"]},
+                    "else": {"required": ["email"]},
                     "additionalProperties": false,
                 }),
+            ),
+            tool(
+                "test_missing_capability",
+                "Needs the client's sampling capability",
+                no_arguments(),
+            ),
+            tool(
+                "test_streaming_elicitation",
+                "Asks the user to confirm before it answers",
+                no_arguments(),
+            ),
+            tool(
+                "test_logging_tool",
+                "Logs one message, at the level the client asked for",
+                no_arguments(),
+            ),
+            tool(
+                "test_input_required_result_elicitation",
+                "Asks the user for their name, then greets them",
+                no_arguments(),
+            ),
+            tool(
+                "test_input_required_result_sampling",
+                "Asks the client's model a question",
+                no_arguments(),
+            ),
+            tool(
+                "test_input_required_result_list_roots",
+                "Asks the client for its roots",
+                no_arguments(),
+            ),
+            tool(
+                "test_input_required_result_request_state",
+                "Asks for confirmation, keeping state across rounds",
+                no_arguments(),
+            ),
+            tool(
+                "test_input_required_result_multiple_inputs",
+                "Asks for a name, a greeting and the roots in one round",
+                no_arguments(),
+            ),
+            tool(
+                "test_input_required_result_multi_round",
+                "Asks for a name, then a colour, in two rounds",
+                no_arguments(),
+            ),
+            tool(
+                "test_input_required_result_tampered_state",
+                "Asks for confirmation; a tampered state is refused",
+                no_arguments(),
+            ),
+            tool(
+                "test_input_required_result_capabilities",
+                "Asks only with the capabilities the client declared",
+                no_arguments(),
+            ),
+            tool(
+                "test_header_param",
+                "Echoes a region that the client also sends in the Mcp-Param-Region header",
+                json!({"type": "object", "properties": {"region": {
+                    "type": "string",
+                    "description": "A region name",
+                    "x-mcp-header": "Region",
+                }}, "required": ["region"]}),
             ),
             tool(
                 "test_trigger_resource_update",
@@ -213,6 +291,11 @@ impl Catalogue for Fixtures {
                 vec![argument("resourceUri", "URI of the resource to embed")],
             ),
             prompt("test_prompt_with_image", "A prompt with an image", vec![]),
+            prompt(
+                "test_input_required_result_prompt",
+                "Asks the user for context before it renders (input across rounds)",
+                vec![],
+            ),
         ]
     }
 
@@ -278,7 +361,8 @@ impl Catalogue for Fixtures {
             "test_sampling" => {
                 let prompt = string_argument(arguments, "prompt");
                 let reply = context
-                    .ask_client(
+                    .input(
+                        "sampling",
                         "sampling/createMessage",
                         json!({
                             "messages": [{"role": "user", "content": content::text(prompt)}],
@@ -287,17 +371,20 @@ impl Catalogue for Fixtures {
                     )
                     .await;
                 match reply {
-                    Ok(result) => {
+                    Ok(Some(result)) => {
                         let text = result["content"]["text"].as_str().unwrap_or_default();
                         ToolOutput::text(format!("LLM response: {text}"))
                     }
+                    Ok(None) => ToolOutput::awaiting_input(),
+                    Err(error) if error.code == MISSING_CAPABILITY => return Err(error),
                     Err(error) => ToolOutput::error(format!("Sampling failed: {}", error.message)),
                 }
             }
             "test_elicitation" => {
                 let message = string_argument(arguments, "message");
                 let reply = context
-                    .ask_client(
+                    .input(
+                        "elicitation",
                         "elicitation/create",
                         json!({
                             "message": message,
@@ -312,11 +399,12 @@ impl Catalogue for Fixtures {
                         }),
                     )
                     .await;
-                elicitation_output("User response", reply)
+                elicitation_output("User response", reply)?
             }
             "test_elicitation_sep1034_defaults" => {
                 let reply = context
-                    .ask_client(
+                    .input(
+                        "elicitation",
                         "elicitation/create",
                         json!({
                             "mode": "form",
@@ -336,7 +424,7 @@ impl Catalogue for Fixtures {
                         }),
                     )
                     .await;
-                elicitation_output("Elicitation completed", reply)
+                elicitation_output("Elicitation completed", reply)?
             }
             "test_elicitation_sep1330_enums" => {
                 let titled = |prefix: &str, label: &str| {
@@ -347,7 +435,8 @@ impl Catalogue for Fixtures {
                     ])
                 };
                 let reply = context
-                    .ask_client(
+                    .input(
+                        "elicitation",
                         "elicitation/create",
                         json!({
                             "message": "Please select options from the enum fields",
@@ -373,7 +462,10 @@ impl Catalogue for Fixtures {
                         }),
                     )
                     .await;
-                elicitation_output("Elicitation completed", reply)
+                elicitation_output("Elicitation completed", reply)?
+            }
+            "test_header_param" => {
+                ToolOutput::text(format!("Region: {}", string_argument(arguments, "region")))
             }
             "test_trigger_resource_update" => {
                 context.resource_updated("test://watched-resource");
@@ -390,7 +482,10 @@ impl Catalogue for Fixtures {
                     is_error: false,
                 }
             }
-            other => return Err(RpcError::invalid_params(format!("unknown tool {other:?}"))),
+            other => match self.call_stateless_fixture(other, context).await? {
+                Some(output) => output,
+                None => return Err(RpcError::invalid_params(format!("unknown tool {other:?}"))),
+            },
         })
     }
 
@@ -428,10 +523,26 @@ impl Catalogue for Fixtures {
         &self,
         name: &str,
         arguments: &Map<String, Value>,
-        _caller: &Caller,
-    ) -> Result<PromptOutput, RpcError> {
+        context: &ToolContext<'_>,
+    ) -> Result<Option<PromptOutput>, RpcError> {
         let user = |content: Value| content::message("user", content);
         let messages = match name {
+            "test_input_required_result_prompt" => {
+                let Some(answer) = context
+                    .input(
+                        "user_context",
+                        "elicitation/create",
+                        ask_for("What context should the prompt use?", "context", "string"),
+                    )
+                    .await?
+                else {
+                    return Ok(None);
+                };
+                vec![user(content::text(format!(
+                    "Use this context: {}",
+                    field(&answer, "context")
+                )))]
+            }
             "test_simple_prompt" => {
                 vec![user(content::text("This is a simple prompt for testing."))]
             }
@@ -458,10 +569,10 @@ impl Catalogue for Fixtures {
                 )));
             }
         };
-        Ok(PromptOutput {
+        Ok(Some(PromptOutput {
             description: None,
             messages,
-        })
+        }))
     }
 
     async fn complete(
@@ -486,13 +597,236 @@ impl Catalogue for Fixtures {
     }
 }
 
-fn elicitation_output(label: &str, reply: Result<Value, RpcError>) -> ToolOutput {
-    match reply {
-        Ok(result) => ToolOutput::text(format!(
+fn elicitation_output(
+    label: &str,
+    reply: Result<Option<Value>, RpcError>,
+) -> Result<ToolOutput, RpcError> {
+    Ok(match reply {
+        Ok(Some(result)) => ToolOutput::text(format!(
             "{label}: action={}, content={}",
             result["action"].as_str().unwrap_or("unknown"),
             result.get("content").cloned().unwrap_or(json!({}))
         )),
+        Ok(None) => ToolOutput::awaiting_input(),
+        Err(error) if error.code == MISSING_CAPABILITY => return Err(error),
         Err(error) => ToolOutput::error(format!("Elicitation failed: {}", error.message)),
+    })
+}
+
+/// An elicitation of one string (or boolean) field.
+fn ask_for(message: &str, field: &str, kind: &str) -> Value {
+    json!({
+        "message": message,
+        "requestedSchema": {
+            "type": "object",
+            "properties": {field: {"type": kind}},
+            "required": [field],
+        },
+    })
+}
+
+fn sampling_of(text: &str, max_tokens: u32) -> Value {
+    json!({"messages": [{"role": "user", "content": content::text(text)}], "maxTokens": max_tokens})
+}
+
+/// A field of an accepted elicitation, or of a sampling answer's text.
+fn field(answer: &Value, name: &str) -> String {
+    match &answer["content"][name] {
+        Value::String(text) => text.clone(),
+        Value::Null => answer["content"]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        other => other.to_string(),
+    }
+}
+
+impl Fixtures {
+    /// The 2026-07-28 fixtures: input across rounds (`InputRequiredResult`), and the
+    /// stateless diagnostics. `None` for names that are not among them.
+    async fn call_stateless_fixture(
+        &self,
+        name: &str,
+        context: &ToolContext<'_>,
+    ) -> Result<Option<ToolOutput>, RpcError> {
+        let output = match name {
+            "test_missing_capability" => {
+                match context
+                    .input(
+                        "sampling",
+                        "sampling/createMessage",
+                        sampling_of("Say hello", 20),
+                    )
+                    .await?
+                {
+                    Some(answer) => {
+                        ToolOutput::text(format!("Sampled: {}", field(&answer, "text")))
+                    }
+                    None => ToolOutput::awaiting_input(),
+                }
+            }
+            "test_streaming_elicitation" => {
+                match context
+                    .input(
+                        "confirmation",
+                        "elicitation/create",
+                        ask_for("Continue?", "ok", "boolean"),
+                    )
+                    .await?
+                {
+                    Some(answer) => {
+                        ToolOutput::text(format!("Confirmed: {}", field(&answer, "ok")))
+                    }
+                    None => ToolOutput::awaiting_input(),
+                }
+            }
+            "test_logging_tool" => {
+                context.log(
+                    LogLevel::Info,
+                    Some("fixtures"),
+                    json!("The logging tool ran"),
+                );
+                ToolOutput::text("Logging tool completed")
+            }
+            "test_input_required_result_elicitation" => {
+                match context
+                    .input(
+                        "user_name",
+                        "elicitation/create",
+                        ask_for("What is your name?", "name", "string"),
+                    )
+                    .await?
+                {
+                    Some(answer) => ToolOutput::text(format!("Hello, {}!", field(&answer, "name"))),
+                    None => ToolOutput::awaiting_input(),
+                }
+            }
+            "test_input_required_result_sampling" => {
+                match context
+                    .input(
+                        "capital_question",
+                        "sampling/createMessage",
+                        sampling_of("What is the capital of France?", 100),
+                    )
+                    .await?
+                {
+                    Some(answer) => {
+                        ToolOutput::text(format!("The model said: {}", field(&answer, "text")))
+                    }
+                    None => ToolOutput::awaiting_input(),
+                }
+            }
+            "test_input_required_result_list_roots" => {
+                match context
+                    .input("client_roots", "roots/list", json!({}))
+                    .await?
+                {
+                    Some(answer) => ToolOutput::text(format!("Roots: {}", answer["roots"])),
+                    None => ToolOutput::awaiting_input(),
+                }
+            }
+            "test_input_required_result_request_state"
+            | "test_input_required_result_tampered_state" => {
+                match context
+                    .input(
+                        "confirm",
+                        "elicitation/create",
+                        ask_for("Please confirm", "ok", "boolean"),
+                    )
+                    .await?
+                {
+                    Some(answer) => {
+                        ToolOutput::text(format!("state-ok: confirmed={}", field(&answer, "ok")))
+                    }
+                    None => ToolOutput::awaiting_input(),
+                }
+            }
+            "test_input_required_result_multiple_inputs" => {
+                // All three are asked for in one round.
+                let name = context
+                    .input(
+                        "user_name",
+                        "elicitation/create",
+                        ask_for("What is your name?", "name", "string"),
+                    )
+                    .await?;
+                let greeting = context
+                    .input(
+                        "greeting",
+                        "sampling/createMessage",
+                        sampling_of("Generate a greeting", 50),
+                    )
+                    .await?;
+                let roots = context
+                    .input("client_roots", "roots/list", json!({}))
+                    .await?;
+                match (name, greeting, roots) {
+                    (Some(name), Some(greeting), Some(roots)) => ToolOutput::text(format!(
+                        "{} {}; roots: {}",
+                        field(&greeting, "text"),
+                        field(&name, "name"),
+                        roots["roots"]
+                    )),
+                    _ => ToolOutput::awaiting_input(),
+                }
+            }
+            "test_input_required_result_multi_round" => {
+                let Some(name) = context
+                    .input(
+                        "step1",
+                        "elicitation/create",
+                        ask_for("Step 1: What is your name?", "name", "string"),
+                    )
+                    .await?
+                else {
+                    return Ok(Some(ToolOutput::awaiting_input()));
+                };
+                let Some(color) = context
+                    .input(
+                        "step2",
+                        "elicitation/create",
+                        ask_for("Step 2: What is your favorite color?", "color", "string"),
+                    )
+                    .await?
+                else {
+                    return Ok(Some(ToolOutput::awaiting_input()));
+                };
+                ToolOutput::text(format!(
+                    "{} likes {}",
+                    field(&name, "name"),
+                    field(&color, "color")
+                ))
+            }
+            "test_input_required_result_capabilities" => {
+                // Ask only with what the client declared.
+                let answer = if context.client_can("elicitation") {
+                    context
+                        .input(
+                            "user_name",
+                            "elicitation/create",
+                            ask_for("What is your name?", "name", "string"),
+                        )
+                        .await?
+                } else if context.client_can("sampling") {
+                    context
+                        .input(
+                            "capital_question",
+                            "sampling/createMessage",
+                            sampling_of("What is the capital of France?", 100),
+                        )
+                        .await?
+                } else {
+                    context
+                        .input("client_roots", "roots/list", json!({}))
+                        .await?
+                };
+                match answer {
+                    Some(answer) => ToolOutput::text(format!("Answered: {answer}")),
+                    None => ToolOutput::awaiting_input(),
+                }
+            }
+            _ => return Ok(None),
+        };
+        Ok(Some(output))
     }
 }

@@ -8,5 +8,7 @@ pub mod engine;
 #[cfg(any(test, feature = "fixtures"))]
 pub mod fixtures;
 pub mod jsonrpc;
+pub mod mrtr;
 pub mod revision;
 pub mod session;
+pub mod stateless;

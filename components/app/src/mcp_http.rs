@@ -566,7 +566,8 @@ pub(crate) async fn run_messages<H: Host>(
     let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
     let mut out: Vec<Value> = Vec::new();
     let mut any_request = false;
-    let mut changed = false;
+    let mut initialized = false;
+    let mut effects: Vec<Effect> = Vec::new();
     let mut updated: Vec<String> = Vec::new();
     let mut index_changes: Vec<(String, bool)> = Vec::new();
     for parsed in messages {
@@ -576,9 +577,8 @@ pub(crate) async fn run_messages<H: Host>(
                 out.push(jsonrpc::error(id.as_ref(), &error));
             }
             Ok(Incoming::Notification { method, .. }) => {
-                if method == "notifications/initialized" && !stored.session.initialized {
-                    stored.session.initialized = true;
-                    changed = true;
+                if method == "notifications/initialized" {
+                    initialized = true;
                 }
                 // Cancellation, progress and root changes need no answer: every request
                 // is answered within its own HTTP exchange.
@@ -618,7 +618,7 @@ pub(crate) async fn run_messages<H: Host>(
                                 index_changes
                                     .push((uri.clone(), matches!(effect, Effect::Subscribe(_))));
                             }
-                            changed |= apply(&mut stored.session, effect);
+                            effects.push(effect);
                         }
                         out.push(jsonrpc::result(&id, answer.result));
                     }
@@ -630,12 +630,19 @@ pub(crate) async fn run_messages<H: Host>(
             }
         }
     }
-    let saved = if changed {
-        sessions.save(stored).await
-    } else {
-        sessions.touch(stored).await
-    };
-    saved.map_err(|_| unavailable())?;
+    // Other requests of the session may have written it meanwhile (a GET stream
+    // renewing it, a parallel POST): the changes are applied to the latest copy.
+    sessions
+        .update(stored, |session| {
+            let mut changed = initialized && !session.initialized;
+            session.initialized |= initialized;
+            for effect in &effects {
+                changed |= apply(session, effect.clone());
+            }
+            changed
+        })
+        .await
+        .map_err(|_| unavailable())?;
     let ttl = idle_ms(host.config());
     for (uri, subscribe) in index_changes {
         let indexed = if subscribe {

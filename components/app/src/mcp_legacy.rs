@@ -153,15 +153,19 @@ async fn deliver<H: Host + 'static>(
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             let revision = Revision::negotiate(requested);
-            stored.session.revision = revision.as_str().into();
-            stored.session.client_capabilities = params
+            let capabilities = params
                 .get("capabilities")
                 .filter(|c| c.is_object())
                 .cloned()
                 .unwrap_or_else(|| json!({}));
-            stored.session.client_info = params.get("clientInfo").cloned().unwrap_or(json!({}));
+            let client_info = params.get("clientInfo").cloned().unwrap_or(json!({}));
             Sessions::new(kv, host.random(), idle_ms(host.config()))
-                .save(&stored)
+                .update(&mut stored, |session| {
+                    session.revision = revision.as_str().into();
+                    session.client_capabilities = capabilities.clone();
+                    session.client_info = client_info.clone();
+                    true
+                })
                 .await
                 .map_err(|_| unavailable())?;
             jsonrpc::result(id, engine::initialize_result(revision, &server_info()))

@@ -12,6 +12,8 @@ use crate::revision::Revision;
 /// Bytes of randomness in a session id (hex on the wire: 64 visible ASCII characters,
 /// as `Mcp-Session-Id` requires).
 pub const SESSION_ID_BYTES: usize = 32;
+/// Attempts at writing a session changed concurrently by other requests.
+const UPDATE_ATTEMPTS: usize = 8;
 /// Most resource subscriptions one session may hold.
 pub const MAX_SUBSCRIPTIONS: usize = 100;
 
@@ -212,6 +214,35 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
             .map(|_| ())
     }
 
+    /// Applies `change` to the session and writes it back; under a concurrent write
+    /// the session is read again and `change` applied to the fresh copy, so no
+    /// change is lost. `change` says whether it changed anything (if not, the
+    /// session's idle lifetime is only renewed).
+    pub async fn update(
+        &self,
+        stored: &mut Stored,
+        change: impl Fn(&mut Session) -> bool,
+    ) -> Result<(), KvError> {
+        for _ in 0..UPDATE_ATTEMPTS {
+            if !change(&mut stored.session) {
+                return self.touch(stored).await;
+            }
+            match self.save(stored).await {
+                Err(KvError::Conflict(_)) => {
+                    let fresh = self.open(&stored.id, &stored.session.owner).await;
+                    match fresh {
+                        Ok(fresh) => *stored = fresh,
+                        Err(SessionError::Storage(error)) => return Err(error),
+                        // Ended meanwhile: nothing left to change.
+                        Err(_) => return Ok(()),
+                    }
+                }
+                other => return other,
+            }
+        }
+        Err(KvError::Conflict(None))
+    }
+
     /// Renews an unchanged session's idle lifetime. Losing a race to a concurrent
     /// change is fine: that change renewed it too.
     pub async fn touch(&self, stored: &Stored) -> Result<(), KvError> {
@@ -328,6 +359,30 @@ mod tests {
             run(sessions.open(&id, &owner("g1"))),
             Err(SessionError::NotFound)
         );
+    }
+
+    #[test]
+    fn a_change_survives_a_concurrent_write() {
+        let clock = TestClock::default();
+        let kv = MemoryKv::new(&clock);
+        let random = Counter::default();
+        let sessions = Sessions::new(&kv, &random, 60_000);
+        let id = run(sessions.create(&session())).expect("created");
+        let mut mine = run(sessions.open(&id, &owner("g1"))).expect("opens");
+        // Another request subscribes meanwhile.
+        let mut theirs = run(sessions.open(&id, &owner("g1"))).expect("opens");
+        theirs.session.subscriptions.push("test://a".into());
+        run(sessions.save(&theirs)).expect("saved");
+        run(sessions.update(&mut mine, |s| {
+            s.log_level = Some(LogLevel::Debug);
+            true
+        }))
+        .expect("updated on the fresh copy");
+        let now = run(sessions.open(&id, &owner("g1")))
+            .expect("opens")
+            .session;
+        assert_eq!(now.log_level, Some(LogLevel::Debug));
+        assert_eq!(now.subscriptions, vec!["test://a".to_owned()]);
     }
 
     #[test]

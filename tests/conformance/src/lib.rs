@@ -244,6 +244,11 @@ fn dechunk(mut data: &[u8]) -> Vec<u8> {
 /// the real authorization-request validation and code exchange (`/__test/oauth/code`
 /// stands in for the sign-in and consent pages). Each call is a new grant.
 pub fn access_token(subject: &str, scope: &str) -> String {
+    access_grant(subject, scope).0
+}
+
+/// Like [`access_token`]: the access token and the client it was issued to.
+pub fn access_grant(subject: &str, scope: &str) -> (String, String) {
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     const REDIRECT: &str = "http://127.0.0.1:43210/callback";
@@ -291,8 +296,9 @@ pub fn access_token(subject: &str, scope: &str) -> String {
         .body_mut()
         .read_json()
         .expect("token JSON");
-    tokens["access_token"]
+    let token = tokens["access_token"]
         .as_str()
         .unwrap_or_else(|| panic!("no token: {tokens}"))
-        .to_owned()
+        .to_owned();
+    (token, client)
 }

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 
-use port_conformance::{access_token, agent, base_url, request_from};
+use port_conformance::{access_grant, access_token, agent, base_url, request_from};
 use serde_json::{Value, json};
 
 const ACCEPT: &str = "application/json, text/event-stream";
@@ -676,4 +676,28 @@ fn the_get_stream_needs_sse_and_older_revisions_get_no_priming() {
     );
     assert!(!answer.text.contains("retry:"), "{}", answer.text);
     assert!(answer.text.starts_with("id: "), "{}", answer.text);
+}
+
+#[test]
+fn a_revoked_token_loses_its_session_and_no_other_grant_takes_it() {
+    let (token, client) = access_grant("demo:teacher", "learner.profile");
+    let id = session(&token, "2025-11-25");
+    assert_eq!(call(&token, &id, 1, "ping", json!({})).status, 200);
+    let mut revoked = agent()
+        .post(format!("{}/oauth/revoke", base_url()))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .send(format!("token={token}&client_id={client}"))
+        .expect("reachable");
+    assert_eq!(revoked.status(), 200);
+    let _ = revoked.body_mut().read_to_string();
+    let refused = call(&token, &id, 2, "ping", json!({}));
+    assert_eq!(refused.status, 401);
+    assert!(
+        refused
+            .header("www-authenticate")
+            .is_some_and(|c| c.contains("invalid_token"))
+    );
+    // A new grant for the same person and client cannot take the session over.
+    let fresh = access_token("demo:teacher", "learner.profile");
+    assert_eq!(call(&fresh, &id, 3, "ping", json!({})).status, 403);
 }

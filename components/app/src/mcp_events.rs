@@ -14,25 +14,25 @@ use learner_core::BodyStream;
 use learner_core::ports::{Clock, Host, KeyValue, KvError};
 use serde_json::Value;
 
+use learner_mcp_server::session::partition;
+
 use crate::mcp_stream::BoxedFuture;
 
 /// The session's standalone stream (GET `/mcp`, or the legacy `/sse`).
 pub const STANDALONE: &str = "0";
 /// How long events stay available for resumption.
 pub const EVENT_TTL_MS: u64 = 10 * 60_000;
-/// How often a follower checks for new events.
-const POLL_MS: u64 = 100;
-/// Polls without an event after which a keep-alive comment is sent (15 s).
-const HEARTBEAT_POLLS: u32 = 150;
+/// Quiet time after which a stream sends a keep-alive comment.
+const HEARTBEAT_MS: u64 = 15_000;
 /// Longest stream id accepted in `Last-Event-ID`.
 const MAX_STREAM_ID: usize = 32;
 
 fn event_key(session: &str, stream: &str, n: u64) -> String {
-    format!("mcp:ev:{session}:{stream}:{n}")
+    format!("{}ev/{stream}/{n}", partition(session))
 }
 
 fn hint_key(session: &str, stream: &str) -> String {
-    format!("mcp:evnext:{session}:{stream}")
+    format!("{}evnext/{stream}", partition(session))
 }
 
 /// The SSE event id of event `n` of `stream`.
@@ -154,7 +154,6 @@ struct FollowState {
     after: u64,
     deadline_ms: u64,
     ended: bool,
-    idle_polls: u32,
     prefix: VecDeque<Vec<u8>>,
 }
 
@@ -178,7 +177,6 @@ impl<H: Host + 'static> Follower<H> {
                 after,
                 deadline_ms,
                 ended: false,
-                idle_polls: 0,
                 prefix: prefix.into(),
             }),
             pending: None,
@@ -193,32 +191,42 @@ async fn next_frame<H: Host>(
     if let Some(frame) = state.prefix.pop_front() {
         return (state, Some(frame));
     }
-    while !state.ended {
-        match read(host.key_value(), &state.session, &state.stream, state.after).await {
-            Ok(Some(message)) => {
-                state.idle_polls = 0;
-                state.after += 1;
-                // A request's stream ends with its response.
-                if state.stream != STANDALONE && message.get("method").is_none() {
-                    state.ended = true;
-                }
-                let frame = sse_frame(Some(&event_id(&state.stream, state.after)), &message);
-                return (state, Some(frame));
+    let now = host.clock().now_ms();
+    if state.ended || now >= state.deadline_ms {
+        state.ended = true;
+        return (state, None);
+    }
+    let key = event_key(&state.session, &state.stream, state.after + 1);
+    // The store wakes the wait when the event is written; a quiet stream gets a
+    // comment now and then, which keeps proxies from closing it and shows the server
+    // when the client has gone.
+    let wait_ms = (state.deadline_ms - now).min(HEARTBEAT_MS);
+    let waited = host
+        .key_value()
+        .wait(&key, u32::try_from(wait_ms).unwrap_or(u32::MAX))
+        .await;
+    match waited {
+        Ok(Some(entry)) => {
+            let Ok(message) = serde_json::from_slice::<Value>(&entry.value) else {
+                state.ended = true;
+                return (state, None);
+            };
+            state.after += 1;
+            // A request's stream ends with its response.
+            if state.stream != STANDALONE && message.get("method").is_none() {
+                state.ended = true;
             }
-            Ok(None) if host.clock().now_ms() < state.deadline_ms => {
-                host.clock().sleep_ms(POLL_MS).await;
-                // A comment now and then: keeps proxies from closing an idle stream,
-                // and shows the server when the client has gone.
-                state.idle_polls += 1;
-                if state.idle_polls >= HEARTBEAT_POLLS {
-                    state.idle_polls = 0;
-                    return (state, Some(b": keep-alive\n\n".to_vec()));
-                }
-            }
-            _ => state.ended = true,
+            let frame = sse_frame(Some(&event_id(&state.stream, state.after)), &message);
+            (state, Some(frame))
+        }
+        Ok(None) if host.clock().now_ms() < state.deadline_ms => {
+            (state, Some(b": keep-alive\n\n".to_vec()))
+        }
+        _ => {
+            state.ended = true;
+            (state, None)
         }
     }
-    (state, None)
 }
 
 impl<H: Host + 'static> BodyStream for Follower<H> {

@@ -15,6 +15,8 @@ use learner_mcp_server::catalogue::{BoxFuture, ClientRequests, Outbox};
 use learner_mcp_server::jsonrpc::{self, Id, RpcError};
 use serde_json::{Value, json};
 
+use learner_mcp_server::session::partition;
+
 use crate::mcp_events;
 
 /// A boxed future that owns what it needs.
@@ -22,8 +24,6 @@ pub type BoxedFuture<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// How long a request to the client may wait for its answer.
 pub const ANSWER_TIMEOUT_MS: u64 = 60_000;
-/// How often the store is checked for the answer.
-const POLL_MS: u64 = 25;
 /// How long an unanswered request, or an unclaimed answer, is kept.
 const PENDING_TTL_MS: u64 = 2 * ANSWER_TIMEOUT_MS;
 
@@ -134,11 +134,11 @@ fn yield_now() -> impl Future<Output = ()> {
 }
 
 fn awaiting_key(session: &str, id: &str) -> String {
-    format!("mcp:awaiting:{session}:{id}")
+    format!("{}awaiting/{id}", partition(session))
 }
 
 fn answer_key(session: &str, id: &str) -> String {
-    format!("mcp:answer:{session}:{id}")
+    format!("{}answer/{id}", partition(session))
 }
 
 /// Longest client-chosen id accepted for an answer (ours are 36 characters).
@@ -236,10 +236,12 @@ impl<H: Host> SessionRequests<H> {
             yield_now().await;
         }
         let deadline = host.clock().now_ms().saturating_add(ANSWER_TIMEOUT_MS);
+        let kv = host.key_value();
+        let answer_key = answer_key(&self.session, &id);
         loop {
-            let answer = host
-                .key_value()
-                .take(&answer_key(&self.session, &id))
+            // Take, not get: of two requests racing for the answer, one has it.
+            let answer = kv
+                .take(&answer_key)
                 .await
                 .map_err(|_| RpcError::internal())?;
             if let Some(entry) = answer {
@@ -257,17 +259,19 @@ impl<H: Host> SessionRequests<H> {
                     )),
                 };
             }
-            if host.clock().now_ms() >= deadline {
-                let _ = host
-                    .key_value()
-                    .delete(&awaiting_key(&self.session, &id))
-                    .await;
+            let now = host.clock().now_ms();
+            if now >= deadline {
+                let _ = kv.delete(&awaiting_key(&self.session, &id)).await;
                 return Err(RpcError::new(
                     jsonrpc::code::INTERNAL_ERROR,
                     format!("the client did not answer {method} in time"),
                 ));
             }
-            host.clock().sleep_ms(POLL_MS).await;
+            // The store wakes the wait when the answer is written.
+            let remaining = u32::try_from(deadline - now).unwrap_or(u32::MAX);
+            kv.wait(&answer_key, remaining)
+                .await
+                .map_err(|_| RpcError::internal())?;
         }
     }
 }

@@ -58,6 +58,17 @@ pub trait KeyValue {
     async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError>;
     /// Deletes; returns whether a live entry was there.
     async fn delete(&self, key: &str) -> Result<bool, KvError>;
+    /// Waits up to `timeout_ms` for a live entry at `key`.
+    async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError>;
+}
+
+/// The partition a key belongs to (`@<partition>/…`), if any: keys a host may keep
+/// together (`wit/ports.wit`).
+pub fn kv_partition(key: &str) -> Option<&str> {
+    key.strip_prefix('@')?
+        .split_once('/')
+        .map(|(p, _)| p)
+        .filter(|p| !p.is_empty())
 }
 
 /// Checks a key and value against the port's size limits; hosts call this before

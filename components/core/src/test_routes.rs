@@ -41,6 +41,10 @@ enum KvOp {
     Delete {
         key: String,
     },
+    Wait {
+        key: String,
+        timeout_ms: u32,
+    },
 }
 
 #[derive(Deserialize)]
@@ -180,6 +184,7 @@ async fn key_value<K: KeyValue>(kv: &K, op: KvOp) -> Result<Outcome, ApiError> {
         }
         KvOp::Take { key } => kv.take(&key).await.map(entry_json),
         KvOp::Delete { key } => kv.delete(&key).await.map(|b| json!(b)),
+        KvOp::Wait { key, timeout_ms } => kv.wait(&key, timeout_ms).await.map(entry_json),
     }
     .map_err(kv_error_json))
 }

@@ -136,4 +136,8 @@ impl KeyValue for MemoryKv<'_> {
         self.entries.borrow_mut().remove(key);
         Ok(existed)
     }
+    async fn wait(&self, key: &str, _timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
+        // Nothing else runs while a test waits: what is there now is all there is.
+        self.get(key).await
+    }
 }

@@ -100,6 +100,11 @@ impl core::KeyValue for WitKeyValue {
     async fn delete(&self, key: &str) -> Result<bool, KvError> {
         key_value::delete(key).map_err(kv_error)
     }
+    async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
+        key_value::wait(key, timeout_ms)
+            .map(|e| e.map(kv_entry))
+            .map_err(kv_error)
+    }
 }
 
 fn to_wit_value(value: &SqlValue) -> sql::Value {

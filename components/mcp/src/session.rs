@@ -132,8 +132,14 @@ impl From<KvError> for SessionError {
     }
 }
 
+/// The key partition of session `id`: its state, event log and pending requests are
+/// kept together (on Cloudflare, in one Durable Object).
+pub fn partition(id: &str) -> String {
+    format!("@mcp-{id}/")
+}
+
 fn key(id: &str) -> String {
-    format!("mcp:session:{id}")
+    format!("{}state", partition(id))
 }
 
 fn is_session_id(id: &str) -> bool {

@@ -1,17 +1,25 @@
-//! `KvObject`: the Durable Object that makes the key-value port linearizable.
+//! The Durable Objects that make the key-value port linearizable.
 //!
-//! Keys are spread over a fixed number of objects by hash; each object owns its keys
-//! in its own SQLite storage. A Durable Object runs one event at a time, and every
-//! operation here is a run of synchronous `exec` calls with no `await` between them,
-//! so no other request can interleave: compare-and-swap and take are atomic, and the
-//! implicit transaction commits them together.
+//! `KvObject`: keys are spread over a fixed number of objects by hash. `McpSession`:
+//! each key partition (`@<partition>/…`, one MCP session's state, event log and
+//! pending requests) has an object of its own, which also holds the session's waiting
+//! streams. Both keep their keys in their own SQLite storage with the same code. A
+//! Durable Object runs one event at a time, and every operation here is a run of
+//! synchronous `exec` calls with no `await` between them, so no other request can
+//! interleave: compare-and-swap and take are atomic, and the implicit transaction
+//! commits them together. `wait` is the one operation that awaits: it parks until a
+//! write to its key (in the same object) wakes it, or its time is up.
+
+use std::cell::RefCell;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
+use futures_channel::oneshot;
+use futures_util::future::select;
 use learner_host_sql as host_sql;
 use serde::{Deserialize, Serialize};
 use worker::{
-    Date, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
+    Date, Delay, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
     durable_object,
 };
 
@@ -38,6 +46,8 @@ pub enum KvCall {
     Take { key: String },
     /// Delete.
     Delete { key: String },
+    /// Wait for a live entry.
+    Wait { key: String, timeout_ms: u32 },
 }
 
 impl KvCall {
@@ -48,7 +58,8 @@ impl KvCall {
             | Self::Put { key, .. }
             | Self::CompareAndSwap { key, .. }
             | Self::Take { key }
-            | Self::Delete { key } => key,
+            | Self::Delete { key }
+            | Self::Wait { key, .. } => key,
         }
     }
 }
@@ -78,10 +89,23 @@ pub enum KvAnswer {
     Backend(String),
 }
 
-/// The Durable Object class.
+/// A key-value store in one Durable Object's SQLite storage, with the requests
+/// waiting on its keys.
+pub struct KvStore {
+    sql: SqlStorage,
+    waiters: RefCell<Vec<(String, oneshot::Sender<()>)>>,
+}
+
+/// The hash-sharded objects (keys outside any partition).
 #[durable_object]
 pub struct KvObject {
-    sql: SqlStorage,
+    store: KvStore,
+}
+
+/// One object per key partition: an MCP session's keys, and its waiting streams.
+#[durable_object]
+pub struct McpSession {
+    store: KvStore,
 }
 
 fn now_ms() -> i64 {
@@ -93,7 +117,58 @@ fn ms(value: u64) -> SqlStorageValue {
     SqlStorageValue::Integer(i64::try_from(value).unwrap_or(i64::MAX))
 }
 
-impl KvObject {
+impl KvStore {
+    fn new(state: &State) -> Self {
+        let sql = state.storage().sql();
+        for statement in host_sql::statements(host_sql::KV_SCHEMA) {
+            if let Err(error) = sql.exec(&statement, None) {
+                worker::console_error!("key-value schema: {error}");
+            }
+        }
+        Self {
+            sql,
+            waiters: RefCell::default(),
+        }
+    }
+
+    /// Serves one request to the object.
+    async fn serve(&self, mut request: Request) -> Result<Response> {
+        let call: KvCall = request.json().await?;
+        let answer = match call {
+            KvCall::Wait { key, timeout_ms } => self.wait(&key, timeout_ms).await,
+            call => {
+                let key = call.key().to_owned();
+                let answer = self.run(call);
+                self.wake(&key);
+                answer
+            }
+        }
+        .unwrap_or_else(|error| KvAnswer::Backend(error.to_string()));
+        Response::from_json(&answer)
+    }
+
+    /// Wakes the requests waiting on `key` (they read it again themselves).
+    fn wake(&self, key: &str) {
+        let mut waiters = self.waiters.borrow_mut();
+        let (woken, rest): (Vec<_>, Vec<_>) = waiters.drain(..).partition(|(k, _)| k == key);
+        *waiters = rest;
+        for (_, sender) in woken {
+            let _ = sender.send(());
+        }
+    }
+
+    async fn wait(&self, key: &str, timeout_ms: u32) -> Result<KvAnswer> {
+        if let Some(found) = self.live_entry(key)? {
+            return Ok(entry_answer(Some(found)));
+        }
+        let (sender, receiver) = oneshot::channel();
+        self.waiters.borrow_mut().push((key.to_owned(), sender));
+        let timer = Delay::from(std::time::Duration::from_millis(u64::from(timeout_ms)));
+        let _ = select(receiver, timer).await;
+        // Dropped senders (time up) are cleared at the next wake of the key.
+        Ok(entry_answer(self.live_entry(key)?))
+    }
+
     fn live_entry(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>> {
         let cursor = self.sql.exec(
             host_sql::KV_GET_LIVE,
@@ -152,12 +227,7 @@ impl KvObject {
     }
 
     fn run(&self, call: KvCall) -> Result<KvAnswer> {
-        let entry = |found: Option<(Vec<u8>, u64)>| {
-            KvAnswer::Entry(found.map(|(value, version)| WireEntry {
-                value: B64.encode(value),
-                version,
-            }))
-        };
+        let entry = entry_answer;
         let decode = |value: &str| {
             B64.decode(value)
                 .map_err(|e| worker::Error::RustError(format!("value is not base64: {e}")))
@@ -190,26 +260,38 @@ impl KvObject {
                 self.delete_key(&key)?;
                 KvAnswer::Deleted(existed)
             }
+            KvCall::Wait { key, .. } => entry(self.live_entry(&key)?),
         })
     }
 }
 
+fn entry_answer(found: Option<(Vec<u8>, u64)>) -> KvAnswer {
+    KvAnswer::Entry(found.map(|(value, version)| WireEntry {
+        value: B64.encode(value),
+        version,
+    }))
+}
+
 impl DurableObject for KvObject {
     fn new(state: State, _env: Env) -> Self {
-        let sql = state.storage().sql();
-        for statement in host_sql::statements(host_sql::KV_SCHEMA) {
-            if let Err(error) = sql.exec(&statement, None) {
-                worker::console_error!("KvObject schema: {error}");
-            }
+        Self {
+            store: KvStore::new(&state),
         }
-        Self { sql }
     }
 
-    async fn fetch(&self, mut request: Request) -> Result<Response> {
-        let call: KvCall = request.json().await?;
-        let answer = self
-            .run(call)
-            .unwrap_or_else(|error| KvAnswer::Backend(error.to_string()));
-        Response::from_json(&answer)
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        self.store.serve(request).await
+    }
+}
+
+impl DurableObject for McpSession {
+    fn new(state: State, _env: Env) -> Self {
+        Self {
+            store: KvStore::new(&state),
+        }
+    }
+
+    async fn fetch(&self, request: Request) -> Result<Response> {
+        self.store.serve(request).await
     }
 }

@@ -12,7 +12,7 @@ use learner_app::App;
 use learner_core::{ApiError, ClientAddr, MAX_BODY_BYTES, Reply};
 use worker::{Context, Env, Request, Response, event};
 
-pub use kv_object::KvObject;
+pub use kv_object::{KvObject, McpSession};
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {

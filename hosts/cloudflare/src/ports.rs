@@ -121,9 +121,14 @@ impl CfKeyValue {
     async fn call(&self, call: KvCall) -> Result<KvAnswer, KvError> {
         core::check_kv_args(call.key(), None)?;
         let backend = |e: worker::Error| KvError::Backend(e.to_string());
-        let namespace = self.env.durable_object("KV_OBJECT").map_err(backend)?;
+        // A partition's keys live in its own object; the rest spread over the shards.
+        let (binding, name) = match core::kv_partition(call.key()) {
+            Some(partition) => ("MCP_SESSION", partition.to_owned()),
+            None => ("KV_OBJECT", format!("kv-{}", shard(call.key()))),
+        };
+        let namespace = self.env.durable_object(binding).map_err(backend)?;
         let stub = namespace
-            .id_from_name(&format!("kv-{}", shard(call.key())))
+            .id_from_name(&name)
             .and_then(|id| id.get_stub())
             .map_err(backend)?;
         let body = serde_json::to_string(&call).map_err(|e| KvError::Backend(e.to_string()))?;
@@ -201,6 +206,16 @@ impl core::KeyValue for CfKeyValue {
             KvAnswer::Deleted(existed) => Ok(existed),
             other => Err(KvError::Backend(format!("unexpected answer {other:?}"))),
         }
+    }
+    async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
+        // The object holding the key parks the request until a write wakes it.
+        entry(
+            self.call(KvCall::Wait {
+                key: key.into(),
+                timeout_ms,
+            })
+            .await?,
+        )
     }
 }
 

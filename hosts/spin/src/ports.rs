@@ -135,7 +135,26 @@ impl key_value::Guest for Adapter {
             Ok(existed)
         })
     }
+
+    fn wait(key: String, timeout_ms: u32) -> Result<Option<key_value::Entry>, key_value::KvError> {
+        check(&key, None)?;
+        // Spin SQLite cannot notify: check at short intervals until the deadline.
+        let deadline = wasi::clocks::monotonic_clock::now()
+            .saturating_add(u64::from(timeout_ms).saturating_mul(1_000_000));
+        loop {
+            if let Some(entry) = with(|db| Ok(live_entry(db, &key)))?? {
+                return Ok(Some(entry));
+            }
+            if wasi::clocks::monotonic_clock::now() >= deadline {
+                return Ok(None);
+            }
+            wasi::clocks::monotonic_clock::subscribe_duration(WAIT_POLL_NS).block();
+        }
+    }
 }
+
+/// How often `wait` checks the store (20 ms).
+const WAIT_POLL_NS: u64 = 20_000_000;
 
 impl From<String> for sql::SqlError {
     fn from(message: String) -> Self {

@@ -194,3 +194,37 @@ fn compare_and_swap_under_concurrent_callers_has_exactly_one_winner() {
         assert_eq!(get(&key)["version"], winning_version);
     }
 }
+
+fn wait(key: &str, timeout_ms: u32) -> Value {
+    ok(json!({"port": "key-value", "op": "wait", "key": key, "timeout_ms": timeout_ms}))
+}
+
+#[test]
+fn wait_returns_a_present_entry_at_once_and_none_when_time_is_up() {
+    for key in [unique("wait_now"), format!("@{}/wait", unique("partition"))] {
+        let version = put(&key, b"here", None);
+        let found = wait(&key, 10_000);
+        assert_eq!(found["version"], version);
+        assert_eq!(found["value"], B64.encode(b"here"));
+        assert_eq!(wait(&format!("{key}-absent"), 200), Value::Null);
+    }
+}
+
+#[test]
+fn a_waiter_is_woken_by_a_write_from_another_request() {
+    // In a partition (Cloudflare: the object itself wakes it) and outside one.
+    for key in [
+        unique("wait_later"),
+        format!("@{}/event", unique("partition")),
+    ] {
+        let writer_key = key.clone();
+        let writer = thread::spawn(move || {
+            thread::sleep(Duration::from_millis(300));
+            put(&writer_key, b"arrived", Some(60_000))
+        });
+        let found = wait(&key, 20_000);
+        let version = writer.join().expect("the writer finishes");
+        assert_eq!(found["value"], B64.encode(b"arrived"), "{key}");
+        assert_eq!(found["version"], version);
+    }
+}

@@ -25,6 +25,7 @@ wasmtime::component::bindgen!({
     path: "../../wit",
     imports: {
         "learner-dna:app/fetch.send": async,
+        "learner-dna:app/key-value.wait": async,
         default: tracing,
     },
     with: {
@@ -68,6 +69,9 @@ pub fn add_to_linker(
     wit_fetch::add_to_linker::<RequestState, Data>(linker, |s| s)?;
     Ok(())
 }
+
+/// How often `wait` checks the store.
+const WAIT_POLL: std::time::Duration = std::time::Duration::from_millis(20);
 
 fn wit_kv_error(error: KvError) -> wit_kv::KvError {
     match error {
@@ -124,6 +128,24 @@ impl wit_kv::Host for RequestState {
     }
     fn delete(&mut self, key: String) -> Result<bool, wit_kv::KvError> {
         self.ports().kv.delete(&key).map_err(wit_kv_error)
+    }
+    async fn wait(
+        &mut self,
+        key: String,
+        timeout_ms: u32,
+    ) -> Result<Option<wit_kv::Entry>, wit_kv::KvError> {
+        // SQLite cannot notify: check every few milliseconds without holding a thread.
+        let deadline =
+            tokio::time::Instant::now() + std::time::Duration::from_millis(u64::from(timeout_ms));
+        loop {
+            if let Some(entry) = self.ports().kv.get(&key).map_err(wit_kv_error)? {
+                return Ok(Some(wit_entry(entry)));
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return Ok(None);
+            }
+            tokio::time::sleep(WAIT_POLL).await;
+        }
     }
 }
 

@@ -24,7 +24,7 @@ free_port() {
 common=(conformance-secret=conformance-secret-value demo-password=demo-password-for-tests)
 common_config=(cors.allowed_origins=http://localhost:6274 oauth.code_lifetime_s=4)
 strict_config=(oauth.access_lifetime_s=3 oauth.requests_per_minute_per_ip=30
-               oauth.registrations_per_hour_per_ip=3)
+               oauth.registrations_per_hour_per_ip=3 mcp.session_idle_s=1)
 
 pids=()
 # start NAME PORT CONFIG...: one instance; CONFIG is name=value settings.

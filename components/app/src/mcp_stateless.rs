@@ -29,16 +29,22 @@ use crate::{mcp_events, mcp_subscriptions};
 /// instance).
 const STATE_KEY: &str = "mcp:request-state-key";
 
-/// Whether a POST speaks the stateless revision: no session, and not a session-era
-/// `initialize` (one without `MCP-Protocol-Version`, or with a dated revision in it).
+/// Whether a POST speaks the stateless revision: it has no session, and says so —
+/// an `MCP-Protocol-Version` that is not a session-era revision, or the revision in
+/// `_meta`. Anything else is the session era (an `initialize`, or a request that
+/// lacks its session).
 pub fn is_stateless(request: &Request, body: &Body) -> bool {
     if request.headers().contains_key(SESSION_HEADER) {
         return false;
     }
-    let version = header_str(request, VERSION_HEADER).map(str::trim);
-    let session_initialize = matches!(body, Body::Single(Ok(Incoming::Request { method, .. })) if method == "initialize")
-        && version.is_none_or(|v| Revision::parse(v).is_some_and(Revision::has_sessions));
-    !session_initialize
+    match header_str(request, VERSION_HEADER).map(str::trim) {
+        Some(version) => !Revision::parse(version).is_some_and(Revision::has_sessions),
+        None => matches!(body, Body::Single(Ok(Incoming::Request { params, .. }))
+            if params
+                .get("_meta")
+                .and_then(|meta| meta.get(stateless::PROTOCOL_VERSION))
+                .is_some()),
+    }
 }
 
 /// The request-state signing key.

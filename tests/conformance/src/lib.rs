@@ -19,8 +19,9 @@ pub fn base_url() -> String {
 }
 
 /// The second instance of the host under test, from `LEARNER_STRICT_URL`: access
-/// tokens live 3 s, per-address limits are tight (30 OAuth requests a minute, 3
-/// registrations an hour) and `public.url` is set to this URL.
+/// tokens live 3 s, MCP sessions idle out after 1 s, per-address limits are tight (30
+/// OAuth requests a minute, 3 registrations an hour) and `public.url` is set to this
+/// URL.
 pub fn strict_url() -> String {
     std::env::var("LEARNER_STRICT_URL")
         .map(|url| url.trim_end_matches('/').to_owned())

@@ -701,3 +701,59 @@ fn a_revoked_token_loses_its_session_and_no_other_grant_takes_it() {
     let fresh = access_token("demo:teacher", "learner.profile");
     assert_eq!(call(&fresh, &id, 3, "ping", json!({})).status, 403);
 }
+
+#[test]
+fn browsers_from_allowed_origins_get_cors_on_mcp() {
+    let origin = "http://localhost:6274";
+    let request = ureq::http::Request::builder()
+        .method("OPTIONS")
+        .uri(format!("{}/mcp", base_url()))
+        .header("origin", origin)
+        .header("access-control-request-method", "POST")
+        .header(
+            "access-control-request-headers",
+            "authorization, mcp-session-id",
+        )
+        .body(String::new())
+        .expect("request");
+    let preflight = agent().run(request).expect("reachable");
+    assert_eq!(preflight.status(), 204);
+    let header = |name: &str| {
+        preflight
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("access-control-allow-origin"), origin);
+    assert!(header("access-control-allow-headers").contains("mcp-session-id"));
+    assert!(header("access-control-allow-methods").contains("DELETE"));
+    // A refusal is readable too: the challenge and the session header are exposed.
+    let anonymous = post(
+        None,
+        None,
+        &[("origin", origin)],
+        &initialize_body("2025-11-25"),
+    );
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(
+        anonymous.header("access-control-allow-origin"),
+        Some(origin)
+    );
+    let exposed = anonymous
+        .header("access-control-expose-headers")
+        .unwrap_or_default();
+    assert!(
+        exposed.contains("mcp-session-id") && exposed.contains("www-authenticate"),
+        "{exposed}"
+    );
+    // An origin not configured gets nothing.
+    let stranger = post(
+        None,
+        None,
+        &[("origin", "http://evil.example")],
+        &initialize_body("2025-11-25"),
+    );
+    assert_eq!(stranger.header("access-control-allow-origin"), None);
+}

@@ -272,3 +272,67 @@ fn strict_an_expired_access_token_is_refused_and_refresh_gets_a_new_one() {
     assert_eq!(me_again.status, 200, "{me_again:?}");
     assert_eq!(me_again.json()["client_id"], json!(client));
 }
+
+#[test]
+fn strict_an_idle_mcp_session_expires() {
+    let me = Ipv4Addr::new(127, 0, 0, 27);
+    let registered = post_json(
+        me,
+        "/oauth/register",
+        &json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}),
+    );
+    let client = registered.json()["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_owned();
+    let query = format!(
+        "response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}\
+         &code_challenge_method=S256&state=s&scope=learner.profile&resource={}",
+        encode(REDIRECT),
+        encode(&format!("{}/mcp", strict_url()))
+    );
+    let code = post_json(me, "/__test/oauth/code", &json!({"query": query}));
+    let code = code.json()["code"].as_str().expect("code").to_owned();
+    let tokens = post_form(
+        me,
+        "/oauth/token",
+        &format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
+            encode(REDIRECT)
+        ),
+    );
+    let bearer = format!(
+        "Bearer {}",
+        tokens.json()["access_token"].as_str().expect("access")
+    );
+    let mcp = |session: Option<&str>, body: Value| {
+        let mut headers = vec![
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json, text/event-stream"),
+        ];
+        if let Some(session) = session {
+            headers.push(("Mcp-Session-Id", session));
+        }
+        request_from(
+            me,
+            &strict_url(),
+            "POST",
+            "/mcp",
+            &headers,
+            body.to_string().as_bytes(),
+        )
+    };
+    let opened = mcp(
+        None,
+        json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {
+            "protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}}),
+    );
+    assert_eq!(opened.status, 200, "{opened:?}");
+    let session = opened.header("mcp-session-id").expect("session").to_owned();
+    let ping = json!({"jsonrpc": "2.0", "id": 1, "method": "ping"});
+    assert_eq!(mcp(Some(&session), ping.clone()).status, 200);
+    // Idle for longer than the session may be (1 s here), within the token's life.
+    std::thread::sleep(Duration::from_millis(1_600));
+    assert_eq!(mcp(Some(&session), ping).status, 404);
+}

@@ -5,6 +5,10 @@
 //! token endpoint's suite need not drive the sign-in page for every case. Body:
 //! `{"query": "<authorization request query>", "subject": "..."}`.
 //!
+//! `POST /__test/dna/migrate` brings the Learner DNA schema up to date through the SQL
+//! port and reports the version and tables, so every host's database is shown to run
+//! the same migrations.
+//!
 //! `GET /__test/whoami[?scope=S]` is a protected resource behind the real
 //! [`crate::resource_guard`]: it answers with the grant behind the bearer token, or
 //! with the guard's refusal, so the suites can test the guard before `/mcp` exists.
@@ -104,5 +108,44 @@ pub async fn whoami<H: Host>(host: &H, request: &Request) -> Response {
             }),
         ),
         Err(refusal) => refusal,
+    }
+}
+
+/// `POST /__test/dna/migrate`: applies the migrations; the versions applied, the
+/// version reached and the tables there are.
+pub async fn migrate<H: Host>(host: &H) -> Response {
+    use learner_core::ports::{Clock, Sql, SqlValue, Statement};
+    match learner_dna::migrations::migrate(host.sql(), host.clock().now_ms()).await {
+        Ok(applied) => {
+            let version = learner_dna::migrations::current_version(host.sql())
+                .await
+                .unwrap_or_default();
+            let tables = host
+                .sql()
+                .execute(&Statement::new(
+                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+                    Vec::new(),
+                ))
+                .await
+                .map(|result| {
+                    result
+                        .rows
+                        .into_iter()
+                        .filter_map(|row| match row.into_iter().next() {
+                            Some(SqlValue::Text(name)) => Some(name),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default();
+            json_response(
+                StatusCode::OK,
+                &json!({"applied": applied, "version": version, "tables": tables}),
+            )
+        }
+        Err(error) => json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"error": error.to_string()}),
+        ),
     }
 }

@@ -138,6 +138,22 @@ pub struct QueryResult {
     pub last_insert_rowid: Option<i64>,
 }
 
+/// Splits a SQL script into statements: each ends with `;` at the end of a line, so
+/// the `;` inside a trigger body (followed by ` END`) does not split. Comment lines are
+/// dropped.
+pub fn sql_statements(script: &str) -> impl Iterator<Item = String> + '_ {
+    script
+        .split(";\n")
+        .map(|statement| {
+            statement
+                .lines()
+                .filter(|line| !line.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        })
+        .filter(|statement| !statement.trim().is_empty())
+}
+
 /// Failure of a SQL call.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SqlError {

@@ -40,21 +40,9 @@ pub const AUDIT_APPEND: &str =
 pub const AUDIT_READ: &str = "SELECT sequence, at_ms, kind, actor, outcome, detail_json \
      FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?";
 
-/// Splits a schema script into statements: each ends with `;` at the end of a line, so
-/// the `;` inside a trigger body (followed by ` END`) does not split. Comment lines are
-/// dropped.
-pub fn statements(script: &str) -> impl Iterator<Item = String> + '_ {
-    script
-        .split(";\n")
-        .map(|statement| {
-            statement
-                .lines()
-                .filter(|line| !line.trim_start().starts_with("--"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
-        .filter(|statement| !statement.trim().is_empty())
-}
+/// Splits a schema script into statements (the core's splitter, which migrations use
+/// too).
+pub use learner_core::ports::sql_statements as statements;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,5 @@
+//! The Learner DNA domain over the SQL port: the schema and its versioned migrations,
+//! applied the same way on every host (the harness's SQLite, Spin's SQLite, Cloudflare
+//! D1).
+
+pub mod migrations;

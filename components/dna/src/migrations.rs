@@ -1,0 +1,270 @@
+//! Versioned schema migrations, applied through the SQL port: each migration is one
+//! transaction that also records its version in `schema_migrations`, so it applies
+//! completely or not at all, and exactly once even when instances race to apply it.
+
+use learner_core::ports::{Sql, SqlError, SqlValue, Statement, sql_statements};
+use thiserror::Error;
+
+/// One migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Migration {
+    /// Its version; versions increase by one from 1.
+    pub version: i64,
+    /// A short name.
+    pub name: &'static str,
+    /// The SQL script (statements end with `;` at the end of a line).
+    pub script: &'static str,
+}
+
+/// Every migration, in order.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "learner_dna",
+    script: include_str!("../migrations/0001_learner_dna.sql"),
+}];
+
+/// The version the schema reaches when every migration is applied.
+pub const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
+
+const CREATE_LEDGER: &str = "CREATE TABLE IF NOT EXISTS schema_migrations (\
+     version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at_ms INTEGER NOT NULL)";
+const CURRENT_VERSION: &str = "SELECT COALESCE(MAX(version), 0) FROM schema_migrations";
+const RECORD: &str =
+    "INSERT INTO schema_migrations (version, name, applied_at_ms) VALUES (?, ?, ?)";
+
+/// Why the schema could not be brought up to date.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum MigrationError {
+    /// A migration failed; nothing of it was applied.
+    #[error("migration {version} ({name}) failed: {error}")]
+    Failed {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: &'static str,
+        /// What the database said.
+        error: SqlError,
+    },
+    /// The database is at a version this build does not know (a newer build ran).
+    #[error("the schema is at version {0}, newer than this build's {LATEST}")]
+    TooNew(i64),
+    /// The SQL port failed.
+    #[error("reading the schema version failed: {0}")]
+    Sql(SqlError),
+}
+
+/// The version the database's schema is at (0: none).
+pub async fn current_version<S: Sql>(sql: &S) -> Result<i64, SqlError> {
+    sql.execute(&Statement::new(CREATE_LEDGER, Vec::new()))
+        .await?;
+    let result = sql
+        .execute(&Statement::new(CURRENT_VERSION, Vec::new()))
+        .await?;
+    Ok(match result.rows.first().and_then(|row| row.first()) {
+        Some(SqlValue::Integer(version)) => *version,
+        _ => 0,
+    })
+}
+
+/// Applies the migrations the database lacks; the versions applied now.
+pub async fn migrate<S: Sql>(sql: &S, now_ms: u64) -> Result<Vec<i64>, MigrationError> {
+    let start = current_version(sql).await.map_err(MigrationError::Sql)?;
+    if start > LATEST {
+        return Err(MigrationError::TooNew(start));
+    }
+    let mut applied = Vec::new();
+    for migration in MIGRATIONS.iter().filter(|m| m.version > start) {
+        let mut statements: Vec<Statement> = sql_statements(migration.script)
+            .map(|text| Statement::new(text, Vec::new()))
+            .collect();
+        statements.push(Statement::new(
+            RECORD,
+            vec![
+                SqlValue::Integer(migration.version),
+                SqlValue::Text(migration.name.into()),
+                SqlValue::Integer(i64::try_from(now_ms).unwrap_or(i64::MAX)),
+            ],
+        ));
+        match sql.batch(&statements).await {
+            Ok(_) => applied.push(migration.version),
+            Err(error) => {
+                // Another instance may have applied it meanwhile (its ledger row or
+                // its tables then refuse ours): fine if the version is there now.
+                let version = current_version(sql).await.map_err(MigrationError::Sql)?;
+                if version < migration.version {
+                    return Err(MigrationError::Failed {
+                        version: migration.version,
+                        name: migration.name,
+                        error,
+                    });
+                }
+            }
+        }
+    }
+    Ok(applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+
+    use learner_core::ports::QueryResult;
+    use learner_core::testing::run;
+    use rusqlite::types::{Value as Sqlite, ValueRef};
+
+    use super::*;
+
+    /// The SQL port over an in-memory SQLite database (as the harness has it).
+    struct Memory(RefCell<rusqlite::Connection>);
+
+    impl Memory {
+        fn new() -> Self {
+            let conn = rusqlite::Connection::open_in_memory().expect("in-memory database");
+            conn.pragma_update(None, "foreign_keys", "ON")
+                .expect("pragma");
+            Self(RefCell::new(conn))
+        }
+    }
+
+    fn exec(conn: &rusqlite::Connection, statement: &Statement) -> Result<QueryResult, SqlError> {
+        let refused = |e: rusqlite::Error| SqlError::Statement(e.to_string());
+        let mut prepared = conn.prepare(&statement.sql).map_err(refused)?;
+        let params: Vec<Sqlite> = statement
+            .params
+            .iter()
+            .map(|p| match p {
+                SqlValue::Null => Sqlite::Null,
+                SqlValue::Integer(i) => Sqlite::Integer(*i),
+                SqlValue::Real(r) => Sqlite::Real(*r),
+                SqlValue::Text(t) => Sqlite::Text(t.clone()),
+                SqlValue::Blob(b) => Sqlite::Blob(b.clone()),
+            })
+            .collect();
+        let columns = prepared.column_count();
+        let mut rows = Vec::new();
+        let mut cursor = prepared
+            .query(rusqlite::params_from_iter(params))
+            .map_err(refused)?;
+        while let Some(row) = cursor.next().map_err(refused)? {
+            rows.push(
+                (0..columns)
+                    .map(|i| match row.get_ref(i) {
+                        Ok(ValueRef::Integer(v)) => SqlValue::Integer(v),
+                        Ok(ValueRef::Text(t)) => SqlValue::Text(String::from_utf8_lossy(t).into()),
+                        Ok(ValueRef::Real(r)) => SqlValue::Real(r),
+                        _ => SqlValue::Null,
+                    })
+                    .collect(),
+            );
+        }
+        Ok(QueryResult {
+            rows,
+            ..QueryResult::default()
+        })
+    }
+
+    impl Sql for Memory {
+        async fn execute(&self, statement: &Statement) -> Result<QueryResult, SqlError> {
+            exec(&self.0.borrow(), statement)
+        }
+        async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>, SqlError> {
+            let mut conn = self.0.borrow_mut();
+            let tx = conn
+                .transaction()
+                .map_err(|e| SqlError::Backend(e.to_string()))?;
+            let results = statements
+                .iter()
+                .map(|s| exec(&tx, s))
+                .collect::<Result<Vec<_>, _>>()?;
+            tx.commit().map_err(|e| SqlError::Backend(e.to_string()))?;
+            Ok(results)
+        }
+    }
+
+    fn tables(sql: &Memory) -> Vec<String> {
+        let result = run(sql.execute(&Statement::new(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            Vec::new(),
+        )))
+        .expect("listed");
+        result
+            .rows
+            .into_iter()
+            .filter_map(|row| match row.into_iter().next() {
+                Some(SqlValue::Text(name)) => Some(name),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn migrations_apply_once_in_order() {
+        let sql = Memory::new();
+        assert_eq!(run(current_version(&sql)), Ok(0));
+        assert_eq!(run(migrate(&sql, 1_000)), Ok(vec![1]));
+        assert_eq!(run(current_version(&sql)), Ok(LATEST));
+        for table in [
+            "class_teachers",
+            "classes",
+            "concept_mastery",
+            "consents",
+            "dna_traits",
+            "enrollments",
+            "guardians",
+            "guardianships",
+            "learners",
+            "learning_events",
+            "schema_migrations",
+            "schools",
+            "staff",
+            "struggles",
+            "tenants",
+        ] {
+            assert!(tables(&sql).iter().any(|t| t == table), "{table}");
+        }
+        // Applying again changes nothing.
+        assert_eq!(run(migrate(&sql, 2_000)), Ok(vec![]));
+    }
+
+    #[test]
+    fn every_statement_of_every_migration_is_valid_sqlite() {
+        for migration in MIGRATIONS {
+            let sql = Memory::new();
+            for statement in sql_statements(migration.script) {
+                run(sql.execute(&Statement::new(statement.clone(), Vec::new())))
+                    .unwrap_or_else(|e| panic!("{statement}: {e}"));
+            }
+        }
+        assert!(
+            MIGRATIONS
+                .windows(2)
+                .all(|w| w[1].version == w[0].version + 1)
+        );
+        assert_eq!(MIGRATIONS[0].version, 1);
+    }
+
+    #[test]
+    fn a_failing_migration_leaves_nothing_behind_and_a_newer_schema_is_refused() {
+        let sql = Memory::new();
+        // A table of the migration exists already: the migration fails as a whole.
+        run(sql.execute(&Statement::new(
+            "CREATE TABLE tenants (x INTEGER)",
+            Vec::new(),
+        )))
+        .expect("created");
+        match run(migrate(&sql, 1)) {
+            Err(MigrationError::Failed { version: 1, .. }) => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(run(current_version(&sql)), Ok(0));
+        assert!(!tables(&sql).iter().any(|t| t == "schools"));
+        let newer = Memory::new();
+        run(current_version(&newer)).expect("ledger");
+        run(newer.execute(&Statement::new(
+            "INSERT INTO schema_migrations VALUES (99, 'future', 0)",
+            Vec::new(),
+        )))
+        .expect("inserted");
+        assert_eq!(run(migrate(&newer, 1)), Err(MigrationError::TooNew(99)));
+    }
+}

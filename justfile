@@ -92,7 +92,7 @@ serve-cf: build-worker
 
 # Check that the core builds for wasm32-unknown-unknown (as the Cloudflare worker links it).
 check-core-wasm: rust-targets
-    cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-app --target wasm32-unknown-unknown --features learner-app/test-routes
+    cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-domain -p learner-app --target wasm32-unknown-unknown --features learner-app/test-routes
 
 # Formatting, lints and unit tests.
 check: rust-targets

@@ -115,9 +115,9 @@ pub async fn whoami<H: Host>(host: &H, request: &Request) -> Response {
 /// version reached and the tables there are.
 pub async fn migrate<H: Host>(host: &H) -> Response {
     use learner_core::ports::{Clock, Sql, SqlValue, Statement};
-    match learner_dna::migrations::migrate(host.sql(), host.clock().now_ms()).await {
+    match learner_domain::migrations::migrate(host.sql(), host.clock().now_ms()).await {
         Ok(applied) => {
-            let version = learner_dna::migrations::current_version(host.sql())
+            let version = learner_domain::migrations::current_version(host.sql())
                 .await
                 .unwrap_or_default();
             let tables = host

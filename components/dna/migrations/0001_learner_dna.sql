@@ -97,6 +97,8 @@ CREATE TABLE learning_events (
     concept TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('attempt', 'hint', 'review', 'assessment')),
     correct INTEGER,
+    -- The misconception a wrong answer showed, when the activity could tell.
+    misconception TEXT,
     response_ms INTEGER,
     occurred_at_ms INTEGER NOT NULL
 );

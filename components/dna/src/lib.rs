@@ -2,4 +2,8 @@
 //! applied the same way on every host (the harness's SQLite, Spin's SQLite, Cloudflare
 //! D1).
 
+pub mod derive;
 pub mod migrations;
+pub mod seed;
+#[cfg(test)]
+mod test_sql;

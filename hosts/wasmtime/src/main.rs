@@ -33,6 +33,28 @@ struct Cli {
 enum Command {
     /// Serve the application over HTTP.
     Serve(ServeArgs),
+    /// Fill the data directory's database with deterministic synthetic Learner DNA
+    /// data (the schema is migrated first).
+    Seed(SeedArgs),
+}
+
+#[derive(clap::Args)]
+struct SeedArgs {
+    /// Directory of the application database (`app.db`). Created if missing.
+    #[arg(long, default_value = "./data", env = "LEARNER_DATA")]
+    data: PathBuf,
+    /// Tenants to generate (besides the demo tenant).
+    #[arg(long, default_value_t = 1)]
+    tenants: u32,
+    /// Learners per tenant.
+    #[arg(long, default_value_t = 200)]
+    learners: u32,
+    /// The generator's seed: the same seed gives the same data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Leave out tenant `demo` (the one the demo sign-in accounts belong to).
+    #[arg(long)]
+    no_demo: bool,
 }
 
 #[derive(clap::Args)]
@@ -83,7 +105,47 @@ fn main() -> wasmtime::Result<()> {
         .build()?;
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
+        Command::Seed(args) => runtime.block_on(seed(args)),
     }
+}
+
+/// `learner-mcp seed`.
+async fn seed(args: SeedArgs) -> wasmtime::Result<()> {
+    std::fs::create_dir_all(&args.data)
+        .with_context(|| format!("creating data directory {}", args.data.display()))?;
+    let sql = SqliteSql::open(&args.data.join("app.db"))?;
+    let plan = learner_domain::seed::Plan {
+        seed: args.seed,
+        tenants: args.tenants,
+        learners: args.learners,
+        demo: !args.no_demo,
+        now_ms: learner_mcp::native::now_ms(),
+    };
+    let report = seed_database(&sql, &plan).await?;
+    println!(
+        "seeded {}: {} tenants, {} classes, {} learners ({} under 13, {} of them with verified parental consent), {} learning events",
+        args.data.join("app.db").display(),
+        report.tenants,
+        report.classes,
+        report.learners,
+        report.under_13,
+        report.under_13_with_consent,
+        report.events
+    );
+    Ok(())
+}
+
+/// Migrates the schema and generates `plan`'s data.
+async fn seed_database(
+    sql: &SqliteSql,
+    plan: &learner_domain::seed::Plan,
+) -> wasmtime::Result<learner_domain::seed::Report> {
+    learner_domain::migrations::migrate(sql, plan.now_ms)
+        .await
+        .map_err(|e| wasmtime::format_err!("migrating the schema: {e}"))?;
+    learner_domain::seed::seed(sql, plan)
+        .await
+        .map_err(|e| wasmtime::format_err!("seeding: {e}"))
 }
 
 async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
@@ -128,6 +190,9 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
         outbound: OutboundPolicy::new(allowed),
         spin,
     });
+    if ports.spin.is_none() {
+        seed_demo_if_empty(&ports.sql).await?;
+    }
     spawn_purger(Arc::clone(&ports));
     let engine = engine::serving_engine()?;
     let component = engine::load_component(&engine, &component_path, &args.data.join("compiled"))?;
@@ -140,6 +205,30 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
         component = %component_path.display(), "serving");
     println!("listening on http://{local}");
     server::serve(listener, app).await
+}
+
+/// On a fresh data directory: the schema, and a small demo tenant for the demo
+/// accounts to see.
+async fn seed_demo_if_empty(sql: &SqliteSql) -> wasmtime::Result<()> {
+    let version = learner_domain::migrations::current_version(sql)
+        .await
+        .map_err(|e| wasmtime::format_err!("reading the schema version: {e}"))?;
+    if version > 0 {
+        return Ok(());
+    }
+    let plan = learner_domain::seed::Plan {
+        seed: 1,
+        tenants: 0,
+        learners: 30,
+        demo: true,
+        now_ms: learner_mcp::native::now_ms(),
+    };
+    let report = seed_database(sql, &plan).await?;
+    println!(
+        "new data directory: seeded the demo tenant ({} learners, {} classes)",
+        report.learners, report.classes
+    );
+    Ok(())
 }
 
 /// The demo accounts' password for this data directory: `LEARNER_SECRET_DEMO_PASSWORD`

@@ -121,6 +121,17 @@ impl SqliteSql {
     }
 }
 
+/// The core's SQL port over the same database, for host commands that run core logic
+/// natively (`learner-mcp seed`).
+impl learner_core::ports::Sql for SqliteSql {
+    async fn execute(&self, statement: &Statement) -> Result<QueryResult, SqlError> {
+        SqliteSql::execute(self, &statement.sql, &statement.params)
+    }
+    async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>, SqlError> {
+        SqliteSql::batch(self, statements)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

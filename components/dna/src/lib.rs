@@ -4,6 +4,7 @@
 
 pub mod derive;
 pub mod migrations;
+pub mod privacy;
 pub mod seed;
 #[cfg(test)]
 mod test_sql;

@@ -1,0 +1,421 @@
+//! The privacy rules every read of a learner's record passes (ARCHITECTURE.md, "Privacy
+//! rules"): the relationship between the requester and the learner (FERPA legitimate
+//! educational interest), COPPA for learners under 13, and the token's scopes ∩ the
+//! consent on file. Each decision carries its reason, for the audit trail. Learners are
+//! shown to each client under a pairwise pseudonym.
+
+use hmac::{Hmac, KeyInit, Mac};
+use learner_core::ports::{Sql, SqlError, SqlValue, Statement};
+use sha2::Sha256;
+
+/// Who asks, from the access token (never from the request).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Requester {
+    /// The tenant of the person's account.
+    pub tenant: String,
+    /// The person (`demo:teacher`, …).
+    pub subject: String,
+    /// Their role.
+    pub role: Role,
+    /// The client acting for them.
+    pub client_id: String,
+    /// The token's scopes.
+    pub scopes: Vec<String>,
+}
+
+/// The requester's role in the tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Sees learners in the classes they teach, while enrolled.
+    Teacher,
+    /// Sees their own children.
+    Guardian,
+    /// Sees themself.
+    Student,
+    /// Sees aggregates and the audit trail, never one learner.
+    TenantAdmin,
+}
+
+/// A category of a learner's data: each is one scope and one kind of consent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Category {
+    /// Pace, retention, ways of learning.
+    Profile,
+    /// Timing and engagement.
+    Behavioral,
+    /// Mastery and assessment results.
+    Assessment,
+    /// Struggles and misconceptions.
+    Struggles,
+    /// Names and email addresses.
+    Identity,
+}
+
+impl Category {
+    /// Every category.
+    pub const ALL: [Self; 5] = [
+        Self::Profile,
+        Self::Behavioral,
+        Self::Assessment,
+        Self::Struggles,
+        Self::Identity,
+    ];
+
+    /// The scope that asks for it.
+    pub fn scope(self) -> &'static str {
+        match self {
+            Self::Profile => "learner.profile",
+            Self::Behavioral => "learner.behavioral",
+            Self::Assessment => "learner.assessment",
+            Self::Struggles => "learner.struggles",
+            Self::Identity => "identity",
+        }
+    }
+
+    /// Its name in consent records.
+    pub fn consent_name(self) -> &'static str {
+        match self {
+            Self::Profile => "profile",
+            Self::Behavioral => "behavioral",
+            Self::Assessment => "assessment",
+            Self::Struggles => "struggles",
+            Self::Identity => "identity",
+        }
+    }
+}
+
+/// Consent verification methods COPPA accepts for a parent's consent.
+pub const VERIFIED_PARENTAL_METHODS: [&str; 3] =
+    ["signed-form", "video-call", "payment-card-check"];
+
+/// Why a read was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Denial {
+    /// No such learner in the requester's tenant, or no relationship to them (the two
+    /// are indistinguishable to the requester).
+    NotVisible,
+    /// A tenant administrator asked for one learner: only aggregates are theirs.
+    AggregatesOnly,
+    /// The learner is under 13 and no verified parental consent is on file for this
+    /// client.
+    NoParentalConsent,
+    /// None of the categories asked for is both in the token's scopes and consented.
+    NothingConsented,
+}
+
+impl Denial {
+    /// The reason, as the audit trail records it.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Self::NotVisible => "no relationship to this learner in the tenant",
+            Self::AggregatesOnly => "tenant administrators see aggregates only",
+            Self::NoParentalConsent => "under 13 without verified parental consent (COPPA)",
+            Self::NothingConsented => "no requested category is both in scope and consented",
+        }
+    }
+}
+
+/// What a requester may see of one learner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Access {
+    /// These categories (scope ∩ consent), nothing else.
+    Allowed(Vec<Category>),
+    /// Nothing, and why.
+    Denied(Denial),
+}
+
+/// Whole years between an ISO birth date and an ISO date (`YYYY-MM-DD`).
+pub fn age_on(birth_date: &str, today: &str) -> Option<u32> {
+    let parse = |d: &str| -> Option<(u32, u32, u32)> {
+        let mut parts = d.splitn(3, '-').map(|p| p.parse::<u32>().ok());
+        Some((parts.next()??, parts.next()??, parts.next()??))
+    };
+    let (by, bm, bd) = parse(birth_date)?;
+    let (ty, tm, td) = parse(today)?;
+    let years = ty.checked_sub(by)?;
+    Some(if (tm, td) < (bm, bd) {
+        years.checked_sub(1)?
+    } else {
+        years
+    })
+}
+
+/// The learner's pseudonym for one client: the same for that client every time,
+/// unrelated across clients (HMAC-SHA256 under the tenant's key).
+pub fn pseudonym(key: &[u8; 32], client_id: &str, learner_id: &str) -> String {
+    // HMAC accepts keys of any length: this cannot fail.
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(client_id.as_bytes());
+    mac.update(&[0]);
+    mac.update(learner_id.as_bytes());
+    let digest = mac.finalize().into_bytes();
+    format!("lp_{}", learner_core::hex(&digest[..16]))
+}
+
+async fn exists<S: Sql>(sql: &S, query: &str, params: Vec<SqlValue>) -> Result<bool, SqlError> {
+    let result = sql.execute(&Statement::new(query, params)).await?;
+    Ok(!result.rows.is_empty())
+}
+
+fn text(s: &str) -> SqlValue {
+    SqlValue::Text(s.to_owned())
+}
+
+const TEACHES: &str = "SELECT 1 FROM class_teachers ct \
+     JOIN staff s ON s.id = ct.staff_id \
+     JOIN enrollments e ON e.class_id = ct.class_id \
+     WHERE s.subject = ? AND s.tenant_id = ? AND s.role = 'teacher' AND e.learner_id = ? \
+     AND e.starts_on <= ? AND (e.ends_on IS NULL OR e.ends_on > ?) LIMIT 1";
+const GUARDS: &str = "SELECT 1 FROM guardianships g JOIN guardians p ON p.id = g.guardian_id \
+     WHERE p.subject = ? AND p.tenant_id = ? AND g.learner_id = ? LIMIT 1";
+const IS_SELF: &str =
+    "SELECT 1 FROM learners WHERE subject = ? AND tenant_id = ? AND id = ? LIMIT 1";
+const BIRTH_DATE: &str = "SELECT birth_date FROM learners WHERE id = ? AND tenant_id = ?";
+const PARENTAL_CONSENT: &str = "SELECT 1 FROM consents c \
+     JOIN guardianships g ON g.guardian_id = c.granted_by AND g.learner_id = c.learner_id \
+     WHERE c.learner_id = ? AND c.tenant_id = ? \
+     AND (c.recipient_client_id IS NULL OR c.recipient_client_id = ?) \
+     AND (c.withdrawn_at_ms IS NULL OR c.withdrawn_at_ms > ?) \
+     AND c.verification_method IN (?, ?, ?) LIMIT 1";
+const CONSENTED: &str = "SELECT 1 FROM consents WHERE learner_id = ? AND tenant_id = ? \
+     AND data_category = ? AND (recipient_client_id IS NULL OR recipient_client_id = ?) \
+     AND (withdrawn_at_ms IS NULL OR withdrawn_at_ms > ?) LIMIT 1";
+
+/// Decides what `requester` may read of `learner_id` on `today` (ISO date) at `now_ms`.
+pub async fn learner_access<S: Sql>(
+    sql: &S,
+    requester: &Requester,
+    learner_id: &str,
+    today: &str,
+    now_ms: u64,
+) -> Result<Access, SqlError> {
+    let tenant = requester.tenant.as_str();
+    let subject = requester.subject.as_str();
+    let now = SqlValue::Integer(i64::try_from(now_ms).unwrap_or(i64::MAX));
+    // The learner, in the requester's tenant only.
+    let birth = sql
+        .execute(&Statement::new(
+            BIRTH_DATE,
+            vec![text(learner_id), text(tenant)],
+        ))
+        .await?;
+    let Some(SqlValue::Text(birth_date)) = birth.rows.first().and_then(|r| r.first()).cloned()
+    else {
+        return Ok(Access::Denied(Denial::NotVisible));
+    };
+    let related = match requester.role {
+        Role::TenantAdmin => return Ok(Access::Denied(Denial::AggregatesOnly)),
+        Role::Teacher => {
+            exists(
+                sql,
+                TEACHES,
+                vec![
+                    text(subject),
+                    text(tenant),
+                    text(learner_id),
+                    text(today),
+                    text(today),
+                ],
+            )
+            .await?
+        }
+        Role::Guardian => {
+            exists(
+                sql,
+                GUARDS,
+                vec![text(subject), text(tenant), text(learner_id)],
+            )
+            .await?
+        }
+        Role::Student => {
+            exists(
+                sql,
+                IS_SELF,
+                vec![text(subject), text(tenant), text(learner_id)],
+            )
+            .await?
+        }
+    };
+    if !related {
+        return Ok(Access::Denied(Denial::NotVisible));
+    }
+    // COPPA: under 13, an AI client needs verified parental consent on file.
+    if age_on(&birth_date, today).is_none_or(|age| age < 13) {
+        let mut params = vec![
+            text(learner_id),
+            text(tenant),
+            text(&requester.client_id),
+            now.clone(),
+        ];
+        params.extend(VERIFIED_PARENTAL_METHODS.iter().map(|m| text(m)));
+        if !exists(sql, PARENTAL_CONSENT, params).await? {
+            return Ok(Access::Denied(Denial::NoParentalConsent));
+        }
+    }
+    let mut allowed = Vec::new();
+    for category in Category::ALL {
+        if !requester.scopes.iter().any(|s| s == category.scope()) {
+            continue;
+        }
+        let params = vec![
+            text(learner_id),
+            text(tenant),
+            text(category.consent_name()),
+            text(&requester.client_id),
+            now.clone(),
+        ];
+        if exists(sql, CONSENTED, params).await? {
+            allowed.push(category);
+        }
+    }
+    Ok(if allowed.is_empty() {
+        Access::Denied(Denial::NothingConsented)
+    } else {
+        Access::Allowed(allowed)
+    })
+}
+
+/// The smallest group an aggregate may describe (k-anonymity).
+pub const MIN_GROUP: usize = 5;
+
+/// Whether an aggregate over `members` may be shown.
+pub fn aggregate_allowed(members: usize) -> bool {
+    members >= MIN_GROUP
+}
+
+#[cfg(test)]
+mod tests {
+    use learner_core::testing::run;
+
+    use super::*;
+    use crate::test_sql::Memory;
+
+    const TODAY: &str = "2026-11-25";
+    const NOW: u64 = 1_795_000_000_000;
+
+    /// Tenant `a`: teacher T teaches class C; learners L14 (14, all consented, the
+    /// student account), L10 (10, parental consent for profile only), L10N (10, no
+    /// consent), LOLD (14, enrollment ended), LW (14, consent withdrawn); guardian G
+    /// of L10 and L10N. Tenant `b`: learner X.
+    fn fixture() -> Memory {
+        let sql = Memory::new();
+        run(crate::migrations::migrate(&sql, 0)).expect("migrated");
+        let script = "
+INSERT INTO tenants VALUES ('a', 'A', 0), ('b', 'B', 0);
+INSERT INTO schools VALUES ('sa', 'a', 'School A'), ('sb', 'b', 'School B');
+INSERT INTO staff VALUES ('t', 'a', 'sa', 'teacher', 'T', NULL, 'a:teacher'),
+  ('adm', 'a', NULL, 'admin', 'Admin', NULL, 'a:admin');
+INSERT INTO classes VALUES ('c', 'a', 'sa', 'Math 7', 'math', 7), ('cx', 'b', 'sb', 'Math B', 'math', 7);
+INSERT INTO class_teachers VALUES ('a', 'c', 't');
+INSERT INTO learners VALUES
+  ('l14', 'a', 'sa', 'Ana', 'Lee', 'ana@a', '2012-03-01', 'a:student'),
+  ('l10', 'a', 'sa', 'Bo', 'Kim', NULL, '2016-05-01', NULL),
+  ('l10n', 'a', 'sa', 'Cy', 'Kim', NULL, '2016-05-01', NULL),
+  ('lold', 'a', 'sa', 'Di', 'Ng', NULL, '2012-01-01', NULL),
+  ('lw', 'a', 'sa', 'Ed', 'Ng', NULL, '2012-01-01', NULL),
+  ('x', 'b', 'sb', 'Xi', 'Wu', NULL, '2012-01-01', NULL);
+INSERT INTO enrollments VALUES
+  ('e1', 'a', 'c', 'l14', '2026-09-01', NULL), ('e2', 'a', 'c', 'l10', '2026-09-01', NULL),
+  ('e3', 'a', 'c', 'l10n', '2026-09-01', NULL), ('e4', 'a', 'c', 'lold', '2026-01-01', '2026-06-30'),
+  ('e5', 'a', 'c', 'lw', '2026-09-01', NULL), ('e6', 'b', 'cx', 'x', '2026-09-01', NULL);
+INSERT INTO guardians VALUES ('g', 'a', 'G', NULL, 'a:guardian');
+INSERT INTO guardianships VALUES ('a', 'g', 'l10', 'parent'), ('a', 'g', 'l10n', 'parent');
+INSERT INTO consents VALUES
+  ('k1', 'a', 'l14', 'profile', NULL, 'l14', 'school-record', 0, NULL, 'p'),
+  ('k2', 'a', 'l14', 'struggles', NULL, 'l14', 'school-record', 0, NULL, 'p'),
+  ('k3', 'a', 'l14', 'identity', 'client-1', 'l14', 'school-record', 0, NULL, 'p'),
+  ('k4', 'a', 'l10', 'profile', NULL, 'g', 'signed-form', 0, NULL, 'p'),
+  ('k5', 'a', 'lw', 'profile', NULL, 'lw', 'school-record', 0, 1000, 'p'),
+  ('k6', 'a', 'lold', 'profile', NULL, 'lold', 'school-record', 0, NULL, 'p'),
+  ('k7', 'b', 'x', 'profile', NULL, 'x', 'school-record', 0, NULL, 'p');
+";
+        for statement in learner_core::ports::sql_statements(script) {
+            run(sql.execute(&Statement::new(statement, Vec::new()))).expect("fixture row");
+        }
+        sql
+    }
+
+    fn requester(subject: &str, role: Role, client: &str, scopes: &[&str]) -> Requester {
+        Requester {
+            tenant: "a".into(),
+            subject: subject.into(),
+            role,
+            client_id: client.into(),
+            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn relationship_age_consent_and_scope_decide_together() {
+        use Access::{Allowed, Denied};
+        use Category::*;
+        let sql = fixture();
+        let all = [
+            "learner.profile",
+            "learner.behavioral",
+            "learner.assessment",
+            "learner.struggles",
+            "identity",
+        ];
+        let teacher = requester("a:teacher", Role::Teacher, "client-1", &all);
+        let other_client = requester("a:teacher", Role::Teacher, "client-2", &all);
+        let profile_only = requester("a:teacher", Role::Teacher, "client-1", &["learner.profile"]);
+        let guardian = requester("a:guardian", Role::Guardian, "client-1", &all);
+        let student = requester("a:student", Role::Student, "client-1", &all);
+        let admin = requester("a:admin", Role::TenantAdmin, "client-1", &all);
+        let cases: Vec<(&Requester, &str, Access)> = vec![
+            // Scope ∩ consent; identity consented to client-1 only.
+            (&teacher, "l14", Allowed(vec![Profile, Struggles, Identity])),
+            (&other_client, "l14", Allowed(vec![Profile, Struggles])),
+            (&profile_only, "l14", Allowed(vec![Profile])),
+            // Under 13: parental consent decides, and then consent per category.
+            (&teacher, "l10", Allowed(vec![Profile])),
+            (&teacher, "l10n", Denied(Denial::NoParentalConsent)),
+            (&guardian, "l10n", Denied(Denial::NoParentalConsent)),
+            // Enrollment ended: no longer the teacher's learner.
+            (&teacher, "lold", Denied(Denial::NotVisible)),
+            // Consent withdrawn.
+            (&teacher, "lw", Denied(Denial::NothingConsented)),
+            // Guardians see their own children only; students themselves only.
+            (&guardian, "l10", Allowed(vec![Profile])),
+            (&guardian, "l14", Denied(Denial::NotVisible)),
+            (&student, "l14", Allowed(vec![Profile, Struggles, Identity])),
+            (&student, "l10", Denied(Denial::NotVisible)),
+            // Administrators: aggregates only.
+            (&admin, "l14", Denied(Denial::AggregatesOnly)),
+            // Another tenant's learner does not exist here.
+            (&teacher, "x", Denied(Denial::NotVisible)),
+            (&teacher, "nobody", Denied(Denial::NotVisible)),
+        ];
+        for (who, learner, expected) in cases {
+            let got = run(learner_access(&sql, who, learner, TODAY, NOW)).expect("decided");
+            assert_eq!(got, expected, "{} → {learner}", who.subject);
+        }
+        // The tenant comes from the token: the same person in tenant b sees nothing of a.
+        let elsewhere = Requester {
+            tenant: "b".into(),
+            ..teacher.clone()
+        };
+        assert_eq!(
+            run(learner_access(&sql, &elsewhere, "l14", TODAY, NOW)).expect("decided"),
+            Denied(Denial::NotVisible)
+        );
+    }
+
+    #[test]
+    fn ages_are_whole_years_and_pseudonyms_are_pairwise() {
+        assert_eq!(age_on("2012-11-25", "2026-11-25"), Some(14));
+        assert_eq!(age_on("2012-11-26", "2026-11-25"), Some(13));
+        assert_eq!(age_on("2013-11-26", "2026-11-25"), Some(12));
+        assert_eq!(age_on("not-a-date", "2026-11-25"), None);
+        assert_eq!(age_on("2030-01-01", "2026-11-25"), None);
+        let key = [9u8; 32];
+        let a = pseudonym(&key, "client-1", "l14");
+        assert_eq!(a, pseudonym(&key, "client-1", "l14"));
+        assert_ne!(a, pseudonym(&key, "client-2", "l14"));
+        assert_ne!(a, pseudonym(&[8u8; 32], "client-1", "l14"));
+        assert!(a.starts_with("lp_") && a.len() == 35, "{a}");
+        assert!(!a.contains("l14"));
+        assert!(aggregate_allowed(5) && !aggregate_allowed(4));
+    }
+}

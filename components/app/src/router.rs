@@ -104,6 +104,11 @@ impl<H: Host + 'static> App<H> {
                 Ok(crate::test_routes::migrate(self.host()).await)
             }
             #[cfg(feature = "test-routes")]
+            "/__test/dna/seed" => {
+                only(&request, &Method::POST, "POST")?;
+                Ok(crate::test_routes::seed(self.host(), &request).await)
+            }
+            #[cfg(feature = "test-routes")]
             "/__test/whoami" => {
                 only(&request, &Method::GET, "GET")?;
                 Ok(crate::test_routes::whoami(self.host(), &request).await)

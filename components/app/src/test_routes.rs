@@ -9,6 +9,9 @@
 //! port and reports the version and tables, so every host's database is shown to run
 //! the same migrations.
 //!
+//! `POST /__test/dna/seed` (body `{"seed": n, "tenants": n, "learners": n}`) writes the
+//! synthetic data generator's rows through the SQL port, after migrating.
+//!
 //! `GET /__test/whoami[?scope=S]` is a protected resource behind the real
 //! [`crate::resource_guard`]: it answers with the grant behind the bearer token, or
 //! with the guard's refusal, so the suites can test the guard before `/mcp` exists.
@@ -143,6 +146,41 @@ pub async fn migrate<H: Host>(host: &H) -> Response {
                 &json!({"applied": applied, "version": version, "tables": tables}),
             )
         }
+        Err(error) => json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"error": error.to_string()}),
+        ),
+    }
+}
+
+/// `POST /__test/dna/seed`: migrates, then seeds the plan in the body (no demo tenant:
+/// the harness seeds that itself, and the other tenants' ids depend only on the plan).
+pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
+    use learner_core::ports::Clock;
+    let body: Value = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
+    let number = |name: &str, default: u64| body[name].as_u64().unwrap_or(default);
+    let plan = learner_domain::seed::Plan {
+        seed: number("seed", 1),
+        tenants: u32::try_from(number("tenants", 1)).unwrap_or(1).min(5),
+        learners: u32::try_from(number("learners", 20)).unwrap_or(20).min(200),
+        demo: false,
+        now_ms: host.clock().now_ms(),
+    };
+    if let Err(error) = learner_domain::migrations::migrate(host.sql(), plan.now_ms).await {
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({"error": error.to_string()}),
+        );
+    }
+    match learner_domain::seed::seed(host.sql(), &plan).await {
+        Ok(report) => json_response(
+            StatusCode::OK,
+            &json!({
+                "tenants": report.tenants, "classes": report.classes, "learners": report.learners,
+                "under_13": report.under_13, "under_13_with_consent": report.under_13_with_consent,
+                "events": report.events,
+            }),
+        ),
         Err(error) => json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &json!({"error": error.to_string()}),

@@ -48,3 +48,26 @@ fn the_learner_dna_schema_applies_once_on_this_host() {
     assert_eq!(again["applied"], json!([]));
     assert_eq!(again["version"], 1);
 }
+
+#[test]
+fn synthetic_data_writes_through_every_hosts_sql_port() {
+    // Every host instance starts with an empty database: tenant t001 is new here.
+    migrate();
+    let mut response = agent()
+        .post(format!("{}/__test/dna/seed", base_url()))
+        .send_json(json!({"seed": 42, "tenants": 1, "learners": 24}))
+        .expect("reachable");
+    let status = response.status().as_u16();
+    let report: Value = response.body_mut().read_json().expect("JSON");
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["tenants"], 1, "{report}");
+    assert_eq!(report["learners"], 24);
+    assert!(
+        report["events"].as_u64().is_some_and(|n| n >= 24 * 6),
+        "{report}"
+    );
+    assert!(
+        report["under_13"].as_u64().is_some_and(|n| n > 0),
+        "{report}"
+    );
+}

@@ -10,6 +10,7 @@ use learner_core::ports::{Config, Host, Random};
 use std::rc::Rc;
 
 use learner_core::{ApiError, Reply, Request, Response, json_response};
+use learner_domain::catalogue::LearnerCatalogue;
 use learner_mcp_server::catalogue::{Caller, Catalogue, ClientRequests, Outbox};
 use learner_mcp_server::engine::{self, Dispatch, Effect, Refusal, ServerInfo};
 use learner_mcp_server::jsonrpc::{self, Body, Id, Incoming, RpcError};
@@ -30,15 +31,24 @@ pub const SESSION_HEADER: &str = "mcp-session-id";
 /// The revision header.
 pub const VERSION_HEADER: &str = "mcp-protocol-version";
 
-/// The catalogue this build serves: the conformance fixtures in test builds.
+/// The catalogue this build serves: Learner DNA, and in test builds the conformance
+/// fixtures too.
 #[cfg(feature = "test-routes")]
-pub(crate) fn catalogue() -> learner_mcp_server::fixtures::Fixtures {
-    learner_mcp_server::fixtures::Fixtures
+pub(crate) fn catalogue<H: Host>(
+    host: &H,
+) -> learner_mcp_server::catalogue::Both<
+    learner_mcp_server::fixtures::Fixtures,
+    LearnerCatalogue<'_, H>,
+> {
+    learner_mcp_server::catalogue::Both(
+        learner_mcp_server::fixtures::Fixtures,
+        LearnerCatalogue::new(host),
+    )
 }
-/// The catalogue this build serves (the Learner DNA catalogue plugs in here).
+/// The catalogue this build serves: Learner DNA.
 #[cfg(not(feature = "test-routes"))]
-pub(crate) fn catalogue() -> learner_mcp_server::catalogue::Empty {
-    learner_mcp_server::catalogue::Empty
+pub(crate) fn catalogue<H: Host>(host: &H) -> LearnerCatalogue<'_, H> {
+    LearnerCatalogue::new(host)
 }
 
 pub(crate) fn server_info() -> ServerInfo {
@@ -147,6 +157,7 @@ pub(crate) fn caller_of(grant: &AccessGrant) -> Caller {
         subject: grant.subject.clone(),
         client_id: grant.client_id.clone(),
         scopes: grant.scope.iter().map(str::to_owned).collect(),
+        props: grant.props.clone(),
     }
 }
 
@@ -356,7 +367,7 @@ async fn post<H: Host + 'static>(
         let tool_scope = params
             .get("name")
             .and_then(Value::as_str)
-            .and_then(|name| catalogue().tools().into_iter().find(|t| t.name == name))
+            .and_then(|name| catalogue(host).tools().into_iter().find(|t| t.name == name))
             .and_then(|tool| tool.scope);
         if let Some(scope) = tool_scope.filter(|s| !caller.has_scope(s)) {
             return Err(insufficient_scope(issuer, &scope));
@@ -431,7 +442,7 @@ fn stream_tool_call<H: Host + 'static>(
     let session_id = stored.id.clone();
     let recorder = Rc::clone(&host);
     let handler = async move {
-        let catalogue = catalogue();
+        let catalogue = catalogue(&*host);
         let dispatch = Dispatch {
             catalogue: &catalogue,
             caller: &caller,
@@ -561,7 +572,7 @@ pub(crate) async fn run_messages<H: Host>(
     messages: Vec<jsonrpc::Parsed>,
     client: Option<&dyn ClientRequests>,
 ) -> Result<(Vec<Value>, bool), Response> {
-    let catalogue = catalogue();
+    let catalogue = catalogue(host);
     let revision = stored.session.revision();
     let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
     let mut out: Vec<Value> = Vec::new();

@@ -149,7 +149,7 @@ pub async fn post<H: Host + 'static>(
         "subscriptions/listen" => return listen(shared.clone(), grant, id, &params).await,
         _ => {}
     }
-    let catalogue = catalogue();
+    let catalogue = catalogue(host);
     if method == "tools/call"
         && let Some(name) = params.get("name").and_then(Value::as_str)
         && let Some(tool) = catalogue.tools().into_iter().find(|t| t.name == name)
@@ -238,7 +238,7 @@ async fn listen<H: Host + 'static>(
             agreed.insert(flag.into(), Value::Bool(true));
         }
     }
-    let catalogue = catalogue();
+    let catalogue = catalogue(host);
     let uris: Vec<String> = filter
         .get("resourceSubscriptions")
         .and_then(Value::as_array)

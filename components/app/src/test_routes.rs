@@ -37,6 +37,9 @@ pub async fn issue_code<H: Host>(host: &H, request: &Request) -> Response {
     };
     let query = body["query"].as_str().unwrap_or_default();
     let subject = body["subject"].as_str().unwrap_or("test-subject");
+    // What the sign-in page would put in the grant (tenant, role), when given.
+    let mut props = body["props"].as_object().cloned().unwrap_or_default();
+    props.insert("subject".into(), json!(subject));
     let params = match Params::parse(query.as_bytes()) {
         Ok(params) => params,
         Err(error) => return error_response(&error),
@@ -57,7 +60,7 @@ pub async fn issue_code<H: Host>(host: &H, request: &Request) -> Response {
         Ok(approved) => {
             let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
             match grants
-                .issue_code(&approved, subject, &json!({ "subject": subject }))
+                .issue_code(&approved, subject, &Value::Object(props))
                 .await
             {
                 Ok(code) => json_response(
@@ -153,8 +156,8 @@ pub async fn migrate<H: Host>(host: &H) -> Response {
     }
 }
 
-/// `POST /__test/dna/seed`: migrates, then seeds the plan in the body (no demo tenant:
-/// the harness seeds that itself, and the other tenants' ids depend only on the plan).
+/// `POST /__test/dna/seed`: migrates, then seeds the plan in the body (`demo`: include
+/// the demo tenant; tenants that exist already are left as they are).
 pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
     use learner_core::ports::Clock;
     let body: Value = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
@@ -163,7 +166,7 @@ pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
         seed: number("seed", 1),
         tenants: u32::try_from(number("tenants", 1)).unwrap_or(1).min(5),
         learners: u32::try_from(number("learners", 20)).unwrap_or(20).min(200),
-        demo: false,
+        demo: body["demo"].as_bool().unwrap_or(false),
         now_ms: host.clock().now_ms(),
     };
     if let Err(error) = learner_domain::migrations::migrate(host.sql(), plan.now_ms).await {

@@ -2,6 +2,7 @@
 //! applied the same way on every host (the harness's SQLite, Spin's SQLite, Cloudflare
 //! D1).
 
+pub mod catalogue;
 pub mod derive;
 pub mod migrations;
 pub mod privacy;

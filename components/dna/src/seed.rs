@@ -139,6 +139,11 @@ fn date_before(now_ms: u64, years: u64, days: u64) -> String {
     civil_from_days(day)
 }
 
+/// The ISO date (UTC) of a time in milliseconds since the Unix epoch.
+pub fn iso_date(ms: u64) -> String {
+    civil_from_days(ms / DAY_MS)
+}
+
 /// Days since 1970-01-01 to `YYYY-MM-DD` (Howard Hinnant's algorithm).
 fn civil_from_days(days: u64) -> String {
     let z = days as i64 + 719_468;
@@ -184,6 +189,17 @@ pub async fn seed<S: Sql>(sql: &S, plan: &Plan) -> Result<Report, SqlError> {
     }
     tenant_ids.extend((1..=plan.tenants).map(|n| format!("t{n:03}")));
     for (index, tenant) in tenant_ids.iter().enumerate() {
+        // Seeding again adds nothing: a tenant that exists is left as it is.
+        let existing = sql
+            .execute(&Statement::new(
+                "SELECT 1 FROM tenants WHERE id = ?",
+                vec![text(tenant.clone())],
+            ))
+            .await?;
+        if !existing.rows.is_empty() {
+            continue;
+        }
+        report.tenants += 1;
         let mut rng = Rng(plan.seed ^ (index as u64).wrapping_mul(0xA24B_AED4_963E_E407));
         generate_tenant(&mut rng, &mut rows, &mut report, tenant, plan);
         for chunk in rows.statements.chunks(BATCH) {
@@ -191,7 +207,6 @@ pub async fn seed<S: Sql>(sql: &S, plan: &Plan) -> Result<Report, SqlError> {
         }
         rows.statements.clear();
     }
-    report.tenants = tenant_ids.len() as u64;
     Ok(report)
 }
 
@@ -690,6 +705,11 @@ mod tests {
         // Foreign keys are on: every reference must resolve.
         let report = run(seed(&sql, &plan)).expect("seeded");
         assert_eq!((report.tenants, report.learners), (3, 75));
+        // Again: nothing new, nothing duplicated.
+        assert_eq!(
+            run(seed(&sql, &plan)).expect("seeded again"),
+            Report::default()
+        );
         let count = |query: &str| match run(sql.execute(&Statement::new(query, Vec::new())))
             .expect("counted")
             .rows

@@ -29,6 +29,8 @@ pub struct Caller {
     pub client_id: String,
     /// The token's scopes.
     pub scopes: Vec<String>,
+    /// What the grant says of the person (tenant, role, display name), sealed with it.
+    pub props: Value,
 }
 
 impl Caller {
@@ -430,5 +432,99 @@ impl Catalogue for Empty {
         _: &Caller,
     ) -> Result<Vec<String>, RpcError> {
         Ok(Vec::new())
+    }
+}
+
+/// Two catalogues offered as one: everything of both; a call goes to the one that
+/// lists the name (or covers the URI), the first when both do.
+pub struct Both<A, B>(pub A, pub B);
+
+fn lists_resource<C: Catalogue>(catalogue: &C, uri: &str) -> bool {
+    catalogue.resources().iter().any(|r| r.uri == uri)
+        || catalogue
+            .templates()
+            .iter()
+            .any(|t| crate::engine::match_template(&t.uri_template, uri).is_some())
+}
+
+impl<A: Catalogue, B: Catalogue> Catalogue for Both<A, B> {
+    fn tools(&self) -> Vec<ToolDef> {
+        let mut tools = self.0.tools();
+        tools.extend(self.1.tools());
+        tools
+    }
+    fn resources(&self) -> Vec<ResourceDef> {
+        let mut resources = self.0.resources();
+        resources.extend(self.1.resources());
+        resources
+    }
+    fn templates(&self) -> Vec<TemplateDef> {
+        let mut templates = self.0.templates();
+        templates.extend(self.1.templates());
+        templates
+    }
+    fn prompts(&self) -> Vec<PromptDef> {
+        let mut prompts = self.0.prompts();
+        prompts.extend(self.1.prompts());
+        prompts
+    }
+    async fn call_tool(
+        &self,
+        name: &str,
+        arguments: &Map<String, Value>,
+        context: &ToolContext<'_>,
+    ) -> Result<ToolOutput, RpcError> {
+        if self.0.tools().iter().any(|t| t.name == name) {
+            self.0.call_tool(name, arguments, context).await
+        } else {
+            self.1.call_tool(name, arguments, context).await
+        }
+    }
+    async fn read_resource(
+        &self,
+        uri: &str,
+        caller: &Caller,
+    ) -> Result<Option<Vec<Value>>, RpcError> {
+        if lists_resource(&self.0, uri) {
+            self.0.read_resource(uri, caller).await
+        } else {
+            self.1.read_resource(uri, caller).await
+        }
+    }
+    async fn get_prompt(
+        &self,
+        name: &str,
+        arguments: &Map<String, Value>,
+        context: &ToolContext<'_>,
+    ) -> Result<Option<PromptOutput>, RpcError> {
+        if self.0.prompts().iter().any(|p| p.name == name) {
+            self.0.get_prompt(name, arguments, context).await
+        } else {
+            self.1.get_prompt(name, arguments, context).await
+        }
+    }
+    async fn complete(
+        &self,
+        reference: &CompletionRef,
+        argument: &str,
+        value: &str,
+        context: &Map<String, Value>,
+        caller: &Caller,
+    ) -> Result<Vec<String>, RpcError> {
+        let first = match reference {
+            CompletionRef::Prompt(name) => self.0.prompts().iter().any(|p| &p.name == name),
+            CompletionRef::Template(uri) => {
+                self.0.templates().iter().any(|t| &t.uri_template == uri)
+            }
+        };
+        if first {
+            self.0
+                .complete(reference, argument, value, context, caller)
+                .await
+        } else {
+            self.1
+                .complete(reference, argument, value, context, caller)
+                .await
+        }
     }
 }

@@ -753,6 +753,7 @@ mod tests {
             subject: "demo:teacher".into(),
             client_id: "c".into(),
             scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+            props: json!({}),
         }
     }
 

@@ -250,6 +250,12 @@ pub fn access_token(subject: &str, scope: &str) -> String {
 
 /// Like [`access_token`]: the access token and the client it was issued to.
 pub fn access_grant(subject: &str, scope: &str) -> (String, String) {
+    access_grant_with(subject, scope, serde_json::json!({}))
+}
+
+/// Like [`access_grant`], with grant properties as the sign-in page records them
+/// (`tenant`, `role`).
+pub fn access_grant_with(subject: &str, scope: &str, props: Value) -> (String, String) {
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
     const REDIRECT: &str = "http://127.0.0.1:43210/callback";
@@ -278,7 +284,7 @@ pub fn access_grant(subject: &str, scope: &str) -> (String, String) {
     );
     let issued: Value = agent()
         .post(format!("{base}/__test/oauth/code"))
-        .send_json(serde_json::json!({"query": query, "subject": subject}))
+        .send_json(serde_json::json!({"query": query, "subject": subject, "props": props}))
         .expect("reachable")
         .body_mut()
         .read_json()

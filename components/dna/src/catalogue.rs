@@ -19,6 +19,10 @@ use crate::privacy::{self, Access, Category, Requester, Role};
 pub const LEARNERS: &str = "learner-dna://learners";
 /// One learner's profile.
 pub const PROFILE: &str = "learner-dna://learners/{id}/profile";
+/// One learner's struggle patterns (misconceptions per concept).
+pub const STRUGGLES: &str = "learner-dna://learners/{id}/struggles";
+/// One learner's concept mastery.
+pub const MASTERY: &str = "learner-dna://learners/{id}/mastery";
 /// The implementation-defined JSON-RPC error for a read the privacy rules refuse.
 pub const ACCESS_DENIED: i64 = -32003;
 
@@ -134,6 +138,107 @@ impl<'a, H: Host> LearnerCatalogue<'a, H> {
             .collect())
     }
 
+    /// Struggles (`learner.struggles`) or mastery (`learner.assessment`) of a learner
+    /// the privacy decision admitted, if that category is among the allowed ones.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_detail(
+        &self,
+        requester: &Requester,
+        kind: &str,
+        audit_kind: &str,
+        uri: &str,
+        learner: &str,
+        pseudonym: &str,
+        categories: &[Category],
+    ) -> Result<Option<Vec<Value>>, RpcError> {
+        let (category, query, fields): (Category, &str, &[&str]) = if kind == "struggles" {
+            (
+                Category::Struggles,
+                "SELECT concept, misconception, frequency, confidence, sample_count, computed_at_ms \
+                 FROM struggles WHERE learner_id = ? AND tenant_id = ? ORDER BY concept, misconception",
+                &[
+                    "concept",
+                    "misconception",
+                    "frequency",
+                    "confidence",
+                    "sample_count",
+                    "computed_at_ms",
+                ],
+            )
+        } else {
+            (
+                Category::Assessment,
+                "SELECT concept, mastery, confidence, sample_count, computed_at_ms \
+                 FROM concept_mastery WHERE learner_id = ? AND tenant_id = ? ORDER BY concept",
+                &[
+                    "concept",
+                    "mastery",
+                    "confidence",
+                    "sample_count",
+                    "computed_at_ms",
+                ],
+            )
+        };
+        if !categories.contains(&category) {
+            let reason = format!(
+                "the {} category is not in the token's scope or not consented",
+                category.consent_name()
+            );
+            self.audit(
+                requester,
+                audit_kind,
+                "denied",
+                json!({"learner": pseudonym, "reason": reason}),
+            )
+            .await;
+            return Err(
+                RpcError::new(ACCESS_DENIED, format!("access denied: {reason}"))
+                    .with_data(json!({"reason": reason})),
+            );
+        }
+        let result = self
+            .host
+            .sql()
+            .execute(&Statement::new(
+                query,
+                vec![text(learner), text(&requester.tenant)],
+            ))
+            .await
+            .map_err(|_| RpcError::internal())?;
+        let items: Vec<Value> = result
+            .rows
+            .iter()
+            .map(|row| {
+                let mut item = Map::new();
+                for (field, value) in fields.iter().zip(row) {
+                    item.insert(
+                        (*field).to_owned(),
+                        match value {
+                            SqlValue::Text(t) => json!(t),
+                            SqlValue::Real(r) => json!(r),
+                            SqlValue::Integer(i) => json!(i),
+                            _ => Value::Null,
+                        },
+                    );
+                }
+                Value::Object(item)
+            })
+            .collect();
+        self.audit(
+            requester,
+            audit_kind,
+            "allowed",
+            json!({"learner": pseudonym, "items": items.len()}),
+        )
+        .await;
+        let body = json!({"learner": pseudonym, kind: items});
+        Ok(Some(vec![content::text_contents(
+            uri,
+            "application/json",
+            &body.to_string(),
+        )]))
+    }
+
     fn today(&self) -> String {
         crate::seed::iso_date(self.host.clock().now_ms())
     }
@@ -173,16 +278,34 @@ impl<H: Host> Catalogue for LearnerCatalogue<'_, H> {
     }
 
     fn templates(&self) -> Vec<TemplateDef> {
-        vec![TemplateDef {
-            uri_template: PROFILE.into(),
-            name: "learner-profile".into(),
-            title: Some("A learner's DNA profile".into()),
-            description: Some(
-                "Learning velocity, retention, comprehension style, timing and engagement, as far as scope and consent allow".into(),
-            ),
+        let template = |uri: &str, name: &str, title: &str, description: &str| TemplateDef {
+            uri_template: uri.into(),
+            name: name.into(),
+            title: Some(title.into()),
+            description: Some(description.into()),
             mime_type: Some("application/json".into()),
             scope: None,
-        }]
+        };
+        vec![
+            template(
+                PROFILE,
+                "learner-profile",
+                "A learner's DNA profile",
+                "Learning velocity, retention, comprehension style, timing and engagement, as far as scope and consent allow",
+            ),
+            template(
+                STRUGGLES,
+                "learner-struggles",
+                "A learner's struggles",
+                "Concepts the learner struggles with and the misconceptions behind them (learner.struggles)",
+            ),
+            template(
+                MASTERY,
+                "learner-mastery",
+                "A learner's concept mastery",
+                "Mastery per concept, with confidence (learner.assessment)",
+            ),
+        ]
     }
 
     fn prompts(&self) -> Vec<PromptDef> {
@@ -237,16 +360,23 @@ impl<H: Host> Catalogue for LearnerCatalogue<'_, H> {
                 &body.to_string(),
             )]));
         }
-        let Some(values) = match_template(PROFILE, uri) else {
+        let Some((kind, values)) = [
+            ("profile", PROFILE),
+            ("struggles", STRUGGLES),
+            ("mastery", MASTERY),
+        ]
+        .into_iter()
+        .find_map(|(kind, template)| match_template(template, uri).map(|v| (kind, v))) else {
             return Ok(None);
         };
+        let audit_kind = format!("dna.{kind}.read");
         let wanted = values.get("id").and_then(Value::as_str).unwrap_or_default();
         // Pseudonyms are per client: resolve among the learners this person relates to.
         let Some(learner) = related
             .iter()
             .find(|id| privacy::pseudonym(&key, &requester.client_id, id) == wanted)
         else {
-            self.audit(&requester, "dna.profile.read", "denied", json!({"learner": wanted, "reason": "no relationship to this learner in the tenant"}))
+            self.audit(&requester, &audit_kind, "denied", json!({"learner": wanted, "reason": "no relationship to this learner in the tenant"}))
                 .await;
             return Ok(None);
         };
@@ -259,7 +389,7 @@ impl<H: Host> Catalogue for LearnerCatalogue<'_, H> {
             Access::Denied(denial) => {
                 self.audit(
                     &requester,
-                    "dna.profile.read",
+                    &audit_kind,
                     "denied",
                     json!({"learner": wanted, "reason": denial.reason()}),
                 )
@@ -271,6 +401,19 @@ impl<H: Host> Catalogue for LearnerCatalogue<'_, H> {
                 .with_data(json!({"reason": denial.reason()})));
             }
         };
+        if kind != "profile" {
+            return self
+                .read_detail(
+                    &requester,
+                    kind,
+                    &audit_kind,
+                    uri,
+                    learner,
+                    wanted,
+                    &categories,
+                )
+                .await;
+        }
         let shown: Vec<&str> = categories
             .iter()
             .flat_map(|c| traits_of(*c).iter().copied())

@@ -129,6 +129,68 @@ fn each_role_sees_what_its_relationships_and_the_consents_allow() {
         "no email without the identity scope: {body}"
     );
 
+    // Struggles and mastery need their own scopes: without them, a refusal that says so.
+    let readable_id = ids
+        .iter()
+        .find(|id| profile(&teacher, &session, id).get("result").is_some())
+        .expect("a readable learner")
+        .clone();
+    let unscoped = read(
+        &teacher,
+        &session,
+        &format!("learner-dna://learners/{readable_id}/struggles"),
+    );
+    assert_eq!(unscoped["error"]["code"], -32003, "{unscoped}");
+    assert!(
+        unscoped["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("struggles"))
+    );
+    let (scoped, _) = access_grant_with(
+        "demo:teacher",
+        "learner.profile learner.struggles learner.assessment",
+        json!({"tenant": "demo", "role": "teacher"}),
+    );
+    let scoped_session = open(&scoped);
+    let scoped_ids = learners(&scoped, &scoped_session);
+    let details: Vec<(Value, Value)> = scoped_ids
+        .iter()
+        .map(|id| {
+            (
+                read(
+                    &scoped,
+                    &scoped_session,
+                    &format!("learner-dna://learners/{id}/struggles"),
+                ),
+                read(
+                    &scoped,
+                    &scoped_session,
+                    &format!("learner-dna://learners/{id}/mastery"),
+                ),
+            )
+        })
+        .filter(|(s, m)| s.get("result").is_some() && m.get("result").is_some())
+        .collect();
+    assert!(
+        !details.is_empty(),
+        "no learner with struggles and mastery consented"
+    );
+    let body = |answer: &Value| -> Value {
+        serde_json::from_str(
+            answer["result"]["contents"][0]["text"]
+                .as_str()
+                .expect("text"),
+        )
+        .expect("JSON")
+    };
+    let mastery = body(&details[0].1);
+    let first = &mastery["mastery"][0];
+    assert!(
+        first["concept"].is_string() && first["mastery"].is_number(),
+        "{mastery}"
+    );
+    assert!(body(&details[0].0)["struggles"].is_array());
+
     // Another client of the same teacher sees other pseudonyms, and the first client's
     // ids mean nothing to it.
     let (other, _) = token("teacher", "teacher");

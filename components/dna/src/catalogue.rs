@@ -5,10 +5,7 @@
 use learner_core::ports::{
     Audit, AuditRecord, Clock, Host, KeyValue, KvError, Random, Sql, SqlValue, Statement,
 };
-use learner_mcp_server::catalogue::{
-    Caller, Catalogue, CompletionRef, PromptDef, PromptOutput, ResourceDef, TemplateDef,
-    ToolContext, ToolDef, ToolOutput, content,
-};
+use learner_mcp_server::catalogue::{Caller, Catalogue, ResourceDef, TemplateDef, content};
 use learner_mcp_server::engine::match_template;
 use learner_mcp_server::jsonrpc::RpcError;
 use serde_json::{Map, Value, json};
@@ -262,10 +259,6 @@ fn traits_of(category: Category) -> &'static [&'static str] {
 }
 
 impl<H: Host> Catalogue for LearnerCatalogue<'_, H> {
-    fn tools(&self) -> Vec<ToolDef> {
-        Vec::new()
-    }
-
     fn resources(&self) -> Vec<ResourceDef> {
         vec![ResourceDef {
             uri: LEARNERS.into(),
@@ -306,19 +299,6 @@ impl<H: Host> Catalogue for LearnerCatalogue<'_, H> {
                 "Mastery per concept, with confidence (learner.assessment)",
             ),
         ]
-    }
-
-    fn prompts(&self) -> Vec<PromptDef> {
-        Vec::new()
-    }
-
-    async fn call_tool(
-        &self,
-        name: &str,
-        _: &Map<String, Value>,
-        _: &ToolContext<'_>,
-    ) -> Result<ToolOutput, RpcError> {
-        Err(RpcError::invalid_params(format!("unknown tool {name:?}")))
     }
 
     async fn read_resource(
@@ -461,7 +441,7 @@ impl<H: Host> Catalogue for LearnerCatalogue<'_, H> {
         let categories: Vec<&str> = categories.iter().map(|c| c.consent_name()).collect();
         self.audit(
             &requester,
-            "dna.profile.read",
+            &audit_kind,
             "allowed",
             json!({"learner": wanted, "categories": categories}),
         )
@@ -472,25 +452,5 @@ impl<H: Host> Catalogue for LearnerCatalogue<'_, H> {
             "application/json",
             &body.to_string(),
         )]))
-    }
-
-    async fn get_prompt(
-        &self,
-        name: &str,
-        _: &Map<String, Value>,
-        _: &ToolContext<'_>,
-    ) -> Result<Option<PromptOutput>, RpcError> {
-        Err(RpcError::invalid_params(format!("unknown prompt {name:?}")))
-    }
-
-    async fn complete(
-        &self,
-        _: &CompletionRef,
-        _: &str,
-        _: &str,
-        _: &Map<String, Value>,
-        _: &Caller,
-    ) -> Result<Vec<String>, RpcError> {
-        Ok(Vec::new())
     }
 }

@@ -343,93 +343,63 @@ pub mod content {
 }
 
 /// The offering. Every method sees only callers the engine has admitted to the
-/// definition's scope.
+/// definition's scope. A catalogue implements what it offers; the defaults offer
+/// nothing of a kind (and the engine only calls a tool, prompt or completion that a
+/// list names).
 #[allow(async_fn_in_trait)]
 pub trait Catalogue {
     /// Tool definitions.
-    fn tools(&self) -> Vec<ToolDef>;
+    fn tools(&self) -> Vec<ToolDef> {
+        Vec::new()
+    }
     /// Concrete resources.
-    fn resources(&self) -> Vec<ResourceDef>;
+    fn resources(&self) -> Vec<ResourceDef> {
+        Vec::new()
+    }
     /// Resource templates.
-    fn templates(&self) -> Vec<TemplateDef>;
+    fn templates(&self) -> Vec<TemplateDef> {
+        Vec::new()
+    }
     /// Prompt definitions.
-    fn prompts(&self) -> Vec<PromptDef>;
+    fn prompts(&self) -> Vec<PromptDef> {
+        Vec::new()
+    }
     /// Runs tool `name` (listed by [`Catalogue::tools`], arguments checked).
     async fn call_tool(
         &self,
         name: &str,
-        arguments: &Map<String, Value>,
-        context: &ToolContext<'_>,
-    ) -> Result<ToolOutput, RpcError>;
+        _arguments: &Map<String, Value>,
+        _context: &ToolContext<'_>,
+    ) -> Result<ToolOutput, RpcError> {
+        Err(RpcError::invalid_params(format!("unknown tool {name:?}")))
+    }
     /// The contents of `uri`; `None` when there is no such resource.
     async fn read_resource(
         &self,
-        uri: &str,
-        caller: &Caller,
-    ) -> Result<Option<Vec<Value>>, RpcError>;
+        _uri: &str,
+        _caller: &Caller,
+    ) -> Result<Option<Vec<Value>>, RpcError> {
+        Ok(None)
+    }
     /// Renders prompt `name` (listed, required arguments present); `Ok(None)` when
     /// it asked for input it does not have yet.
     async fn get_prompt(
         &self,
         name: &str,
-        arguments: &Map<String, Value>,
-        context: &ToolContext<'_>,
-    ) -> Result<Option<PromptOutput>, RpcError>;
+        _arguments: &Map<String, Value>,
+        _context: &ToolContext<'_>,
+    ) -> Result<Option<PromptOutput>, RpcError> {
+        Err(RpcError::invalid_params(format!("unknown prompt {name:?}")))
+    }
     /// Values for `argument` starting with `value`; `context` holds arguments already
     /// chosen.
     async fn complete(
         &self,
-        reference: &CompletionRef,
-        argument: &str,
-        value: &str,
-        context: &Map<String, Value>,
-        caller: &Caller,
-    ) -> Result<Vec<String>, RpcError>;
-}
-
-/// A catalogue that offers nothing: the server's protocol surface without features.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Empty;
-
-impl Catalogue for Empty {
-    fn tools(&self) -> Vec<ToolDef> {
-        Vec::new()
-    }
-    fn resources(&self) -> Vec<ResourceDef> {
-        Vec::new()
-    }
-    fn templates(&self) -> Vec<TemplateDef> {
-        Vec::new()
-    }
-    fn prompts(&self) -> Vec<PromptDef> {
-        Vec::new()
-    }
-    async fn call_tool(
-        &self,
-        name: &str,
-        _: &Map<String, Value>,
-        _: &ToolContext<'_>,
-    ) -> Result<ToolOutput, RpcError> {
-        Err(RpcError::invalid_params(format!("unknown tool {name:?}")))
-    }
-    async fn read_resource(&self, _: &str, _: &Caller) -> Result<Option<Vec<Value>>, RpcError> {
-        Ok(None)
-    }
-    async fn get_prompt(
-        &self,
-        name: &str,
-        _: &Map<String, Value>,
-        _: &ToolContext<'_>,
-    ) -> Result<Option<PromptOutput>, RpcError> {
-        Err(RpcError::invalid_params(format!("unknown prompt {name:?}")))
-    }
-    async fn complete(
-        &self,
-        _: &CompletionRef,
-        _: &str,
-        _: &str,
-        _: &Map<String, Value>,
-        _: &Caller,
+        _reference: &CompletionRef,
+        _argument: &str,
+        _value: &str,
+        _context: &Map<String, Value>,
+        _caller: &Caller,
     ) -> Result<Vec<String>, RpcError> {
         Ok(Vec::new())
     }

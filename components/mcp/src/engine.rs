@@ -988,15 +988,6 @@ mod tests {
                     scope: Some("learner.audit".into()),
                 }]
             }
-            fn resources(&self) -> Vec<ResourceDef> {
-                Vec::new()
-            }
-            fn templates(&self) -> Vec<TemplateDef> {
-                Vec::new()
-            }
-            fn prompts(&self) -> Vec<PromptDef> {
-                Vec::new()
-            }
             async fn call_tool(
                 &self,
                 _: &str,
@@ -1004,31 +995,6 @@ mod tests {
                 _: &ToolContext<'_>,
             ) -> Result<crate::catalogue::ToolOutput, RpcError> {
                 Ok(crate::catalogue::ToolOutput::text("ok"))
-            }
-            async fn read_resource(
-                &self,
-                _: &str,
-                _: &Caller,
-            ) -> Result<Option<Vec<Value>>, RpcError> {
-                Ok(None)
-            }
-            async fn get_prompt(
-                &self,
-                _: &str,
-                _: &Map<String, Value>,
-                _: &ToolContext<'_>,
-            ) -> Result<Option<crate::catalogue::PromptOutput>, RpcError> {
-                Err(RpcError::internal())
-            }
-            async fn complete(
-                &self,
-                _: &CompletionRef,
-                _: &str,
-                _: &str,
-                _: &Map<String, Value>,
-                _: &Caller,
-            ) -> Result<Vec<String>, RpcError> {
-                Ok(Vec::new())
             }
         }
         let run_as = |scopes: &[&str], method: &str, params: Value| {

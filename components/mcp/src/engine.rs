@@ -416,47 +416,28 @@ impl<C: Catalogue> Dispatch<'_, C> {
                     effect: Some(Effect::SetLogLevel(level)),
                 })
             }
-            "tools/list" => {
-                let tools = self.visible_tools();
-                let (page, next) = page(&tools, params, self.page_size)?;
-                let tools: Vec<Value> = page.iter().map(|t| tool_json(t, self.revision)).collect();
-                Ok(Answer::plain(with_cursor(json!({"tools": tools}), next)))
-            }
+            "tools/list" => self.list(
+                self.catalogue.tools(),
+                |t| &t.scope,
+                tool_json,
+                "tools",
+                params,
+            ),
             "tools/call" => self.call_tool(params).await.map(Answer::plain),
-            "resources/list" => {
-                let resources: Vec<ResourceDef> = self
-                    .catalogue
-                    .resources()
-                    .into_iter()
-                    .filter(|r| self.caller.admits(r.scope.as_deref()))
-                    .collect();
-                let (page, next) = page(&resources, params, self.page_size)?;
-                let resources: Vec<Value> = page
-                    .iter()
-                    .map(|r| resource_json(r, self.revision))
-                    .collect();
-                Ok(Answer::plain(with_cursor(
-                    json!({"resources": resources}),
-                    next,
-                )))
-            }
-            "resources/templates/list" => {
-                let templates: Vec<TemplateDef> = self
-                    .catalogue
-                    .templates()
-                    .into_iter()
-                    .filter(|t| self.caller.admits(t.scope.as_deref()))
-                    .collect();
-                let (page, next) = page(&templates, params, self.page_size)?;
-                let templates: Vec<Value> = page
-                    .iter()
-                    .map(|t| template_json(t, self.revision))
-                    .collect();
-                Ok(Answer::plain(with_cursor(
-                    json!({"resourceTemplates": templates}),
-                    next,
-                )))
-            }
+            "resources/list" => self.list(
+                self.catalogue.resources(),
+                |r| &r.scope,
+                resource_json,
+                "resources",
+                params,
+            ),
+            "resources/templates/list" => self.list(
+                self.catalogue.templates(),
+                |t| &t.scope,
+                template_json,
+                "resourceTemplates",
+                params,
+            ),
             "resources/read" => {
                 let uri = self.admitted_uri(params)?;
                 match self.catalogue.read_resource(uri, self.caller).await? {
@@ -478,21 +459,13 @@ impl<C: Catalogue> Dispatch<'_, C> {
                     effect: Some(Effect::Unsubscribe(uri.to_owned())),
                 })
             }
-            "prompts/list" => {
-                let prompts: Vec<PromptDef> = self
-                    .catalogue
-                    .prompts()
-                    .into_iter()
-                    .filter(|p| self.caller.admits(p.scope.as_deref()))
-                    .collect();
-                let (page, next) = page(&prompts, params, self.page_size)?;
-                let prompts: Vec<Value> =
-                    page.iter().map(|p| prompt_json(p, self.revision)).collect();
-                Ok(Answer::plain(with_cursor(
-                    json!({"prompts": prompts}),
-                    next,
-                )))
-            }
+            "prompts/list" => self.list(
+                self.catalogue.prompts(),
+                |p| &p.scope,
+                prompt_json,
+                "prompts",
+                params,
+            ),
             "prompts/get" => self.get_prompt(params).await.map(Answer::plain),
             "completion/complete" if self.revision >= Revision::V2025_03_26 => {
                 self.complete(params).await.map(Answer::plain)
@@ -501,12 +474,28 @@ impl<C: Catalogue> Dispatch<'_, C> {
         }
     }
 
-    fn visible_tools(&self) -> Vec<ToolDef> {
-        self.catalogue
-            .tools()
+    /// A `*/list` answer: the definitions the caller's scopes admit, one page of them
+    /// rendered for the revision under `key`, and the cursor of the next page.
+    fn list<T: Clone>(
+        &self,
+        items: Vec<T>,
+        scope: impl Fn(&T) -> &Option<String>,
+        render: fn(&T, Revision) -> Value,
+        key: &str,
+        params: &Map<String, Value>,
+    ) -> Result<Answer, Refusal> {
+        let visible: Vec<T> = items
             .into_iter()
-            .filter(|t| self.caller.admits(t.scope.as_deref()))
-            .collect()
+            .filter(|item| self.caller.admits(scope(item).as_deref()))
+            .collect();
+        let (page, next) = page(&visible, params, self.page_size)?;
+        let rendered: Vec<Value> = page
+            .iter()
+            .map(|item| render(item, self.revision))
+            .collect();
+        let mut result = Map::new();
+        result.insert(key.to_owned(), Value::Array(rendered));
+        Ok(Answer::plain(with_cursor(Value::Object(result), next)))
     }
 
     async fn call_tool(&self, params: &Map<String, Value>) -> Result<Value, Refusal> {

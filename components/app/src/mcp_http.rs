@@ -18,7 +18,6 @@ use learner_mcp_server::revision::Revision;
 use learner_mcp_server::session::{
     MAX_SUBSCRIPTIONS, Owner, Session, SessionError, Sessions, Stored,
 };
-use learner_oauth::error::{ErrorCode, OAuthError};
 use learner_oauth::grants::AccessGrant;
 use learner_oauth::metadata::Issuer;
 use serde_json::{Map, Value, json};
@@ -370,7 +369,7 @@ async fn post<H: Host + 'static>(
             .and_then(|name| catalogue(host).tools().into_iter().find(|t| t.name == name))
             .and_then(|tool| tool.scope);
         if let Some(scope) = tool_scope.filter(|s| !caller.has_scope(s)) {
-            return Err(insufficient_scope(issuer, &scope));
+            return Err(resource_guard::insufficient_scope(issuer, &scope));
         }
         sessions.touch(&stored).await.map_err(|_| unavailable())?;
         return Ok(stream_tool_call(
@@ -635,7 +634,7 @@ pub(crate) async fn run_messages<H: Host>(
                     }
                     Err(Refusal::Rpc(error)) => out.push(jsonrpc::error(Some(&id), &error)),
                     Err(Refusal::InsufficientScope(scope)) => {
-                        return Err(insufficient_scope(issuer, &scope));
+                        return Err(resource_guard::insufficient_scope(issuer, &scope));
                     }
                 }
             }
@@ -692,26 +691,6 @@ fn apply(session: &mut Session, effect: Effect) -> bool {
             before != session.subscriptions.len()
         }
     }
-}
-
-/// 403 `insufficient_scope` with the challenge naming the scope needed.
-pub(crate) fn insufficient_scope(issuer: &Issuer, scope: &str) -> Response {
-    let error = OAuthError::new(
-        ErrorCode::InsufficientScope,
-        format!("this request needs the {scope} scope"),
-    );
-    let metadata = Issuer::well_known(&issuer.mcp_resource(), "oauth-protected-resource");
-    let mut response = json_response(StatusCode::FORBIDDEN, &error.to_json());
-    if let Ok(value) = HeaderValue::from_str(&learner_oauth::error::bearer_challenge(
-        &metadata,
-        Some(&error),
-        Some(scope),
-    )) {
-        response
-            .headers_mut()
-            .insert(header::WWW_AUTHENTICATE, value);
-    }
-    response
 }
 
 /// The messages as one SSE body, each an event with one `data:` line.

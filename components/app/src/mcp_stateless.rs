@@ -7,7 +7,7 @@
 use std::rc::Rc;
 
 use http::StatusCode;
-use learner_core::ports::{Host, KeyValue, KvError, Random};
+use learner_core::ports::{Host, shared_secret};
 use learner_core::{Reply, Request, Response, json_response};
 use learner_mcp_server::catalogue::{Catalogue, Outbox};
 use learner_mcp_server::engine::{self, Dispatch, Refusal};
@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::mcp_http::{
     SESSION_HEADER, VERSION_HEADER, caller_of, catalogue, header_str, idle_ms, owner_of, page_size,
-    server_info, set_sse_headers, stream_max_ms, unavailable,
+    rpc_error, server_info, set_sse_headers, stream_max_ms, unavailable,
 };
 use crate::{mcp_events, mcp_subscriptions};
 
@@ -47,29 +47,6 @@ pub fn is_stateless(request: &Request, body: &Body) -> bool {
     }
 }
 
-/// The request-state signing key.
-async fn state_key<H: Host>(host: &H) -> Result<[u8; 32], KvError> {
-    let kv = host.key_value();
-    for _ in 0..2 {
-        if let Some(entry) = kv.get(STATE_KEY).await?
-            && let Ok(key) = <[u8; 32]>::try_from(entry.value.as_slice())
-        {
-            return Ok(key);
-        }
-        let mut key = [0u8; 32];
-        host.random().fill(&mut key);
-        match kv.compare_and_swap(STATE_KEY, None, &key, None).await {
-            Ok(_) => return Ok(key),
-            // Another instance made it first: read theirs.
-            Err(KvError::Conflict(_)) => continue,
-            Err(other) => return Err(other),
-        }
-    }
-    Err(KvError::Backend(
-        "the request-state key could not be made".into(),
-    ))
-}
-
 fn status_for(error: &RpcError) -> StatusCode {
     match error.code {
         jsonrpc::code::METHOD_NOT_FOUND => StatusCode::NOT_FOUND,
@@ -82,8 +59,10 @@ fn status_for(error: &RpcError) -> StatusCode {
     }
 }
 
-fn error_response(status: StatusCode, id: Option<&Id>, error: &RpcError) -> Response {
-    json_response(status, &jsonrpc::error(id, error))
+/// A refused request as its HTTP answer, echoing the request's id.
+fn rejected(id: &Id, rejection: stateless::Rejection) -> Response {
+    let status = StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
+    rpc_error(status, Some(id), &rejection.error)
 }
 
 /// Adds the server's identity to a result's `_meta`.
@@ -115,14 +94,14 @@ pub async fn post<H: Host + 'static>(
     let host = &*shared;
     let (id, method, params) = match body {
         Body::Batch(_) => {
-            return Err(error_response(
+            return Err(rpc_error(
                 StatusCode::BAD_REQUEST,
                 None,
                 &RpcError::invalid_request("JSON-RPC batches are not part of this revision"),
             ));
         }
         Body::Single(Err((id, error))) => {
-            return Err(error_response(StatusCode::BAD_REQUEST, id.as_ref(), &error));
+            return Err(rpc_error(StatusCode::BAD_REQUEST, id.as_ref(), &error));
         }
         // Cancellation, and answers nobody asked for: nothing to do.
         Body::Single(Ok(Incoming::Notification { .. } | Incoming::Response { .. })) => {
@@ -137,10 +116,7 @@ pub async fn post<H: Host + 'static>(
         method: header_str(request, "mcp-method"),
         name: header_str(request, "mcp-name"),
     };
-    let meta = stateless::validate(&headers, &method, &params).map_err(|rejection| {
-        let status = StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
-        error_response(status, Some(&id), &rejection.error)
-    })?;
+    let meta = stateless::validate(&headers, &method, &params).map_err(|r| rejected(&id, r))?;
     match method.as_str() {
         "server/discover" => {
             let result = identified(engine::discover_result(&server_info()));
@@ -162,12 +138,11 @@ pub async fn post<H: Host + 'static>(
         stateless::check_param_headers(&tool.input_schema, &arguments, |name| {
             header_str(request, name)
         })
-        .map_err(|rejection| {
-            let status = StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
-            error_response(status, Some(&id), &rejection.error)
-        })?;
+        .map_err(|r| rejected(&id, r))?;
     }
-    let key = state_key(host).await.map_err(|_| unavailable())?;
+    let key = shared_secret(host.key_value(), host.random(), STATE_KEY)
+        .await
+        .map_err(|_| unavailable())?;
     let caller = caller_of(grant);
     let dispatch = Dispatch {
         catalogue: &catalogue,
@@ -193,7 +168,7 @@ pub async fn post<H: Host + 'static>(
         ),
         Err(Refusal::Rpc(error)) => (status_for(&error), jsonrpc::error(Some(&id), &error)),
         Err(Refusal::InsufficientScope(scope)) => {
-            return Err(crate::mcp_http::insufficient_scope(issuer, &scope));
+            return Err(crate::resource_guard::insufficient_scope(issuer, &scope));
         }
     };
     let notifications: Vec<Value> = dispatch.notifications.borrow_mut().drain(..).collect();
@@ -222,7 +197,7 @@ async fn listen<H: Host + 'static>(
 ) -> Result<Reply, Response> {
     let host = &*shared;
     let Some(filter) = params.get("notifications").and_then(Value::as_object) else {
-        return Err(error_response(
+        return Err(rpc_error(
             StatusCode::OK,
             Some(&id),
             &RpcError::invalid_params("params.notifications must be an object"),

@@ -128,13 +128,19 @@ pub async fn admit<H: Host>(
     if let Some(scope) = required_scope
         && !access.scope.contains(scope)
     {
-        let error = OAuthError::new(
-            ErrorCode::InsufficientScope,
-            format!("this request needs the {scope} scope"),
-        );
-        return Err(refusal(issuer, Some(&error), Some(scope)));
+        return Err(insufficient_scope(issuer, scope));
     }
     Ok(access)
+}
+
+/// 403 `insufficient_scope`, its challenge naming `scope` (RFC 6750 §3.1): for the
+/// guard's own check, and for the MCP tools and resources a scope gates.
+pub fn insufficient_scope(issuer: &Issuer, scope: &str) -> Response {
+    let error = OAuthError::new(
+        ErrorCode::InsufficientScope,
+        format!("this request needs the {scope} scope"),
+    );
+    refusal(issuer, Some(&error), Some(scope))
 }
 
 #[cfg(test)]

@@ -62,6 +62,33 @@ pub trait KeyValue {
     async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError>;
 }
 
+/// A random 32-byte secret stored under `key`, made by whichever instance needs it
+/// first (create-only, so racing instances end up with the same one).
+pub async fn shared_secret<K: KeyValue, R: Random>(
+    kv: &K,
+    random: &R,
+    key: &str,
+) -> Result<[u8; 32], KvError> {
+    for _ in 0..2 {
+        if let Some(entry) = kv.get(key).await?
+            && let Ok(secret) = <[u8; 32]>::try_from(entry.value.as_slice())
+        {
+            return Ok(secret);
+        }
+        let mut secret = [0u8; 32];
+        random.fill(&mut secret);
+        match kv.compare_and_swap(key, None, &secret, None).await {
+            Ok(_) => return Ok(secret),
+            // Another instance made it first: read theirs.
+            Err(KvError::Conflict(_)) => continue,
+            Err(other) => return Err(other),
+        }
+    }
+    Err(KvError::Backend(format!(
+        "the secret {key:?} could not be made"
+    )))
+}
+
 /// The partition a key belongs to (`@<partition>/…`), if any: keys a host may keep
 /// together (`wit/ports.wit`).
 pub fn kv_partition(key: &str) -> Option<&str> {
@@ -335,6 +362,17 @@ pub trait Host {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_shared_secret_is_made_once_and_then_read() {
+        use crate::testing::{Counter, MemoryKv, TestClock, run};
+        let clock = TestClock::default();
+        let kv = MemoryKv::new(&clock);
+        let random = Counter::default();
+        let first = run(shared_secret(&kv, &random, "k")).expect("made");
+        assert_eq!(run(shared_secret(&kv, &random, "k")), Ok(first));
+        assert_ne!(run(shared_secret(&kv, &random, "other")), Ok(first));
+    }
 
     #[test]
     fn secret_names_map_to_upper_case_bindings() {

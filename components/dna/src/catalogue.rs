@@ -3,7 +3,7 @@
 //! learners appear only under the reading client's pseudonyms.
 
 use learner_core::ports::{
-    Audit, AuditRecord, Clock, Host, KeyValue, KvError, Random, Sql, SqlValue, Statement,
+    Audit, AuditRecord, Clock, Host, KvError, Sql, SqlValue, Statement, shared_secret,
 };
 use learner_mcp_server::catalogue::{Caller, Catalogue, ResourceDef, TemplateDef, content};
 use learner_mcp_server::engine::match_template;
@@ -57,25 +57,8 @@ impl<'a, H: Host> LearnerCatalogue<'a, H> {
 
     /// The tenant's pseudonym key, made once.
     async fn tenant_key(&self, tenant: &str) -> Result<[u8; 32], KvError> {
-        let kv = self.host.key_value();
         let key = format!("dna:pseudonym-key:{tenant}");
-        for _ in 0..2 {
-            if let Some(entry) = kv.get(&key).await?
-                && let Ok(bytes) = <[u8; 32]>::try_from(entry.value.as_slice())
-            {
-                return Ok(bytes);
-            }
-            let mut bytes = [0u8; 32];
-            self.host.random().fill(&mut bytes);
-            match kv.compare_and_swap(&key, None, &bytes, None).await {
-                Ok(_) => return Ok(bytes),
-                Err(KvError::Conflict(_)) => continue,
-                Err(other) => return Err(other),
-            }
-        }
-        Err(KvError::Backend(
-            "the pseudonym key could not be made".into(),
-        ))
+        shared_secret(self.host.key_value(), self.host.random(), &key).await
     }
 
     async fn audit(&self, requester: &Requester, kind: &str, outcome: &str, detail: Value) {

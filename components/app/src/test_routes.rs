@@ -120,29 +120,14 @@ pub async fn whoami<H: Host>(host: &H, request: &Request) -> Response {
 /// `POST /__test/dna/migrate`: applies the migrations; the versions applied, the
 /// version reached and the tables there are.
 pub async fn migrate<H: Host>(host: &H) -> Response {
-    use learner_core::ports::{Clock, Sql, SqlValue, Statement};
+    use learner_core::ports::Clock;
     match learner_domain::migrations::migrate(host.sql(), host.clock().now_ms()).await {
         Ok(applied) => {
             let version = learner_domain::migrations::current_version(host.sql())
                 .await
                 .unwrap_or_default();
-            let tables = host
-                .sql()
-                .execute(&Statement::new(
-                    "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-                    Vec::new(),
-                ))
+            let tables = learner_domain::migrations::tables(host.sql())
                 .await
-                .map(|result| {
-                    result
-                        .rows
-                        .into_iter()
-                        .filter_map(|row| match row.into_iter().next() {
-                            Some(SqlValue::Text(name)) => Some(name),
-                            _ => None,
-                        })
-                        .collect::<Vec<_>>()
-                })
                 .unwrap_or_default();
             json_response(
                 StatusCode::OK,

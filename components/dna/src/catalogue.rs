@@ -11,6 +11,7 @@ use learner_mcp_server::jsonrpc::RpcError;
 use serde_json::{Map, Value, json};
 
 use crate::privacy::{self, Access, Category, Requester, Role};
+use crate::text;
 
 /// The list of visible learners.
 pub const LEARNERS: &str = "learner-dna://learners";
@@ -222,10 +223,6 @@ impl<'a, H: Host> LearnerCatalogue<'a, H> {
     fn today(&self) -> String {
         crate::seed::iso_date(self.host.clock().now_ms())
     }
-}
-
-fn text(s: &str) -> SqlValue {
-    SqlValue::Text(s.to_owned())
 }
 
 /// The traits each category shows.

@@ -9,3 +9,8 @@ pub mod privacy;
 pub mod seed;
 #[cfg(test)]
 mod test_sql;
+
+/// A text value for a SQL parameter.
+pub(crate) fn text(s: impl Into<String>) -> learner_core::ports::SqlValue {
+    learner_core::ports::SqlValue::Text(s.into())
+}

@@ -66,6 +66,24 @@ pub async fn current_version<S: Sql>(sql: &S) -> Result<i64, SqlError> {
     })
 }
 
+/// The tables the database holds, by name.
+pub async fn tables<S: Sql>(sql: &S) -> Result<Vec<String>, SqlError> {
+    let result = sql
+        .execute(&Statement::new(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+            Vec::new(),
+        ))
+        .await?;
+    Ok(result
+        .rows
+        .into_iter()
+        .filter_map(|row| match row.into_iter().next() {
+            Some(SqlValue::Text(name)) => Some(name),
+            _ => None,
+        })
+        .collect())
+}
+
 /// Applies the migrations the database lacks; the versions applied now.
 pub async fn migrate<S: Sql>(sql: &S, now_ms: u64) -> Result<Vec<i64>, MigrationError> {
     let start = current_version(sql).await.map_err(MigrationError::Sql)?;
@@ -111,22 +129,6 @@ mod tests {
     use super::*;
     use crate::test_sql::Memory;
 
-    fn tables(sql: &Memory) -> Vec<String> {
-        let result = run(sql.execute(&Statement::new(
-            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-            Vec::new(),
-        )))
-        .expect("listed");
-        result
-            .rows
-            .into_iter()
-            .filter_map(|row| match row.into_iter().next() {
-                Some(SqlValue::Text(name)) => Some(name),
-                _ => None,
-            })
-            .collect()
-    }
-
     #[test]
     fn migrations_apply_once_in_order() {
         let sql = Memory::new();
@@ -150,7 +152,13 @@ mod tests {
             "struggles",
             "tenants",
         ] {
-            assert!(tables(&sql).iter().any(|t| t == table), "{table}");
+            assert!(
+                run(tables(&sql))
+                    .expect("listed")
+                    .iter()
+                    .any(|t| t == table),
+                "{table}"
+            );
         }
         // Applying again changes nothing.
         assert_eq!(run(migrate(&sql, 2_000)), Ok(vec![]));
@@ -187,7 +195,12 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(run(current_version(&sql)), Ok(0));
-        assert!(!tables(&sql).iter().any(|t| t == "schools"));
+        assert!(
+            !run(tables(&sql))
+                .expect("listed")
+                .iter()
+                .any(|t| t == "schools")
+        );
         let newer = Memory::new();
         run(current_version(&newer)).expect("ledger");
         run(newer.execute(&Statement::new(

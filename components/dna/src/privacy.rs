@@ -8,6 +8,8 @@ use hmac::{Hmac, KeyInit, Mac};
 use learner_core::ports::{Sql, SqlError, SqlValue, Statement};
 use sha2::Sha256;
 
+use crate::text;
+
 /// Who asks, from the access token (never from the request).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requester {
@@ -157,10 +159,6 @@ async fn exists<S: Sql>(sql: &S, query: &str, params: Vec<SqlValue>) -> Result<b
     Ok(!result.rows.is_empty())
 }
 
-fn text(s: &str) -> SqlValue {
-    SqlValue::Text(s.to_owned())
-}
-
 const TEACHES: &str = "SELECT 1 FROM class_teachers ct \
      JOIN staff s ON s.id = ct.staff_id \
      JOIN enrollments e ON e.class_id = ct.class_id \
@@ -247,7 +245,7 @@ pub async fn learner_access<S: Sql>(
             text(&requester.client_id),
             now.clone(),
         ];
-        params.extend(VERIFIED_PARENTAL_METHODS.iter().map(|m| text(m)));
+        params.extend(VERIFIED_PARENTAL_METHODS.iter().map(|m| text(*m)));
         if !exists(sql, PARENTAL_CONSENT, params).await? {
             return Ok(Access::Denied(Denial::NoParentalConsent));
         }

@@ -10,6 +10,7 @@
 use learner_core::ports::{Sql, SqlError, SqlValue, Statement};
 
 use crate::derive::{self, Event};
+use crate::text;
 
 /// What to generate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,10 +124,6 @@ const CATEGORIES: [&str; 5] = [
 ];
 const POLICY: &str = "2026-01";
 const DAY_MS: u64 = 86_400_000;
-
-fn text(s: impl Into<String>) -> SqlValue {
-    SqlValue::Text(s.into())
-}
 
 fn int(n: u64) -> SqlValue {
     SqlValue::Integer(i64::try_from(n).unwrap_or(i64::MAX))

@@ -206,9 +206,9 @@ fn whoami(from: Ipv4Addr, token: &str) -> RawResponse {
     )
 }
 
-#[test]
-fn strict_an_expired_access_token_is_refused_and_refresh_gets_a_new_one() {
-    let me = Ipv4Addr::new(127, 0, 0, 26);
+/// A public client registered from `me` (with the refresh grant) and the token
+/// response for a code issued to it: the client id and that response.
+fn tokens_from(me: Ipv4Addr) -> (String, RawResponse) {
     let registered = post_json(
         me,
         "/oauth/register",
@@ -235,6 +235,13 @@ fn strict_an_expired_access_token_is_refused_and_refresh_gets_a_new_one() {
             encode(REDIRECT)
         ),
     );
+    (client, tokens)
+}
+
+#[test]
+fn strict_an_expired_access_token_is_refused_and_refresh_gets_a_new_one() {
+    let me = Ipv4Addr::new(127, 0, 0, 26);
+    let (client, tokens) = tokens_from(me);
     assert_eq!(tokens.status, 200, "{tokens:?}");
     let tokens = tokens.json();
     assert_eq!(tokens["expires_in"], 3);
@@ -276,31 +283,7 @@ fn strict_an_expired_access_token_is_refused_and_refresh_gets_a_new_one() {
 #[test]
 fn strict_an_idle_mcp_session_expires() {
     let me = Ipv4Addr::new(127, 0, 0, 27);
-    let registered = post_json(
-        me,
-        "/oauth/register",
-        &json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"}),
-    );
-    let client = registered.json()["client_id"]
-        .as_str()
-        .expect("client_id")
-        .to_owned();
-    let query = format!(
-        "response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}\
-         &code_challenge_method=S256&state=s&scope=learner.profile&resource={}",
-        encode(REDIRECT),
-        encode(&format!("{}/mcp", strict_url()))
-    );
-    let code = post_json(me, "/__test/oauth/code", &json!({"query": query}));
-    let code = code.json()["code"].as_str().expect("code").to_owned();
-    let tokens = post_form(
-        me,
-        "/oauth/token",
-        &format!(
-            "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
-            encode(REDIRECT)
-        ),
-    );
+    let (_, tokens) = tokens_from(me);
     let bearer = format!(
         "Bearer {}",
         tokens.json()["access_token"].as_str().expect("access")

@@ -6,6 +6,7 @@
 //! component, the Cloudflare worker) implements them and hands requests to the
 //! application's router (`learner-app`).
 
+pub mod audit_chain;
 mod client_addr;
 mod error;
 pub mod health;

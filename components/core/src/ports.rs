@@ -222,6 +222,11 @@ pub struct AuditEntry {
     pub sequence: u64,
     /// The record.
     pub record: AuditRecord,
+    /// The previous entry's hash ([`crate::audit_chain::GENESIS`] for the first).
+    pub prev_hash: String,
+    /// This entry's hash over `prev_hash`, `sequence` and `record`
+    /// ([`crate::audit_chain::link`]).
+    pub hash: String,
 }
 
 /// Failure of the audit sink.
@@ -229,7 +234,7 @@ pub struct AuditEntry {
 #[error("audit sink failed: {0}")]
 pub struct AuditError(pub String);
 
-/// The append-only audit trail (`wit/ports.wit`, interface `audit`).
+/// The append-only, hash-chained audit trail (`wit/ports.wit`, interface `audit`).
 pub trait Audit {
     /// Appends; returns the sequence number.
     async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError>;

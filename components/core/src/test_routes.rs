@@ -266,6 +266,8 @@ fn audit_entry_json(entry: AuditEntry) -> Value {
         "actor": r.actor,
         "outcome": r.outcome,
         "detail_json": r.detail_json,
+        "prev_hash": entry.prev_hash,
+        "hash": entry.hash,
     })
 }
 

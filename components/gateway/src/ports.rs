@@ -192,6 +192,8 @@ impl core::Audit for WitAudit {
                     outcome: e.record.outcome,
                     detail_json: e.record.detail_json,
                 },
+                prev_hash: e.prev_hash,
+                hash: e.hash,
             })
             .collect())
     }

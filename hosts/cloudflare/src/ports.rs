@@ -15,6 +15,7 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::future::{Either, select};
+use learner_core::audit_chain;
 use learner_core::outbound::{self, AllowedHost};
 use learner_core::ports::{
     self as core, AuditEntry, AuditError, AuditRecord, FetchError, KvEntry, KvError,
@@ -366,26 +367,48 @@ fn audit_statement(sql: &str, params: Vec<SqlValue>) -> Statement {
 }
 
 impl core::Audit for CfSql {
+    /// Appends at the chain's head. D1 has no read-then-write transaction, so the append
+    /// names the sequence after the head it read: if another append took it first, the
+    /// primary key refuses this one, and it reads the new head and tries again.
     async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError> {
-        let result = core::Sql::execute(
-            self,
-            &audit_statement(
-                host_sql::AUDIT_APPEND,
-                vec![
-                    SqlValue::Integer(i64::try_from(record.at_ms).unwrap_or(MAX_SAFE_INTEGER)),
-                    SqlValue::Text(record.kind.clone()),
-                    SqlValue::Text(record.actor.clone()),
-                    SqlValue::Text(record.outcome.clone()),
-                    SqlValue::Text(record.detail_json.clone()),
-                ],
-            ),
-        )
-        .await
-        .map_err(|e| AuditError(e.to_string()))?;
-        result
-            .last_insert_rowid
-            .map(|id| id as u64)
-            .ok_or_else(|| AuditError("the insert reported no sequence".into()))
+        let mut last_error = String::new();
+        for _ in 0..host_sql::AUDIT_APPEND_ATTEMPTS {
+            let head = core::Sql::execute(self, &audit_statement(host_sql::AUDIT_LAST, vec![]))
+                .await
+                .map_err(|e| AuditError(e.to_string()))?;
+            let (last, prev_hash) = match head.rows.first().map(Vec::as_slice) {
+                None => (0, audit_chain::GENESIS.to_owned()),
+                Some([SqlValue::Integer(last), SqlValue::Text(hash)]) => (*last, hash.clone()),
+                Some(other) => return Err(AuditError(format!("malformed audit head {other:?}"))),
+            };
+            let sequence = last as u64 + 1;
+            let hash = audit_chain::link(&prev_hash, sequence, record);
+            let appended = core::Sql::execute(
+                self,
+                &audit_statement(
+                    host_sql::AUDIT_APPEND,
+                    vec![
+                        SqlValue::Integer(last + 1),
+                        SqlValue::Integer(i64::try_from(record.at_ms).unwrap_or(MAX_SAFE_INTEGER)),
+                        SqlValue::Text(record.kind.clone()),
+                        SqlValue::Text(record.actor.clone()),
+                        SqlValue::Text(record.outcome.clone()),
+                        SqlValue::Text(record.detail_json.clone()),
+                        SqlValue::Text(prev_hash),
+                        SqlValue::Text(hash),
+                    ],
+                ),
+            )
+            .await;
+            match appended {
+                Ok(_) => return Ok(sequence),
+                Err(error) => last_error = error.to_string(),
+            }
+        }
+        Err(AuditError(format!(
+            "the append lost the race for the next sequence {} times: {last_error}",
+            host_sql::AUDIT_APPEND_ATTEMPTS
+        )))
     }
 
     async fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
@@ -416,6 +439,8 @@ impl core::Audit for CfSql {
                     SqlValue::Text(actor),
                     SqlValue::Text(outcome),
                     SqlValue::Text(detail_json),
+                    SqlValue::Text(prev_hash),
+                    SqlValue::Text(hash),
                 ] => Ok(AuditEntry {
                     sequence: *sequence as u64,
                     record: AuditRecord {
@@ -425,6 +450,8 @@ impl core::Audit for CfSql {
                         outcome: outcome.clone(),
                         detail_json: detail_json.clone(),
                     },
+                    prev_hash: prev_hash.clone(),
+                    hash: hash.clone(),
                 }),
                 other => Err(AuditError(format!("malformed audit row {other:?}"))),
             })

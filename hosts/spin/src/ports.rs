@@ -1,5 +1,6 @@
 //! The key-value, sql, audit and config ports over Spin SQLite and variables.
 
+use learner_core::audit_chain;
 use learner_host_sql as host_sql;
 use spin_sdk::sqlite3::{Connection, Error as SqliteError, QueryResult as SpinResult, Value};
 
@@ -237,20 +238,40 @@ fn audit_error(error: SqliteError) -> String {
 }
 
 impl audit::Guest for Adapter {
+    /// Appends at the chain's head inside an immediate transaction, so the head cannot
+    /// move between reading it and writing after it.
     fn append(record: audit::AuditRecord) -> Result<u64, String> {
-        with(|db| {
+        transaction(|db| {
+            let head = db.execute(host_sql::AUDIT_LAST, &[]).map_err(audit_error)?;
+            let (last, prev_hash) = match head.rows.first().map(|r| r.values.as_slice()) {
+                None => (0, audit_chain::GENESIS.to_owned()),
+                Some([Value::Integer(last), Value::Text(hash)]) => (*last, hash.clone()),
+                Some(other) => return Err(format!("malformed audit head {other:?}")),
+            };
+            let sequence = last as u64 + 1;
+            let core_record = learner_core::ports::AuditRecord {
+                at_ms: record.at_ms,
+                kind: record.kind,
+                actor: record.actor,
+                outcome: record.outcome,
+                detail_json: record.detail_json,
+            };
+            let hash = audit_chain::link(&prev_hash, sequence, &core_record);
             db.execute(
                 host_sql::AUDIT_APPEND,
                 &[
-                    Value::Integer(i64::try_from(record.at_ms).unwrap_or(i64::MAX)),
-                    Value::Text(record.kind),
-                    Value::Text(record.actor),
-                    Value::Text(record.outcome),
-                    Value::Text(record.detail_json),
+                    Value::Integer(last + 1),
+                    Value::Integer(i64::try_from(core_record.at_ms).unwrap_or(i64::MAX)),
+                    Value::Text(core_record.kind),
+                    Value::Text(core_record.actor),
+                    Value::Text(core_record.outcome),
+                    Value::Text(core_record.detail_json),
+                    Value::Text(prev_hash),
+                    Value::Text(hash),
                 ],
             )
             .map_err(audit_error)?;
-            Ok(db.last_insert_rowid() as u64)
+            Ok(sequence)
         })
     }
 
@@ -276,6 +297,8 @@ impl audit::Guest for Adapter {
                         Value::Text(actor),
                         Value::Text(outcome),
                         Value::Text(detail_json),
+                        Value::Text(prev_hash),
+                        Value::Text(hash),
                     ] => Ok(audit::AuditEntry {
                         sequence: *sequence as u64,
                         record: audit::AuditRecord {
@@ -285,6 +308,8 @@ impl audit::Guest for Adapter {
                             outcome: outcome.clone(),
                             detail_json: detail_json.clone(),
                         },
+                        prev_hash: prev_hash.clone(),
+                        hash: hash.clone(),
                     }),
                     other => Err(format!("malformed audit row {other:?}")),
                 })

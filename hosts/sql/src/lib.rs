@@ -30,15 +30,23 @@ pub const KV_DELETE: &str = "DELETE FROM kv WHERE key = ?";
 pub const KV_PURGE_EXPIRED: &str =
     "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?";
 
-/// Appends an audit record: params (at_ms, kind, actor, outcome, detail_json); the new
-/// rowid is its sequence number.
-pub const AUDIT_APPEND: &str =
-    "INSERT INTO audit_log (at_ms, kind, actor, outcome, detail_json) VALUES (?, ?, ?, ?, ?)";
+/// The chain's head: no params → zero rows (empty log) or one row of (sequence, hash).
+pub const AUDIT_LAST: &str = "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1";
+
+/// Appends an audit entry: params (sequence, at_ms, kind, actor, outcome, detail_json,
+/// prev_hash, hash). Fails on a taken sequence (another append won the race): read the
+/// head again and retry.
+pub const AUDIT_APPEND: &str = "INSERT INTO audit_log \
+     (sequence, at_ms, kind, actor, outcome, detail_json, prev_hash, hash) \
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
 
 /// Reads audit entries: params (after, limit) → rows of (sequence, at_ms, kind,
-/// actor, outcome, detail_json).
-pub const AUDIT_READ: &str = "SELECT sequence, at_ms, kind, actor, outcome, detail_json \
-     FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?";
+/// actor, outcome, detail_json, prev_hash, hash).
+pub const AUDIT_READ: &str = "SELECT sequence, at_ms, kind, actor, outcome, detail_json, \
+     prev_hash, hash FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?";
+
+/// How many times an append retries after losing a race for the next sequence.
+pub const AUDIT_APPEND_ATTEMPTS: usize = 16;
 
 /// Splits a schema script into statements (the core's splitter, which migrations use
 /// too).

@@ -19,7 +19,7 @@ use learner_mcp::outbound::OutboundPolicy;
 use learner_mcp::spin::host::SpinHost;
 use learner_mcp::spin::manifest;
 use learner_mcp::state::Ports;
-use learner_mcp::{engine, server};
+use learner_mcp::{audit_trail, engine, server};
 
 /// Learner DNA MCP — local server and test harness.
 #[derive(Parser)]
@@ -36,6 +36,50 @@ enum Command {
     /// Fill the data directory's database with deterministic synthetic Learner DNA
     /// data (the schema is migrated first).
     Seed(SeedArgs),
+    /// Check or export the hash-chained audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every link of the chain; report the first broken one (exit status 1).
+    Verify(AuditArgs),
+    /// Write the trail as JSON lines (verifying it on the way; exit status 1 and a
+    /// message at the first broken link).
+    Export(AuditExportArgs),
+}
+
+#[derive(clap::Args)]
+struct AuditArgs {
+    /// Data directory whose `audit.db` to read.
+    #[arg(long, default_value = "./data", env = "LEARNER_DATA")]
+    data: PathBuf,
+    /// Read this SQLite file instead (any database holding the `audit_log` table, such
+    /// as a Spin application's default database).
+    #[arg(long)]
+    database: Option<PathBuf>,
+}
+
+impl AuditArgs {
+    fn open(&self) -> wasmtime::Result<(PathBuf, SqliteAudit)> {
+        let path = self
+            .database
+            .clone()
+            .unwrap_or_else(|| self.data.join("audit.db"));
+        let audit = SqliteAudit::open_read_only(&path)
+            .with_context(|| format!("opening the audit trail in {}", path.display()))?;
+        Ok((path, audit))
+    }
+}
+
+#[derive(clap::Args)]
+struct AuditExportArgs {
+    #[command(flatten)]
+    source: AuditArgs,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -106,6 +150,52 @@ fn main() -> wasmtime::Result<()> {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Seed(args) => runtime.block_on(seed(args)),
+        Command::Audit(command) => audit(command),
+    }
+}
+
+/// `learner-mcp audit verify|export`.
+fn audit(command: AuditCommand) -> wasmtime::Result<()> {
+    let (path, verdict) = match &command {
+        AuditCommand::Verify(args) => {
+            let (path, trail) = args.open()?;
+            (path, audit_trail::verify(&trail))
+        }
+        AuditCommand::Export(args) => {
+            let (path, trail) = args.source.open()?;
+            let verdict = match &args.out {
+                Some(out) => {
+                    let file = std::fs::File::create(out)
+                        .with_context(|| format!("creating {}", out.display()))?;
+                    audit_trail::export(&trail, &mut std::io::BufWriter::new(file))
+                }
+                None => audit_trail::export(&trail, &mut std::io::stdout().lock()),
+            };
+            (path, verdict)
+        }
+    };
+    // The verdict goes to standard output for `verify`; `export` keeps standard output
+    // for the entries.
+    let report = |line: String| match command {
+        AuditCommand::Verify(_) => println!("{line}"),
+        AuditCommand::Export(_) => eprintln!("{line}"),
+    };
+    match verdict.map_err(|e| wasmtime::format_err!("reading the audit trail: {e}"))? {
+        audit_trail::Verdict::Intact { entries, head } => {
+            report(format!(
+                "audit trail {}: {entries} entries, chain intact, head {head}",
+                path.display()
+            ));
+            Ok(())
+        }
+        audit_trail::Verdict::Broken { verified, broken } => {
+            report(format!(
+                "audit trail {}: BROKEN at entry {}: {broken} ({verified} entries before it verify)",
+                path.display(),
+                broken.sequence()
+            ));
+            std::process::exit(1);
+        }
     }
 }
 

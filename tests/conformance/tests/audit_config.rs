@@ -1,5 +1,7 @@
 //! The audit and config port contracts.
 
+use learner_core::audit_chain::{self, Verifier};
+use learner_core::ports::{AuditEntry, AuditRecord};
 use port_conformance::{ok, unique};
 use serde_json::{Value, json};
 
@@ -25,14 +27,73 @@ fn appended_records_read_back_in_sequence() {
         .filter(|e| e["kind"] == json!(kind))
         .collect();
     assert_eq!(ours.len(), 3);
+    let mut second = ours[1].clone();
+    let (prev_hash, hash) = (second["prev_hash"].take(), second["hash"].take());
     assert_eq!(
-        ours[1],
-        &json!({"sequence": sequences[1], "at_ms": 1_700_000_000_001u64, "kind": kind,
-                "actor": "tester", "outcome": "denied", "detail_json": "{\"i\":1}"})
+        second,
+        json!({"sequence": sequences[1], "at_ms": 1_700_000_000_001u64, "kind": kind,
+                "actor": "tester", "outcome": "denied", "detail_json": "{\"i\":1}",
+                "prev_hash": null, "hash": null})
+    );
+    let record = AuditRecord {
+        at_ms: 1_700_000_000_001,
+        kind: kind.clone(),
+        actor: "tester".into(),
+        outcome: "denied".into(),
+        detail_json: "{\"i\":1}".into(),
+    };
+    assert_eq!(
+        hash.as_str(),
+        Some(
+            audit_chain::link(
+                prev_hash.as_str().expect("prev_hash"),
+                sequences[1],
+                &record
+            )
+            .as_str()
+        )
     );
     let limited = ok(json!({"port": "audit", "op": "read", "after": sequences[0], "limit": 1}));
     assert_eq!(limited.as_array().map(Vec::len), Some(1));
     assert_eq!(limited[0]["sequence"], json!(sequences[1]));
+}
+
+/// Everything every suite appended on this host so far (OAuth decisions, privacy
+/// decisions, the tests' own records) forms one unbroken chain from the first entry.
+#[test]
+fn the_whole_trail_is_one_unbroken_hash_chain() {
+    ok(
+        json!({"port": "audit", "op": "append", "at_ms": 1_700_000_000_000u64,
+        "kind": unique("conformance.chain"), "actor": "tester", "outcome": "allowed",
+        "detail_json": "{}"}),
+    );
+    let mut verifier = Verifier::new();
+    loop {
+        let page =
+            ok(json!({"port": "audit", "op": "read", "after": verifier.verified(), "limit": 500}));
+        let page = page.as_array().expect("entries");
+        if page.is_empty() {
+            break;
+        }
+        for entry in page {
+            let entry = AuditEntry {
+                sequence: entry["sequence"].as_u64().expect("sequence"),
+                record: AuditRecord {
+                    at_ms: entry["at_ms"].as_u64().expect("at_ms"),
+                    kind: entry["kind"].as_str().expect("kind").into(),
+                    actor: entry["actor"].as_str().expect("actor").into(),
+                    outcome: entry["outcome"].as_str().expect("outcome").into(),
+                    detail_json: entry["detail_json"].as_str().expect("detail").into(),
+                },
+                prev_hash: entry["prev_hash"].as_str().expect("prev_hash").into(),
+                hash: entry["hash"].as_str().expect("hash").into(),
+            };
+            if let Err(broken) = verifier.check(&entry) {
+                panic!("the chain breaks: {broken}");
+            }
+        }
+    }
+    assert!(verifier.verified() >= 1);
 }
 
 #[test]

@@ -1,10 +1,12 @@
-//! The audit port over SQLite: an append-only table, enforced by triggers.
+//! The audit port over SQLite: an append-only table (enforced by triggers) whose
+//! entries form a hash chain.
 
 use std::path::Path;
 use std::sync::Mutex;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
+use learner_core::audit_chain;
 use learner_core::ports::{AuditEntry, AuditRecord as Record};
 use learner_host_sql as sql;
 
@@ -25,27 +27,55 @@ impl SqliteAudit {
         })
     }
 
+    /// Opens an existing log for reading only (`audit verify`, `audit export`): a
+    /// missing file or table is an error rather than a new empty log.
+    pub fn open_read_only(path: &Path) -> wasmtime::Result<Self> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.query_row("SELECT COUNT(*) FROM audit_log", [], |_| Ok(()))?;
+        Ok(Self {
+            conn: Mutex::new(conn),
+        })
+    }
+
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Connection>, String> {
         self.conn
             .lock()
             .map_err(|_| "audit connection poisoned".to_string())
     }
 
-    /// Appends; returns the sequence number (the rowid: gapless, as nothing is deleted).
+    /// Appends at the chain's head; returns the sequence number. The connection's lock
+    /// and an immediate transaction keep the head from moving between read and write.
     pub fn append(&self, record: &Record) -> Result<u64, String> {
-        let conn = self.lock()?;
-        conn.execute(
+        let mut conn = self.lock()?;
+        let tx = conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| e.to_string())?;
+        let head: Option<(i64, String)> = tx
+            .query_row(sql::AUDIT_LAST, [], |row| Ok((row.get(0)?, row.get(1)?)))
+            .optional()
+            .map_err(|e| e.to_string())?;
+        let (last, prev_hash) = head.unwrap_or((0, audit_chain::GENESIS.to_owned()));
+        let sequence = last as u64 + 1;
+        let hash = audit_chain::link(&prev_hash, sequence, record);
+        tx.execute(
             sql::AUDIT_APPEND,
             params![
+                last + 1,
                 i64::try_from(record.at_ms).unwrap_or(i64::MAX),
                 record.kind,
                 record.actor,
                 record.outcome,
-                record.detail_json
+                record.detail_json,
+                prev_hash,
+                hash
             ],
         )
         .map_err(|e| e.to_string())?;
-        Ok(conn.last_insert_rowid() as u64)
+        tx.commit().map_err(|e| e.to_string())?;
+        Ok(sequence)
     }
 
     /// Entries after `after`, oldest first.
@@ -67,6 +97,8 @@ impl SqliteAudit {
                             outcome: row.get(4)?,
                             detail_json: row.get(5)?,
                         },
+                        prev_hash: row.get(6)?,
+                        hash: row.get(7)?,
                     })
                 },
             )

@@ -252,6 +252,8 @@ impl wit_audit::Host for RequestState {
             .map(|entry| wit_audit::AuditEntry {
                 sequence: entry.sequence,
                 record: to_wit_record(entry.record),
+                prev_hash: entry.prev_hash,
+                hash: entry.hash,
             })
             .collect())
     }

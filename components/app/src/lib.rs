@@ -2,6 +2,7 @@
 //! request to the feature that serves it. Hosts build an [`App`] over their ports and
 //! hand it every request; nothing here knows which host runs it.
 
+mod access_revocation;
 mod authorize_endpoint;
 mod client_lookup;
 mod cors;

@@ -70,6 +70,22 @@ pub fn priming_frame(id: &str, retry_ms: u64) -> Vec<u8> {
     format!("id: {id}\nretry: {retry_ms}\ndata: \n\n").into_bytes()
 }
 
+/// The marker that ends a session's standalone stream (never sent to the client).
+const CLOSED: &str = "closed";
+
+/// Ends the standalone stream of `session` (a GET stream or a legacy `/sse` stream):
+/// its follower stops at the marker instead of waiting out its lifetime.
+pub async fn close<K: KeyValue>(kv: &K, session: &str) -> Result<(), KvError> {
+    append(
+        kv,
+        session,
+        STANDALONE,
+        &serde_json::json!({ CLOSED: true }),
+    )
+    .await
+    .map(|_| ())
+}
+
 /// Appends `message` to `stream` of `session`; its number.
 pub async fn append<K: KeyValue>(
     kv: &K,
@@ -212,6 +228,10 @@ async fn next_frame<H: Host>(
                 return (state, None);
             };
             state.after += 1;
+            if message.get(CLOSED).is_some() && message.get("jsonrpc").is_none() {
+                state.ended = true;
+                return (state, None);
+            }
             // A request's stream ends with its response.
             if state.stream != STANDALONE && message.get("method").is_none() {
                 state.ended = true;

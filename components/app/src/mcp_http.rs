@@ -22,6 +22,7 @@ use learner_oauth::grants::AccessGrant;
 use learner_oauth::metadata::Issuer;
 use serde_json::{Map, Value, json};
 
+use crate::access_revocation::HostRevocation;
 use crate::oauth_http::issuer;
 use crate::{cors, mcp_events, mcp_stateless, mcp_stream, mcp_subscriptions, resource_guard};
 
@@ -37,17 +38,17 @@ pub(crate) fn catalogue<H: Host>(
     host: &H,
 ) -> learner_mcp_server::catalogue::Both<
     learner_mcp_server::fixtures::Fixtures,
-    LearnerCatalogue<'_, H>,
+    LearnerCatalogue<'_, H, HostRevocation<'_, H>>,
 > {
     learner_mcp_server::catalogue::Both(
         learner_mcp_server::fixtures::Fixtures,
-        LearnerCatalogue::new(host),
+        LearnerCatalogue::new(host, HostRevocation::new(host)),
     )
 }
 /// The catalogue this build serves: Learner DNA.
 #[cfg(not(feature = "test-routes"))]
-pub(crate) fn catalogue<H: Host>(host: &H) -> LearnerCatalogue<'_, H> {
-    LearnerCatalogue::new(host)
+pub(crate) fn catalogue<H: Host>(host: &H) -> LearnerCatalogue<'_, H, HostRevocation<'_, H>> {
+    LearnerCatalogue::new(host, HostRevocation::new(host))
 }
 
 pub(crate) fn server_info() -> ServerInfo {
@@ -285,7 +286,10 @@ async fn delete<H: Host>(host: &H, request: &Request, grant: &AccessGrant) -> Re
         Err(response) => return response,
     };
     let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
-    match sessions.end(&stored.id).await {
+    let ended = sessions.end(&stored.id).await;
+    // Open streams of the session end with it.
+    let _ = mcp_events::close(host.key_value(), &stored.id).await;
+    match ended {
         Ok(_) => {
             let mut response = http::Response::new(Vec::new());
             *response.status_mut() = StatusCode::NO_CONTENT;

@@ -3,10 +3,18 @@
 //! D1).
 
 pub mod catalogue;
+pub mod dates;
 pub mod derive;
+pub mod gdpr;
 pub mod migrations;
 pub mod privacy;
+#[cfg(test)]
+mod privacy_table;
+pub mod records;
 pub mod seed;
+pub mod service;
+#[cfg(test)]
+mod test_host;
 #[cfg(test)]
 mod test_sql;
 

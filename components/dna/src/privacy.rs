@@ -38,6 +38,30 @@ pub enum Role {
     TenantAdmin,
 }
 
+impl Role {
+    /// Its name in grants' props and in the audit trail.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Teacher => "teacher",
+            Self::Guardian => "guardian",
+            Self::Student => "student",
+            Self::TenantAdmin => "tenant_admin",
+        }
+    }
+
+    /// The role named `name`.
+    pub fn parse(name: &str) -> Option<Self> {
+        [
+            Self::Teacher,
+            Self::Guardian,
+            Self::Student,
+            Self::TenantAdmin,
+        ]
+        .into_iter()
+        .find(|role| role.as_str() == name)
+    }
+}
+
 /// A category of a learner's data: each is one scope and one kind of consent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Category {
@@ -189,16 +213,8 @@ pub async fn learner_access<S: Sql>(
 ) -> Result<Access, SqlError> {
     let tenant = requester.tenant.as_str();
     let subject = requester.subject.as_str();
-    let now = SqlValue::Integer(i64::try_from(now_ms).unwrap_or(i64::MAX));
     // The learner, in the requester's tenant only.
-    let birth = sql
-        .execute(&Statement::new(
-            BIRTH_DATE,
-            vec![text(learner_id), text(tenant)],
-        ))
-        .await?;
-    let Some(SqlValue::Text(birth_date)) = birth.rows.first().and_then(|r| r.first()).cloned()
-    else {
+    let Some(birth_date) = birth_date(sql, tenant, learner_id).await? else {
         return Ok(Access::Denied(Denial::NotVisible));
     };
     let related = match requester.role {
@@ -237,39 +253,83 @@ pub async fn learner_access<S: Sql>(
     if !related {
         return Ok(Access::Denied(Denial::NotVisible));
     }
+    let Some(consented) = consented(
+        sql,
+        tenant,
+        &requester.client_id,
+        learner_id,
+        &birth_date,
+        today,
+        now_ms,
+    )
+    .await?
+    else {
+        return Ok(Access::Denied(Denial::NoParentalConsent));
+    };
+    let allowed: Vec<Category> = consented
+        .into_iter()
+        .filter(|category| requester.scopes.iter().any(|s| s == category.scope()))
+        .collect();
+    Ok(if allowed.is_empty() {
+        Access::Denied(Denial::NothingConsented)
+    } else {
+        Access::Allowed(allowed)
+    })
+}
+
+/// The categories of `learner_id` consented for `client_id` at `now_ms`, whatever a
+/// token's scopes; `None` when the learner is under 13 (or of unknown age) without
+/// verified parental consent for that client (COPPA). Aggregates count a learner by
+/// this; one learner's read intersects it with the token's scopes.
+pub async fn consented<S: Sql>(
+    sql: &S,
+    tenant: &str,
+    client_id: &str,
+    learner_id: &str,
+    birth_date: &str,
+    today: &str,
+    now_ms: u64,
+) -> Result<Option<Vec<Category>>, SqlError> {
+    let now = SqlValue::Integer(i64::try_from(now_ms).unwrap_or(i64::MAX));
     // COPPA: under 13, an AI client needs verified parental consent on file.
-    if age_on(&birth_date, today).is_none_or(|age| age < 13) {
-        let mut params = vec![
-            text(learner_id),
-            text(tenant),
-            text(&requester.client_id),
-            now.clone(),
-        ];
+    if age_on(birth_date, today).is_none_or(|age| age < 13) {
+        let mut params = vec![text(learner_id), text(tenant), text(client_id), now.clone()];
         params.extend(VERIFIED_PARENTAL_METHODS.iter().map(|m| text(*m)));
         if !exists(sql, PARENTAL_CONSENT, params).await? {
-            return Ok(Access::Denied(Denial::NoParentalConsent));
+            return Ok(None);
         }
     }
     let mut allowed = Vec::new();
     for category in Category::ALL {
-        if !requester.scopes.iter().any(|s| s == category.scope()) {
-            continue;
-        }
         let params = vec![
             text(learner_id),
             text(tenant),
             text(category.consent_name()),
-            text(&requester.client_id),
+            text(client_id),
             now.clone(),
         ];
         if exists(sql, CONSENTED, params).await? {
             allowed.push(category);
         }
     }
-    Ok(if allowed.is_empty() {
-        Access::Denied(Denial::NothingConsented)
-    } else {
-        Access::Allowed(allowed)
+    Ok(Some(allowed))
+}
+
+/// The birth date of a learner of `tenant`, if there is one.
+pub async fn birth_date<S: Sql>(
+    sql: &S,
+    tenant: &str,
+    learner_id: &str,
+) -> Result<Option<String>, SqlError> {
+    let birth = sql
+        .execute(&Statement::new(
+            BIRTH_DATE,
+            vec![text(learner_id), text(tenant)],
+        ))
+        .await?;
+    Ok(match birth.rows.first().and_then(|r| r.first()) {
+        Some(SqlValue::Text(date)) => Some(date.clone()),
+        _ => None,
     })
 }
 

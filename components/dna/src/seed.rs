@@ -133,26 +133,7 @@ fn int(n: u64) -> SqlValue {
 /// needed: ages are whole years apart from the boundary, which the generator avoids).
 fn date_before(now_ms: u64, years: u64, days: u64) -> String {
     let day = (now_ms / DAY_MS).saturating_sub(years * 365 + years / 4 + days);
-    civil_from_days(day)
-}
-
-/// The ISO date (UTC) of a time in milliseconds since the Unix epoch.
-pub fn iso_date(ms: u64) -> String {
-    civil_from_days(ms / DAY_MS)
-}
-
-/// Days since 1970-01-01 to `YYYY-MM-DD` (Howard Hinnant's algorithm).
-fn civil_from_days(days: u64) -> String {
-    let z = days as i64 + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
+    crate::dates::civil_from_days(day)
 }
 
 /// Rows to insert, batched.
@@ -685,6 +666,7 @@ fn write_dna(rows: &mut Rows, tenant: &str, learner: &str, dna: &derive::Dna, no
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dates::civil_from_days;
 
     #[test]
     fn a_seeded_database_holds_consistent_rows() {

@@ -48,8 +48,16 @@ fn exec(conn: &rusqlite::Connection, statement: &Statement) -> Result<QueryResul
                 .collect(),
         );
     }
+    drop(cursor);
+    // As the hosts report it: rows changed by this statement when it wrote.
+    let rows_affected = if prepared.readonly() {
+        0
+    } else {
+        conn.changes()
+    };
     Ok(QueryResult {
         rows,
+        rows_affected,
         ..QueryResult::default()
     })
 }

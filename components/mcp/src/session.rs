@@ -142,6 +142,16 @@ fn key(id: &str) -> String {
     format!("{}state", partition(id))
 }
 
+/// The ids of the sessions opened under a grant (so revoking the grant can end them).
+fn grant_key(grant_id: &str) -> String {
+    format!("mcp:grant-sessions:{grant_id}")
+}
+/// How long a grant's session list is kept after its last new session: as long as a
+/// grant can live without refresh (the OAuth default refresh lifetime).
+const GRANT_INDEX_TTL_MS: u64 = 30 * 24 * 3_600_000;
+/// A grant's session list is pruned of ended sessions once it holds this many ids.
+const GRANT_INDEX_PRUNE_AT: usize = 32;
+
 fn is_session_id(id: &str) -> bool {
     id.len() == SESSION_ID_BYTES * 2 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -172,7 +182,55 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
         self.kv
             .compare_and_swap(&key(&id), None, &encode(session), Some(self.idle_ms))
             .await?;
+        self.index_under_grant(&session.owner.grant_id, &id).await?;
         Ok(id)
+    }
+
+    async fn index_under_grant(&self, grant_id: &str, id: &str) -> Result<(), KvError> {
+        let index = grant_key(grant_id);
+        for _ in 0..UPDATE_ATTEMPTS {
+            let current = self.kv.get(&index).await?;
+            let version = current.as_ref().map(|e| e.version);
+            let mut ids: Vec<String> = current
+                .and_then(|e| serde_json::from_slice(&e.value).ok())
+                .unwrap_or_default();
+            if ids.len() >= GRANT_INDEX_PRUNE_AT {
+                let mut live = Vec::with_capacity(ids.len());
+                for known in ids {
+                    if self.kv.get(&key(&known)).await?.is_some() {
+                        live.push(known);
+                    }
+                }
+                ids = live;
+            }
+            ids.push(id.to_owned());
+            // A list of hex ids: serialization cannot fail.
+            let value = serde_json::to_vec(&ids).unwrap_or_default();
+            match self
+                .kv
+                .compare_and_swap(&index, version, &value, Some(GRANT_INDEX_TTL_MS))
+                .await
+            {
+                Err(KvError::Conflict(_)) => continue,
+                other => return other.map(|_| ()),
+            }
+        }
+        Err(KvError::Conflict(None))
+    }
+
+    /// The sessions opened under `grant_id` that are still live.
+    pub async fn of_grant(&self, grant_id: &str) -> Result<Vec<String>, KvError> {
+        let Some(entry) = self.kv.get(&grant_key(grant_id)).await? else {
+            return Ok(Vec::new());
+        };
+        let ids: Vec<String> = serde_json::from_slice(&entry.value).unwrap_or_default();
+        let mut live = Vec::new();
+        for id in ids {
+            if is_session_id(&id) && self.kv.get(&key(&id)).await?.is_some() {
+                live.push(id);
+            }
+        }
+        Ok(live)
     }
 
     /// Loads session `id` for `owner`.

@@ -27,6 +27,10 @@ pub const SCOPES: &[(&str, &str)] = &[
     ),
     ("learner.export", "a full export of a learner's record"),
     (
+        "privacy.admin",
+        "carry out the school's privacy requests: erase a learner's record, record a consent withdrawal",
+    ),
+    (
         "identity",
         "learners' names and email addresses (otherwise learners are pseudonymous)",
     ),

@@ -138,6 +138,17 @@ struct RefreshRecord {
 fn grant_key(id: &str) -> String {
     format!("oauth:grant:{id}")
 }
+/// The ids of a subject's grants (the subject hashed: keys are not for personal data).
+fn subject_key(subject: &str) -> String {
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(subject.as_bytes());
+    format!("oauth:subject-grants:{}", learner_core::hex(&digest))
+}
+/// A subject's index is pruned of ended grants once it holds this many ids.
+const SUBJECT_INDEX_PRUNE_AT: usize = 32;
+/// Attempts at updating a subject's index under concurrent writers.
+const SUBJECT_INDEX_ATTEMPTS: usize = 8;
+
 fn code_key(token: &Token) -> String {
     format!("oauth:code:{}", token.hash().to_hex())
 }
@@ -282,6 +293,7 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
             sealed_props: B64.encode(sealed),
             current_refresh: None,
         };
+        self.index_under_subject(subject, &grant_id).await?;
         // Until the code is exchanged, the grant lives as long as the code's replay
         // marker; the exchange extends it.
         let unexchanged_ms = self.lifetimes.code_ms.saturating_mul(10);
@@ -570,6 +582,63 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
             self.kv.delete(&access_key(&access)).await?;
         }
         Ok(None)
+    }
+
+    /// Notes `grant_id` among `subject`'s grants (for [`Grants::revoke_subject`]),
+    /// dropping ended grants from the list once it grows.
+    async fn index_under_subject(&self, subject: &str, grant_id: &str) -> Result<(), GrantFailure> {
+        let key = subject_key(subject);
+        for _ in 0..SUBJECT_INDEX_ATTEMPTS {
+            let current = self.load::<Vec<String>>(&key).await?;
+            let version = current.as_ref().map(|(_, v)| *v);
+            let mut ids = current.map(|(ids, _)| ids).unwrap_or_default();
+            if ids.len() >= SUBJECT_INDEX_PRUNE_AT {
+                let mut live = Vec::with_capacity(ids.len());
+                for id in ids {
+                    if self.kv.get(&grant_key(&id)).await?.is_some() {
+                        live.push(id);
+                    }
+                }
+                ids = live;
+            }
+            ids.push(grant_id.to_owned());
+            match self
+                .kv
+                .compare_and_swap(&key, version, &encode(&ids), None)
+                .await
+            {
+                Ok(_) => return Ok(()),
+                Err(KvError::Conflict(_)) => continue,
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Err(GrantFailure::Storage(KvError::Conflict(None)))
+    }
+
+    /// Revokes every live grant of `subject` that `covers(client_id, scope)` accepts,
+    /// with every token issued from them; returns their ids.
+    pub async fn revoke_subject(
+        &self,
+        subject: &str,
+        covers: impl Fn(&str, &Scopes) -> bool,
+    ) -> Result<Vec<String>, GrantFailure> {
+        let Some((ids, _)) = self.load::<Vec<String>>(&subject_key(subject)).await? else {
+            return Ok(Vec::new());
+        };
+        let mut revoked = Vec::new();
+        for id in ids {
+            let Some((grant, _)) = self.load::<GrantRecord>(&grant_key(&id)).await? else {
+                continue;
+            };
+            let scope = Scopes::parse(&grant.scope).unwrap_or_default();
+            if grant.subject == subject
+                && covers(&grant.client_id, &scope)
+                && self.revoke_grant(&id).await?
+            {
+                revoked.push(id);
+            }
+        }
+        Ok(revoked)
     }
 
     /// Revokes a grant and with it every token issued from it.

@@ -309,3 +309,121 @@ pub fn access_grant_with(subject: &str, scope: &str, props: Value) -> (String, S
         .to_owned();
     (token, client)
 }
+
+/// MCP over Streamable HTTP (2025-11-25) with a bearer token: enough for the Learner DNA
+/// suites to open a session and call methods.
+pub mod mcp {
+    use serde_json::{Value, json};
+
+    use super::{agent, base_url};
+
+    const ACCEPT: &str = "application/json, text/event-stream";
+
+    /// `POST /mcp` of one request: the status, the JSON answer (null when none) and the
+    /// session id the server returned.
+    pub fn rpc(
+        token: &str,
+        session: Option<&str>,
+        method: &str,
+        params: Value,
+    ) -> (u16, Value, Option<String>) {
+        let mut request = agent()
+            .post(format!("{}/mcp", base_url()))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT);
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        let mut response = request
+            .send(
+                json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
+            )
+            .expect("reachable");
+        let status = response.status().as_u16();
+        let session = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let streamed = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/event-stream"));
+        let body = response.body_mut().read_to_string().unwrap_or_default();
+        let answer = if streamed {
+            // The response is the stream's message that carries the request's id.
+            body.lines()
+                .filter_map(|line| line.strip_prefix("data: "))
+                .filter_map(|data| serde_json::from_str::<Value>(data).ok())
+                .find(|message| message.get("id").is_some())
+                .unwrap_or(Value::Null)
+        } else {
+            serde_json::from_str(&body).unwrap_or(Value::Null)
+        };
+        (status, answer, session)
+    }
+
+    /// Initializes a session (and says it is initialized); its id.
+    pub fn open(token: &str) -> String {
+        let (status, _, session) = rpc(
+            token,
+            None,
+            "initialize",
+            json!({"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "dna-tests", "version": "1"}}),
+        );
+        assert_eq!(status, 200);
+        let session = session.expect("a session");
+        let status = agent()
+            .post(format!("{}/mcp", base_url()))
+            .header("authorization", &format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("accept", ACCEPT)
+            .header("mcp-session-id", &session)
+            .header("mcp-protocol-version", "2025-11-25")
+            .send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}).to_string())
+            .expect("reachable")
+            .status()
+            .as_u16();
+        assert_eq!(status, 202);
+        session
+    }
+
+    /// Seeds the demo tenant (a no-op when it is there) through the test-only route.
+    pub fn seed_demo() {
+        let mut response = agent()
+            .post(format!("{}/__test/dna/seed", base_url()))
+            .send_json(json!({"demo": true, "tenants": 0, "learners": 30}))
+            .expect("reachable");
+        assert_eq!(response.status(), 200);
+        let _ = response.body_mut().read_to_string();
+    }
+
+    /// `tools/call`: the result (panics on a JSON-RPC error).
+    pub fn call_tool(token: &str, session: &str, name: &str, arguments: Value) -> Value {
+        let (status, answer, _) = rpc(
+            token,
+            Some(session),
+            "tools/call",
+            json!({"name": name, "arguments": arguments}),
+        );
+        assert_eq!(status, 200, "{answer}");
+        answer
+            .get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("{name}: {answer}"))
+    }
+
+    /// `resources/read` of a JSON resource: its parsed body, or the JSON-RPC error.
+    pub fn read_json(token: &str, session: &str, uri: &str) -> Result<Value, Value> {
+        let (_, answer, _) = rpc(token, Some(session), "resources/read", json!({"uri": uri}));
+        match answer["result"]["contents"][0]["text"].as_str() {
+            Some(text) => Ok(serde_json::from_str(text).expect("JSON contents")),
+            None => Err(answer["error"].clone()),
+        }
+    }
+}

@@ -1,0 +1,438 @@
+//! The SQL reads behind the catalogue, each confined to one tenant. Rows come back as
+//! JSON objects named by their columns, ready to be filtered and shown.
+
+use learner_core::ports::{Sql, SqlError, SqlValue, Statement};
+use serde_json::{Map, Value, json};
+
+use crate::derive::Event;
+use crate::privacy::{Requester, Role};
+use crate::text;
+
+/// Reads of one tenant's records.
+pub struct Records<'a, S> {
+    sql: &'a S,
+    tenant: &'a str,
+}
+
+/// A class as its teacher or administrator sees it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Class {
+    /// Its id.
+    pub id: String,
+    /// Its name.
+    pub name: String,
+    /// Its subject area.
+    pub subject_area: String,
+}
+
+fn json_of(value: &SqlValue) -> Value {
+    match value {
+        SqlValue::Text(t) => json!(t),
+        SqlValue::Real(r) => json!(r),
+        SqlValue::Integer(i) => json!(i),
+        _ => Value::Null,
+    }
+}
+
+fn ms(value: u64) -> SqlValue {
+    SqlValue::Integer(i64::try_from(value).unwrap_or(i64::MAX))
+}
+
+impl<'a, S: Sql> Records<'a, S> {
+    /// Reads of `tenant`.
+    pub fn new(sql: &'a S, tenant: &'a str) -> Self {
+        Self { sql, tenant }
+    }
+
+    async fn rows(
+        &self,
+        query: &str,
+        params: Vec<SqlValue>,
+    ) -> Result<Vec<Vec<SqlValue>>, SqlError> {
+        Ok(self.sql.execute(&Statement::new(query, params)).await?.rows)
+    }
+
+    /// Rows as objects named by `columns`.
+    async fn objects(
+        &self,
+        query: &str,
+        params: Vec<SqlValue>,
+        columns: &[&str],
+    ) -> Result<Vec<Value>, SqlError> {
+        Ok(self
+            .rows(query, params)
+            .await?
+            .iter()
+            .map(|row| {
+                let object: Map<String, Value> = columns
+                    .iter()
+                    .zip(row)
+                    .map(|(column, value)| ((*column).to_owned(), json_of(value)))
+                    .collect();
+                Value::Object(object)
+            })
+            .collect())
+    }
+
+    async fn ids(&self, query: &str, params: Vec<SqlValue>) -> Result<Vec<String>, SqlError> {
+        Ok(self
+            .rows(query, params)
+            .await?
+            .into_iter()
+            .filter_map(|row| match row.into_iter().next() {
+                Some(SqlValue::Text(id)) => Some(id),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The learners `requester` relates to on `today` (before age and consent are
+    /// considered): a teacher's actively enrolled learners, a guardian's children, a
+    /// student themself; none for an administrator.
+    pub async fn related_learners(
+        &self,
+        requester: &Requester,
+        today: &str,
+    ) -> Result<Vec<String>, SqlError> {
+        let subject = text(&requester.subject);
+        match requester.role {
+            Role::Teacher => {
+                self.ids(
+                    "SELECT DISTINCT e.learner_id FROM class_teachers ct JOIN staff s ON s.id = ct.staff_id \
+                     JOIN enrollments e ON e.class_id = ct.class_id WHERE s.subject = ? AND s.tenant_id = ? \
+                     AND s.role = 'teacher' AND e.starts_on <= ? AND (e.ends_on IS NULL OR e.ends_on > ?) \
+                     ORDER BY e.learner_id",
+                    vec![subject, text(self.tenant), text(today), text(today)],
+                )
+                .await
+            }
+            Role::Guardian => {
+                self.ids(
+                    "SELECT g.learner_id FROM guardianships g JOIN guardians p ON p.id = g.guardian_id \
+                     WHERE p.subject = ? AND p.tenant_id = ? ORDER BY g.learner_id",
+                    vec![subject, text(self.tenant)],
+                )
+                .await
+            }
+            Role::Student => {
+                self.ids(
+                    "SELECT id FROM learners WHERE subject = ? AND tenant_id = ?",
+                    vec![subject, text(self.tenant)],
+                )
+                .await
+            }
+            Role::TenantAdmin => Ok(Vec::new()),
+        }
+    }
+
+    /// Whether a learner with this id exists in the tenant.
+    pub async fn learner_exists(&self, learner: &str) -> Result<bool, SqlError> {
+        Ok(!self
+            .rows(
+                "SELECT 1 FROM learners WHERE id = ? AND tenant_id = ?",
+                vec![text(learner), text(self.tenant)],
+            )
+            .await?
+            .is_empty())
+    }
+
+    /// The classes `requester` may see aggregates of: a teacher's own, every class of
+    /// the tenant for its administrator, none for anyone else.
+    pub async fn classes(&self, requester: &Requester) -> Result<Vec<Class>, SqlError> {
+        let rows = match requester.role {
+            Role::Teacher => {
+                self.rows(
+                    "SELECT c.id, c.name, c.subject_area FROM classes c \
+                     JOIN class_teachers ct ON ct.class_id = c.id JOIN staff s ON s.id = ct.staff_id \
+                     WHERE s.subject = ? AND s.tenant_id = ? AND c.tenant_id = ? ORDER BY c.id",
+                    vec![text(&requester.subject), text(self.tenant), text(self.tenant)],
+                )
+                .await?
+            }
+            Role::TenantAdmin => {
+                self.rows(
+                    "SELECT id, name, subject_area FROM classes WHERE tenant_id = ? ORDER BY id",
+                    vec![text(self.tenant)],
+                )
+                .await?
+            }
+            Role::Guardian | Role::Student => Vec::new(),
+        };
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| match row.as_slice() {
+                [
+                    SqlValue::Text(id),
+                    SqlValue::Text(name),
+                    SqlValue::Text(area),
+                ] => Some(Class {
+                    id: id.clone(),
+                    name: name.clone(),
+                    subject_area: area.clone(),
+                }),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// The learners actively enrolled in `class` on `today`.
+    pub async fn class_learners(&self, class: &str, today: &str) -> Result<Vec<String>, SqlError> {
+        self.ids(
+            "SELECT learner_id FROM enrollments WHERE class_id = ? AND tenant_id = ? \
+             AND starts_on <= ? AND (ends_on IS NULL OR ends_on > ?) ORDER BY learner_id",
+            vec![text(class), text(self.tenant), text(today), text(today)],
+        )
+        .await
+    }
+
+    /// Stored traits: `{trait, value, confidence, sample_count, computed_at_ms}`.
+    pub async fn traits(&self, learner: &str) -> Result<Vec<Value>, SqlError> {
+        let mut rows = self
+            .objects(
+                "SELECT trait, value_json, confidence, sample_count, computed_at_ms FROM dna_traits \
+                 WHERE learner_id = ? AND tenant_id = ? ORDER BY trait",
+                vec![text(learner), text(self.tenant)],
+                &["trait", "value", "confidence", "sample_count", "computed_at_ms"],
+            )
+            .await?;
+        for row in &mut rows {
+            // Stored as JSON text; shown as JSON.
+            if let Some(value) = row.get_mut("value") {
+                *value = value
+                    .as_str()
+                    .and_then(|t| serde_json::from_str(t).ok())
+                    .unwrap_or(Value::Null);
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Stored concept mastery: `{concept, mastery, confidence, sample_count, computed_at_ms}`.
+    pub async fn mastery(&self, learner: &str) -> Result<Vec<Value>, SqlError> {
+        self.objects(
+            "SELECT concept, mastery, confidence, sample_count, computed_at_ms FROM concept_mastery \
+             WHERE learner_id = ? AND tenant_id = ? ORDER BY concept",
+            vec![text(learner), text(self.tenant)],
+            &["concept", "mastery", "confidence", "sample_count", "computed_at_ms"],
+        )
+        .await
+    }
+
+    /// Stored struggles: `{concept, misconception, frequency, confidence, sample_count,
+    /// computed_at_ms}`.
+    pub async fn struggles(&self, learner: &str) -> Result<Vec<Value>, SqlError> {
+        self.objects(
+            "SELECT concept, misconception, frequency, confidence, sample_count, computed_at_ms \
+             FROM struggles WHERE learner_id = ? AND tenant_id = ? ORDER BY concept, misconception",
+            vec![text(learner), text(self.tenant)],
+            &[
+                "concept",
+                "misconception",
+                "frequency",
+                "confidence",
+                "sample_count",
+                "computed_at_ms",
+            ],
+        )
+        .await
+    }
+
+    /// The learner's events in `[since_ms, until_ms)`, for deriving DNA over a window.
+    pub async fn events(
+        &self,
+        learner: &str,
+        since_ms: u64,
+        until_ms: u64,
+    ) -> Result<Vec<Event>, SqlError> {
+        let rows = self
+            .rows(
+                "SELECT concept, kind, correct, misconception, response_ms, occurred_at_ms, session_id \
+                 FROM learning_events WHERE learner_id = ? AND tenant_id = ? \
+                 AND occurred_at_ms >= ? AND occurred_at_ms < ? ORDER BY occurred_at_ms",
+                vec![text(learner), text(self.tenant), ms(since_ms), ms(until_ms)],
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|row| {
+                let [
+                    SqlValue::Text(concept),
+                    SqlValue::Text(kind),
+                    correct,
+                    misconception,
+                    response,
+                    SqlValue::Integer(at),
+                    SqlValue::Text(session),
+                ] = row.as_slice()
+                else {
+                    return None;
+                };
+                Some(Event {
+                    concept: concept.clone(),
+                    kind: match kind.as_str() {
+                        "attempt" => "attempt",
+                        "hint" => "hint",
+                        "review" => "review",
+                        "assessment" => "assessment",
+                        _ => return None,
+                    },
+                    correct: match correct {
+                        SqlValue::Integer(c) => Some(*c != 0),
+                        _ => None,
+                    },
+                    misconception: match misconception {
+                        SqlValue::Text(m) => Some(m.clone()),
+                        _ => None,
+                    },
+                    response_ms: match response {
+                        SqlValue::Integer(r) => u64::try_from(*r).ok(),
+                        _ => None,
+                    },
+                    occurred_at_ms: u64::try_from(*at).ok()?,
+                    session_id: session.clone(),
+                })
+            })
+            .collect())
+    }
+
+    /// The learner's name and email: `{given_name, family_name, email}`.
+    pub async fn identity(&self, learner: &str) -> Result<Option<Value>, SqlError> {
+        Ok(self
+            .objects(
+                "SELECT given_name, family_name, email FROM learners WHERE id = ? AND tenant_id = ?",
+                vec![text(learner), text(self.tenant)],
+                &["given_name", "family_name", "email"],
+            )
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    /// Everything held about a learner, table by table (a GDPR export).
+    pub async fn everything(&self, learner: &str) -> Result<Map<String, Value>, SqlError> {
+        let tables: [(&str, &str, &[&str]); 8] = [
+            (
+                "learner",
+                "SELECT id, school_id, given_name, family_name, email, birth_date, subject FROM learners \
+                 WHERE id = ? AND tenant_id = ?",
+                &[
+                    "id",
+                    "school_id",
+                    "given_name",
+                    "family_name",
+                    "email",
+                    "birth_date",
+                    "account",
+                ],
+            ),
+            (
+                "enrollments",
+                "SELECT e.class_id, c.name, e.starts_on, e.ends_on FROM enrollments e \
+                 JOIN classes c ON c.id = e.class_id WHERE e.learner_id = ? AND e.tenant_id = ? ORDER BY e.starts_on",
+                &["class_id", "class_name", "starts_on", "ends_on"],
+            ),
+            (
+                "guardians",
+                "SELECT p.display_name, p.email, g.relationship FROM guardianships g \
+                 JOIN guardians p ON p.id = g.guardian_id WHERE g.learner_id = ? AND g.tenant_id = ? ORDER BY p.display_name",
+                &["display_name", "email", "relationship"],
+            ),
+            (
+                "consents",
+                "SELECT data_category, recipient_client_id, granted_by, verification_method, granted_at_ms, \
+                 withdrawn_at_ms, policy_version FROM consents WHERE learner_id = ? AND tenant_id = ? ORDER BY granted_at_ms, id",
+                &[
+                    "data_category",
+                    "recipient_client_id",
+                    "granted_by",
+                    "verification_method",
+                    "granted_at_ms",
+                    "withdrawn_at_ms",
+                    "policy_version",
+                ],
+            ),
+            (
+                "learning_events",
+                "SELECT class_id, session_id, concept, kind, correct, misconception, response_ms, occurred_at_ms \
+                 FROM learning_events WHERE learner_id = ? AND tenant_id = ? ORDER BY occurred_at_ms, id",
+                &[
+                    "class_id",
+                    "session_id",
+                    "concept",
+                    "kind",
+                    "correct",
+                    "misconception",
+                    "response_ms",
+                    "occurred_at_ms",
+                ],
+            ),
+            (
+                "dna_traits",
+                "SELECT trait, value_json, confidence, sample_count, computed_at_ms FROM dna_traits \
+                 WHERE learner_id = ? AND tenant_id = ? ORDER BY trait",
+                &[
+                    "trait",
+                    "value_json",
+                    "confidence",
+                    "sample_count",
+                    "computed_at_ms",
+                ],
+            ),
+            (
+                "concept_mastery",
+                "SELECT concept, mastery, confidence, sample_count, computed_at_ms FROM concept_mastery \
+                 WHERE learner_id = ? AND tenant_id = ? ORDER BY concept",
+                &[
+                    "concept",
+                    "mastery",
+                    "confidence",
+                    "sample_count",
+                    "computed_at_ms",
+                ],
+            ),
+            (
+                "struggles",
+                "SELECT concept, misconception, frequency, confidence, sample_count, computed_at_ms FROM struggles \
+                 WHERE learner_id = ? AND tenant_id = ? ORDER BY concept, misconception",
+                &[
+                    "concept",
+                    "misconception",
+                    "frequency",
+                    "confidence",
+                    "sample_count",
+                    "computed_at_ms",
+                ],
+            ),
+        ];
+        let mut out = Map::new();
+        for (name, query, columns) in tables {
+            let rows = self
+                .objects(query, vec![text(learner), text(self.tenant)], columns)
+                .await?;
+            let value = if name == "learner" {
+                rows.into_iter().next().unwrap_or(Value::Null)
+            } else {
+                Value::Array(rows)
+            };
+            out.insert(name.to_owned(), value);
+        }
+        Ok(out)
+    }
+
+    /// The sign-in accounts whose access is about this learner in particular: their
+    /// own and their guardians'.
+    pub async fn accounts_of(&self, learner: &str) -> Result<Vec<String>, SqlError> {
+        self.ids(
+            "SELECT subject FROM learners WHERE id = ? AND tenant_id = ? AND subject IS NOT NULL \
+             UNION SELECT p.subject FROM guardianships g JOIN guardians p ON p.id = g.guardian_id \
+             WHERE g.learner_id = ? AND g.tenant_id = ? AND p.subject IS NOT NULL",
+            vec![
+                text(learner),
+                text(self.tenant),
+                text(learner),
+                text(self.tenant),
+            ],
+        )
+        .await
+    }
+}

@@ -1,0 +1,193 @@
+//! A Learner DNA fetch on a 10,000-learner seeded set: one teacher reading one
+//! learner's whole DNA through the service (privacy decision, pseudonyms, the reads and
+//! the audit record), over the harness's SQLite. Prints p50/p95/p99 of 2,000 fetches
+//! before criterion's own statistics.
+
+use std::cell::RefCell;
+use std::time::Instant;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use learner_core::ports::{
+    Audit, AuditEntry, AuditError, AuditRecord, Config, Fetch, FetchError, Host, OutboundRequest,
+    OutboundResponse, Sql, Statement,
+};
+use learner_core::testing::{Counter, MemoryKv, TestClock, run};
+use learner_domain::gdpr::{AccessRevocation, Revoked};
+use learner_domain::privacy::{Requester, Role};
+use learner_domain::service::Service;
+use learner_mcp::native::sql::SqliteSql;
+
+const LEARNERS: u32 = 10_000;
+
+#[derive(Default)]
+struct Trail(RefCell<u64>);
+impl Audit for Trail {
+    async fn append(&self, _record: &AuditRecord) -> Result<u64, AuditError> {
+        *self.0.borrow_mut() += 1;
+        Ok(*self.0.borrow())
+    }
+    async fn read(&self, _after: u64, _limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
+        Ok(Vec::new())
+    }
+}
+struct NoConfig;
+impl Config for NoConfig {
+    fn get(&self, _name: &str) -> Option<String> {
+        None
+    }
+    fn secret(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+struct NoFetch;
+impl Fetch for NoFetch {
+    async fn send(&self, _request: &OutboundRequest) -> Result<OutboundResponse, FetchError> {
+        Err(FetchError::Denied("none".into()))
+    }
+}
+struct NoRevocation;
+impl AccessRevocation for NoRevocation {
+    async fn revoke(&self, _s: &[String], _c: Option<&[&str]>) -> Result<Revoked, String> {
+        Ok(Revoked::default())
+    }
+}
+
+struct BenchHost<'c> {
+    sql: SqliteSql,
+    kv: MemoryKv<'c>,
+    audit: Trail,
+    clock: &'c TestClock,
+    random: Counter,
+}
+
+impl<'c> Host for BenchHost<'c> {
+    type KeyValue = MemoryKv<'c>;
+    type Sql = SqliteSql;
+    type Audit = Trail;
+    type Config = NoConfig;
+    type Fetch = NoFetch;
+    type Clock = TestClock;
+    type Random = Counter;
+    fn key_value(&self) -> &Self::KeyValue {
+        &self.kv
+    }
+    fn sql(&self) -> &Self::Sql {
+        &self.sql
+    }
+    fn audit(&self) -> &Self::Audit {
+        &self.audit
+    }
+    fn config(&self) -> &Self::Config {
+        &NoConfig
+    }
+    fn fetch(&self) -> &Self::Fetch {
+        &NoFetch
+    }
+    fn clock(&self) -> &Self::Clock {
+        self.clock
+    }
+    fn random(&self) -> &Self::Random {
+        &self.random
+    }
+}
+
+fn dna_fetch(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sql = SqliteSql::open(&dir.path().join("app.db")).expect("sql");
+    let now_ms = 1_795_600_000_000;
+    run(learner_domain::migrations::migrate(&sql, now_ms)).expect("migrated");
+    let started = Instant::now();
+    let report = run(learner_domain::seed::seed(
+        &sql,
+        &learner_domain::seed::Plan {
+            seed: 7,
+            tenants: 1,
+            learners: LEARNERS,
+            demo: false,
+            now_ms,
+        },
+    ))
+    .expect("seeded");
+    eprintln!(
+        "seeded {} learners, {} events in {:.1} s",
+        report.learners,
+        report.events,
+        started.elapsed().as_secs_f64()
+    );
+    // A teacher of the generated tenant gets a sign-in subject.
+    run(Sql::execute(
+        &sql,
+        &Statement::new(
+            "UPDATE staff SET subject = 'bench:teacher' WHERE id = 't001-tch0'",
+            Vec::new(),
+        ),
+    ))
+    .expect("teacher linked");
+    let clock = TestClock(now_ms.into());
+    let host = BenchHost {
+        sql,
+        kv: MemoryKv::new(&clock),
+        audit: Trail::default(),
+        clock: &clock,
+        random: Counter::default(),
+    };
+    let requester = Requester {
+        tenant: "t001".into(),
+        subject: "bench:teacher".into(),
+        role: Role::Teacher,
+        client_id: "bench-client".into(),
+        scopes: [
+            "learner.profile",
+            "learner.behavioral",
+            "learner.assessment",
+            "learner.struggles",
+        ]
+        .map(String::from)
+        .to_vec(),
+    };
+    let revocation = NoRevocation;
+    let service = run(Service::open(&host, &revocation, requester.clone())).expect("service");
+    let visible = run(service.learners()).expect("learners");
+    let ids: Vec<String> = visible["learners"]
+        .as_array()
+        .expect("learners")
+        .iter()
+        .map(|l| l["id"].as_str().expect("id").to_owned())
+        .collect();
+    assert!(!ids.is_empty(), "the teacher sees learners");
+    eprintln!("the teacher may read {} learners", ids.len());
+    let fetch = |i: usize| {
+        // Each fetch is a request: the service is opened for it, as the catalogue does.
+        let service = run(Service::open(&host, &revocation, requester.clone())).expect("service");
+        run(service.dna("dna.bench", &ids[i % ids.len()], None, None)).expect("DNA")
+    };
+    let mut samples: Vec<f64> = (0..2_000)
+        .map(|i| {
+            let started = Instant::now();
+            std::hint::black_box(fetch(i));
+            started.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    eprintln!(
+        "DNA fetch over {} fetches: p50 {:.0} µs, p95 {:.0} µs, p99 {:.0} µs",
+        samples.len(),
+        at(0.50),
+        at(0.95),
+        at(0.99)
+    );
+    let mut i = 0;
+    c.bench_function(
+        "Learner DNA fetch (10,000 learners, teacher, all fields)",
+        |b| {
+            b.iter(|| {
+                i += 1;
+                fetch(i)
+            });
+        },
+    );
+}
+
+criterion_group!(benches, dna_fetch);
+criterion_main!(benches);

@@ -86,6 +86,14 @@ pub async fn close<K: KeyValue>(kv: &K, session: &str) -> Result<(), KvError> {
     .map(|_| ())
 }
 
+/// Ends the standalone streams of `sessions` (ended elsewhere); a failure leaves that
+/// stream to run out its lifetime.
+pub async fn close_all<K: KeyValue>(kv: &K, sessions: &[String]) {
+    for session in sessions {
+        let _ = close(kv, session).await;
+    }
+}
+
 /// Appends `message` to `stream` of `session`; its number.
 pub async fn append<K: KeyValue>(
     kv: &K,

@@ -760,9 +760,11 @@ async fn initialize<H: Host>(
         subscriptions: Vec::new(),
     };
     let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
-    let Ok(session_id) = sessions.create(&session).await else {
+    let Ok(created) = sessions.create(&session).await else {
         return unavailable();
     };
+    mcp_events::close_all(host.key_value(), &created.evicted).await;
+    let session_id = created.id;
     let mut response = json_response(
         StatusCode::OK,
         &jsonrpc::result(id, engine::initialize_result(revision, &server_info())),

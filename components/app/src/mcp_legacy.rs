@@ -79,10 +79,12 @@ async fn open<H: Host + 'static>(shared: Rc<H>, request: &Request) -> Result<Rep
         subscriptions: Vec::new(),
     };
     let idle = idle_ms(host.config());
-    let id = Sessions::new(host.key_value(), host.random(), idle)
+    let created = Sessions::new(host.key_value(), host.random(), idle)
         .create(&session)
         .await
         .map_err(|_| unavailable())?;
+    mcp_events::close_all(host.key_value(), &created.evicted).await;
+    let id = created.id;
     let endpoint = format!("event: endpoint\ndata: /messages?sessionId={id}\n\n").into_bytes();
     // The stream lasts as long as the session may idle: legacy clients cannot resume.
     let body = mcp_events::Follower::new(

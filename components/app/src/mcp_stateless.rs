@@ -239,10 +239,12 @@ async fn listen<H: Host + 'static>(
         log_level: None,
         subscriptions: uris.clone(),
     };
-    let listener_id = Sessions::new(host.key_value(), host.random(), idle)
+    let created = Sessions::new(host.key_value(), host.random(), idle)
         .create(&listener)
         .await
         .map_err(|_| unavailable())?;
+    mcp_events::close_all(host.key_value(), &created.evicted).await;
+    let listener_id = created.id;
     for uri in &uris {
         mcp_subscriptions::add(host.key_value(), uri, &listener_id, idle)
             .await

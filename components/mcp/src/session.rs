@@ -149,11 +149,22 @@ fn grant_key(grant_id: &str) -> String {
 /// How long a grant's session list is kept after its last new session: as long as a
 /// grant can live without refresh (the OAuth default refresh lifetime).
 const GRANT_INDEX_TTL_MS: u64 = 30 * 24 * 3_600_000;
-/// A grant's session list is pruned of ended sessions once it holds this many ids.
-const GRANT_INDEX_PRUNE_AT: usize = 32;
+/// Most sessions one grant holds: opening one more ends the oldest. A client uses a
+/// session per connection; this bounds what a runaway or hostile client can hold, and
+/// keeps the grant's session list (read when the grant is revoked) short.
+pub const MAX_SESSIONS_PER_GRANT: usize = 64;
 
 fn is_session_id(id: &str) -> bool {
     id.len() == SESSION_ID_BYTES * 2 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// A new session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Created {
+    /// Its id.
+    pub id: String,
+    /// Sessions of the same grant ended to make room (see [`MAX_SESSIONS_PER_GRANT`]).
+    pub evicted: Vec<String>,
 }
 
 /// Sessions over the key-value port.
@@ -173,8 +184,9 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
         }
     }
 
-    /// Stores a new session and returns its id.
-    pub async fn create(&self, session: &Session) -> Result<String, KvError> {
+    /// Stores a new session: its id, and the sessions of the same grant it ended to stay
+    /// within [`MAX_SESSIONS_PER_GRANT`] (whose open streams the caller closes).
+    pub async fn create(&self, session: &Session) -> Result<Created, KvError> {
         let mut bytes = [0u8; SESSION_ID_BYTES];
         self.random.fill(&mut bytes);
         let id = learner_core::hex(&bytes);
@@ -182,11 +194,16 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
         self.kv
             .compare_and_swap(&key(&id), None, &encode(session), Some(self.idle_ms))
             .await?;
-        self.index_under_grant(&session.owner.grant_id, &id).await?;
-        Ok(id)
+        let evicted = self.index_under_grant(&session.owner.grant_id, &id).await?;
+        for old in &evicted {
+            self.end(old).await?;
+        }
+        Ok(Created { id, evicted })
     }
 
-    async fn index_under_grant(&self, grant_id: &str, id: &str) -> Result<(), KvError> {
+    /// Adds `id` to the grant's session list, dropping the oldest beyond the limit;
+    /// the dropped ids.
+    async fn index_under_grant(&self, grant_id: &str, id: &str) -> Result<Vec<String>, KvError> {
         let index = grant_key(grant_id);
         for _ in 0..UPDATE_ATTEMPTS {
             let current = self.kv.get(&index).await?;
@@ -194,15 +211,8 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
             let mut ids: Vec<String> = current
                 .and_then(|e| serde_json::from_slice(&e.value).ok())
                 .unwrap_or_default();
-            if ids.len() >= GRANT_INDEX_PRUNE_AT {
-                let mut live = Vec::with_capacity(ids.len());
-                for known in ids {
-                    if self.kv.get(&key(&known)).await?.is_some() {
-                        live.push(known);
-                    }
-                }
-                ids = live;
-            }
+            let excess = (ids.len() + 1).saturating_sub(MAX_SESSIONS_PER_GRANT);
+            let evicted: Vec<String> = ids.drain(..excess).collect();
             ids.push(id.to_owned());
             // A list of hex ids: serialization cannot fail.
             let value = serde_json::to_vec(&ids).unwrap_or_default();
@@ -212,7 +222,8 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
                 .await
             {
                 Err(KvError::Conflict(_)) => continue,
-                other => return other.map(|_| ()),
+                Err(other) => return Err(other),
+                Ok(_) => return Ok(evicted),
             }
         }
         Err(KvError::Conflict(None))
@@ -363,7 +374,7 @@ mod tests {
         let kv = MemoryKv::new(&clock);
         let random = Counter::default();
         let sessions = Sessions::new(&kv, &random, 60_000);
-        let id = run(sessions.create(&session())).expect("created");
+        let id = run(sessions.create(&session())).expect("created").id;
         assert_eq!(id.len(), 64);
         let mut stored = run(sessions.open(&id, &owner("g1"))).expect("opens");
         assert!(stored.session.client_can("sampling"));
@@ -412,7 +423,7 @@ mod tests {
         let kv = MemoryKv::new(&clock);
         let random = Counter::default();
         let sessions = Sessions::new(&kv, &random, 60_000);
-        let id = run(sessions.create(&session())).expect("created");
+        let id = run(sessions.create(&session())).expect("created").id;
         clock.0.set(50_000);
         let stored = run(sessions.open(&id, &owner("g1"))).expect("still live");
         run(sessions.touch(&stored)).expect("renewed");
@@ -431,7 +442,7 @@ mod tests {
         let kv = MemoryKv::new(&clock);
         let random = Counter::default();
         let sessions = Sessions::new(&kv, &random, 60_000);
-        let id = run(sessions.create(&session())).expect("created");
+        let id = run(sessions.create(&session())).expect("created").id;
         let mut mine = run(sessions.open(&id, &owner("g1"))).expect("opens");
         // Another request subscribes meanwhile.
         let mut theirs = run(sessions.open(&id, &owner("g1"))).expect("opens");
@@ -469,5 +480,50 @@ mod tests {
         assert_eq!(LogLevel::parse("emergency"), Some(LogLevel::Emergency));
         assert_eq!(LogLevel::parse("verbose"), None);
         assert_eq!(LogLevel::Notice.as_str(), "notice");
+    }
+
+    #[test]
+    fn a_grant_holds_a_bounded_number_of_sessions_and_its_list_names_them() {
+        let clock = TestClock::default();
+        let kv = MemoryKv::new(&clock);
+        // Ids from a counter: the byte counter of the other tests repeats within 65
+        // sessions.
+        struct Sequence(std::cell::Cell<u64>);
+        impl learner_core::ports::Random for Sequence {
+            fn fill(&self, buf: &mut [u8]) {
+                self.0.set(self.0.get() + 1);
+                for (i, byte) in buf.iter_mut().enumerate() {
+                    *byte = self.0.get().to_le_bytes()[i % 8];
+                }
+            }
+        }
+        let random = Sequence(0.into());
+        let sessions = Sessions::new(&kv, &random, 60_000);
+        let mut ids = Vec::new();
+        for _ in 0..MAX_SESSIONS_PER_GRANT {
+            let created = run(sessions.create(&session())).expect("created");
+            assert!(created.evicted.is_empty());
+            ids.push(created.id);
+        }
+        let grant = session().owner.grant_id;
+        assert_eq!(run(sessions.of_grant(&grant)).expect("listed"), ids);
+        // One more ends the oldest.
+        let created = run(sessions.create(&session())).expect("created");
+        assert_eq!(created.evicted, vec![ids[0].clone()]);
+        assert_eq!(run(sessions.peek(&ids[0])).expect("read"), None);
+        let listed = run(sessions.of_grant(&grant)).expect("listed");
+        assert_eq!(listed.len(), MAX_SESSIONS_PER_GRANT);
+        assert_eq!(listed.last(), Some(&created.id));
+        // Ended sessions drop out of the list.
+        run(sessions.end(&ids[1])).expect("ended");
+        assert!(
+            !run(sessions.of_grant(&grant))
+                .expect("listed")
+                .contains(&ids[1])
+        );
+        assert_eq!(
+            run(sessions.of_grant("no-such-grant")).expect("listed"),
+            Vec::<String>::new()
+        );
     }
 }

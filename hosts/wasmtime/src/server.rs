@@ -141,6 +141,11 @@ pub async fn serve(listener: TcpListener, app: App) -> wasmtime::Result<()> {
                 return Ok(());
             }
         };
+        // Streamed responses (SSE) are written in small pieces: without this, Nagle's
+        // algorithm holds each piece until the client's delayed ACK (~40 ms).
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%peer, %error, "TCP_NODELAY not set");
+        }
         let app = app.clone();
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |request| {

@@ -10,6 +10,8 @@ use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::time::Duration;
 
 use serde_json::Value;
+/// The HTTP client the suites use, for code built on them (the over-HTTP benchmark).
+pub use ureq;
 
 /// The server under test, from `LEARNER_BASE_URL`.
 pub fn base_url() -> String {
@@ -425,5 +427,169 @@ pub mod mcp {
             Some(text) => Ok(serde_json::from_str(text).expect("JSON contents")),
             None => Err(answer["error"].clone()),
         }
+    }
+}
+
+/// An access token by the server's real OAuth flow, as a person at the browser would
+/// get one: discovery, registration, the sign-in and consent pages by form POST, and the
+/// PKCE code exchange (no redirect is followed).
+pub mod sign_in {
+    use serde_json::{Value, json};
+
+    use super::encode;
+
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    const REDIRECT: &str = "http://127.0.0.1:9/callback";
+    fn agent() -> ureq::Agent {
+        ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .build()
+            .into()
+    }
+
+    fn hidden(html: &str, name: &str) -> Result<String, String> {
+        let marker = format!("name=\"{name}\" value=\"");
+        let start = html
+            .find(&marker)
+            .ok_or_else(|| format!("no {name} field in the page"))?
+            + marker.len();
+        Ok(html[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    fn post_form(
+        url: &str,
+        form: &[(&str, &str)],
+        cookie: Option<&str>,
+    ) -> Result<ureq::http::Response<ureq::Body>, String> {
+        let body: Vec<String> = form
+            .iter()
+            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .collect();
+        let mut request = agent()
+            .post(url)
+            .header("content-type", "application/x-www-form-urlencoded");
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send(body.join("&")).map_err(|e| e.to_string())
+    }
+
+    /// The real flow: discovery, registration, sign-in, consent, token.
+    pub fn obtain_token(
+        upstream: &str,
+        username: &str,
+        password: &str,
+        scope: &str,
+    ) -> Result<String, String> {
+        let metadata: Value = agent()
+            .get(format!("{upstream}/.well-known/oauth-authorization-server"))
+            .call()
+            .map_err(|e| e.to_string())?
+            .body_mut()
+            .read_json()
+            .map_err(|e| e.to_string())?;
+        let endpoint = |name: &str| {
+            metadata[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or(format!("no {name}"))
+        };
+        let resource = format!("{}/mcp", metadata["issuer"].as_str().unwrap_or(upstream));
+        let registered: Value = agent()
+            .post(endpoint("registration_endpoint")?)
+            .header("content-type", "application/json")
+            .send(
+                json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
+                       "client_name": "Learner DNA test client"})
+                .to_string(),
+            )
+            .map_err(|e| e.to_string())?
+            .body_mut()
+            .read_json()
+            .map_err(|e| e.to_string())?;
+        let client = registered["client_id"]
+            .as_str()
+            .ok_or("registration failed")?
+            .to_owned();
+        let authorize = endpoint("authorization_endpoint")?;
+        let url = format!(
+            "{authorize}?response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}\
+             &code_challenge_method=S256&state=proxy&scope={}&resource={}",
+            encode(REDIRECT),
+            encode(scope),
+            encode(&resource)
+        );
+        let page = agent()
+            .get(&url)
+            .call()
+            .map_err(|e| e.to_string())?
+            .body_mut()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        let signed_in = post_form(
+            &authorize,
+            &[
+                ("request_id", &hidden(&page, "request_id")?),
+                ("csrf", &hidden(&page, "csrf")?),
+                ("action", "sign_in"),
+                ("username", username),
+                ("password", password),
+            ],
+            None,
+        )?;
+        let cookie = signed_in
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .ok_or("sign-in failed (no session cookie)")?
+            .to_owned();
+        let consent = signed_in
+            .into_body()
+            .read_to_string()
+            .map_err(|e| e.to_string())?;
+        let approved = post_form(
+            &authorize,
+            &[
+                ("request_id", &hidden(&consent, "request_id")?),
+                ("csrf", &hidden(&consent, "csrf")?),
+                ("action", "approve"),
+            ],
+            Some(&cookie),
+        )?;
+        let location = approved
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .ok_or("consent did not redirect")?;
+        let code = location
+            .split(['?', '&'])
+            .find_map(|pair| pair.strip_prefix("code="))
+            .ok_or("no code in the redirect")?
+            .to_owned();
+        let tokens: Value = post_form(
+            &endpoint("token_endpoint")?,
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT),
+                ("client_id", &client),
+                ("code_verifier", VERIFIER),
+            ],
+            None,
+        )?
+        .body_mut()
+        .read_json()
+        .map_err(|e| e.to_string())?;
+        tokens["access_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("token exchange failed: {tokens}"))
     }
 }

@@ -18,12 +18,8 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, RwLock};
 use std::thread;
 
-use port_conformance::encode;
-use serde_json::{Value, json};
+use port_conformance::sign_in::obtain_token;
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
-const REDIRECT: &str = "http://127.0.0.1:9/callback";
 /// Longest request head forwarded.
 const MAX_HEAD: usize = 64 * 1024;
 
@@ -32,152 +28,6 @@ fn arg(name: &str) -> Option<String> {
     args.iter()
         .position(|a| a == name)
         .and_then(|i| args.get(i + 1).cloned())
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .build()
-        .into()
-}
-
-fn hidden(html: &str, name: &str) -> Result<String, String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html
-        .find(&marker)
-        .ok_or_else(|| format!("no {name} field in the page"))?
-        + marker.len();
-    Ok(html[start..]
-        .split('"')
-        .next()
-        .unwrap_or_default()
-        .to_owned())
-}
-
-fn post_form(
-    url: &str,
-    form: &[(&str, &str)],
-    cookie: Option<&str>,
-) -> Result<ureq::http::Response<ureq::Body>, String> {
-    let body: Vec<String> = form
-        .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
-        .collect();
-    let mut request = agent()
-        .post(url)
-        .header("content-type", "application/x-www-form-urlencoded");
-    if let Some(cookie) = cookie {
-        request = request.header("cookie", cookie);
-    }
-    request.send(body.join("&")).map_err(|e| e.to_string())
-}
-
-/// The real flow: discovery, registration, sign-in, consent, token.
-fn obtain_token(upstream: &str, username: &str, password: &str) -> Result<String, String> {
-    let metadata: Value = agent()
-        .get(format!("{upstream}/.well-known/oauth-authorization-server"))
-        .call()
-        .map_err(|e| e.to_string())?
-        .body_mut()
-        .read_json()
-        .map_err(|e| e.to_string())?;
-    let endpoint = |name: &str| {
-        metadata[name]
-            .as_str()
-            .map(str::to_owned)
-            .ok_or(format!("no {name}"))
-    };
-    let resource = format!("{}/mcp", metadata["issuer"].as_str().unwrap_or(upstream));
-    let registered: Value = agent()
-        .post(endpoint("registration_endpoint")?)
-        .header("content-type", "application/json")
-        .send(
-            json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
-                   "client_name": "MCP conformance proxy"})
-            .to_string(),
-        )
-        .map_err(|e| e.to_string())?
-        .body_mut()
-        .read_json()
-        .map_err(|e| e.to_string())?;
-    let client = registered["client_id"]
-        .as_str()
-        .ok_or("registration failed")?
-        .to_owned();
-    let authorize = endpoint("authorization_endpoint")?;
-    let url = format!(
-        "{authorize}?response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}\
-         &code_challenge_method=S256&state=proxy&scope=learner.profile&resource={}",
-        encode(REDIRECT),
-        encode(&resource)
-    );
-    let page = agent()
-        .get(&url)
-        .call()
-        .map_err(|e| e.to_string())?
-        .body_mut()
-        .read_to_string()
-        .map_err(|e| e.to_string())?;
-    let signed_in = post_form(
-        &authorize,
-        &[
-            ("request_id", &hidden(&page, "request_id")?),
-            ("csrf", &hidden(&page, "csrf")?),
-            ("action", "sign_in"),
-            ("username", username),
-            ("password", password),
-        ],
-        None,
-    )?;
-    let cookie = signed_in
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .ok_or("sign-in failed (no session cookie)")?
-        .to_owned();
-    let consent = signed_in
-        .into_body()
-        .read_to_string()
-        .map_err(|e| e.to_string())?;
-    let approved = post_form(
-        &authorize,
-        &[
-            ("request_id", &hidden(&consent, "request_id")?),
-            ("csrf", &hidden(&consent, "csrf")?),
-            ("action", "approve"),
-        ],
-        Some(&cookie),
-    )?;
-    let location = approved
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .ok_or("consent did not redirect")?;
-    let code = location
-        .split(['?', '&'])
-        .find_map(|pair| pair.strip_prefix("code="))
-        .ok_or("no code in the redirect")?
-        .to_owned();
-    let tokens: Value = post_form(
-        &endpoint("token_endpoint")?,
-        &[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT),
-            ("client_id", &client),
-            ("code_verifier", VERIFIER),
-        ],
-        None,
-    )?
-    .body_mut()
-    .read_json()
-    .map_err(|e| e.to_string())?;
-    tokens["access_token"]
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| format!("token exchange failed: {tokens}"))
 }
 
 /// Reads the request head; returns it and any body bytes read past it.
@@ -342,7 +192,12 @@ fn main() {
         }
     });
     // Through the server directly: its metadata names its own address.
-    match obtain_token(upstream.trim_end_matches('/'), &username, &password) {
+    match obtain_token(
+        upstream.trim_end_matches('/'),
+        &username,
+        &password,
+        "learner.profile",
+    ) {
         Ok(obtained) => {
             if let Ok(mut slot) = token.write() {
                 *slot = Some(obtained);

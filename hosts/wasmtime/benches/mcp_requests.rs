@@ -1,0 +1,224 @@
+//! MCP requests over HTTP against the harness serving the production gateway, on the
+//! 10,000-learner demo set: a load generator on loopback that prints p50/p95/p99 of
+//! `initialize`, `resources/list`, a profile read and `get_learner_dna` (each a fresh
+//! component instance, token validation, the privacy decision and the audit append),
+//! then criterion's statistics for the DNA fetch. The token comes from the real
+//! sign-in and consent pages.
+//!
+//! Needs `build/gateway.wasm` (`just bench` builds it).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use learner_core::testing::run;
+use learner_mcp::native::audit::SqliteAudit;
+use learner_mcp::native::config::HostConfig;
+use learner_mcp::native::fetch::HttpClient;
+use learner_mcp::native::kv::SqliteKv;
+use learner_mcp::native::sql::SqliteSql;
+use learner_mcp::outbound::OutboundPolicy;
+use learner_mcp::state::Ports;
+use learner_mcp::{engine, server};
+use serde_json::{Value, json};
+
+const LEARNERS: u32 = 10_000;
+const SAMPLES: usize = 1_000;
+const PASSWORD: &str = "bench-password";
+
+fn gateway_path() -> PathBuf {
+    std::env::var_os("LEARNER_COMPONENT").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build/gateway.wasm"),
+        PathBuf::from,
+    )
+}
+
+struct Client {
+    base: String,
+    token: String,
+    agent: port_conformance::ureq::Agent,
+}
+
+impl Client {
+    /// One JSON-RPC request; the answer (JSON or the SSE message with an id) and the
+    /// session id returned.
+    fn call(&self, session: Option<&str>, method: &str, params: Value) -> (Value, Option<String>) {
+        let mut request = self
+            .agent
+            .post(format!("{}/mcp", self.base))
+            .header("authorization", &format!("Bearer {}", self.token))
+            .header("content-type", "application/json")
+            .header("accept", "application/json, text/event-stream");
+        if let Some(session) = session {
+            request = request
+                .header("mcp-session-id", session)
+                .header("mcp-protocol-version", "2025-11-25");
+        }
+        let mut response = request
+            .send(
+                json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string(),
+            )
+            .expect("reachable");
+        assert_eq!(response.status(), 200, "{method}");
+        let session = response
+            .headers()
+            .get("mcp-session-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = response.body_mut().read_to_string().expect("body");
+        let answer = serde_json::from_str(&body).unwrap_or_else(|_| {
+            body.lines()
+                .filter_map(|l| l.strip_prefix("data: "))
+                .filter_map(|d| serde_json::from_str::<Value>(d).ok())
+                .find(|m| m.get("id").is_some())
+                .unwrap_or(Value::Null)
+        });
+        assert!(answer.get("result").is_some(), "{method}: {answer}");
+        (answer, session)
+    }
+
+    fn initialize(&self) -> String {
+        let (_, session) = self.call(
+            None,
+            "initialize",
+            json!({"protocolVersion": "2025-11-25", "capabilities": {},
+                   "clientInfo": {"name": "bench", "version": "1"}}),
+        );
+        session.expect("session")
+    }
+}
+
+/// Times `f` `SAMPLES` times; prints the percentiles.
+fn percentiles(name: &str, mut f: impl FnMut(usize)) {
+    let mut samples: Vec<f64> = (0..SAMPLES)
+        .map(|i| {
+            let started = Instant::now();
+            f(i);
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    eprintln!(
+        "{name:<40} p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({SAMPLES} requests)",
+        at(0.50),
+        at(0.95),
+        at(0.99)
+    );
+}
+
+fn mcp_requests(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let sql = SqliteSql::open(&dir.path().join("app.db")).expect("sql");
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    run(learner_domain::migrations::migrate(&sql, now_ms)).expect("migrated");
+    let report = run(learner_domain::seed::seed(
+        &sql,
+        &learner_domain::seed::Plan {
+            seed: 1,
+            tenants: 0,
+            learners: LEARNERS,
+            demo: true,
+            now_ms,
+        },
+    ))
+    .expect("seeded");
+    eprintln!(
+        "demo tenant: {} learners, {} events",
+        report.learners, report.events
+    );
+    let mut config = HostConfig::new(vec![("host.name".into(), "wasmtime".into())]);
+    config.default_secret("demo-password", PASSWORD.into());
+    let ports = Arc::new(Ports {
+        kv: SqliteKv::open(&dir.path().join("kv.db")).expect("kv"),
+        sql,
+        audit: SqliteAudit::open(&dir.path().join("audit.db")).expect("audit"),
+        config,
+        fetch: HttpClient::new(Vec::new()).expect("client"),
+        outbound: OutboundPolicy::default(),
+        spin: None,
+    });
+    let engine = engine::serving_engine().expect("engine");
+    let component = engine::load_component(&engine, &gateway_path(), &dir.path().join("compiled"))
+        .expect("build/gateway.wasm (run `just build-gateway`)");
+    let app = server::App::new(&engine, &component, ports).expect("link");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .expect("bound");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    runtime.spawn(server::serve(listener, app));
+
+    let token = port_conformance::sign_in::obtain_token(
+        &base,
+        "teacher",
+        PASSWORD,
+        "learner.profile learner.behavioral learner.assessment learner.struggles class.aggregates",
+    )
+    .expect("a token by the real flow");
+    let client = Client {
+        base,
+        token,
+        agent: port_conformance::agent(),
+    };
+    let session = client.initialize();
+    let (learners, _) = client.call(
+        Some(&session),
+        "resources/read",
+        json!({"uri": "learner-dna://learners"}),
+    );
+    let list: Value = serde_json::from_str(
+        learners["result"]["contents"][0]["text"]
+            .as_str()
+            .expect("text"),
+    )
+    .expect("JSON");
+    let ids: Vec<String> = list["learners"]
+        .as_array()
+        .expect("learners")
+        .iter()
+        .map(|l| l["id"].as_str().expect("id").to_owned())
+        .collect();
+    eprintln!("the demo teacher may read {} learners", ids.len());
+
+    percentiles("resources/list", |_| {
+        client.call(Some(&session), "resources/list", json!({}));
+    });
+    percentiles("resources/read (a learner's profile)", |i| {
+        let uri = format!("learner-dna://learners/{}/profile", ids[i % ids.len()]);
+        client.call(Some(&session), "resources/read", json!({"uri": uri}));
+    });
+    percentiles("tools/call get_learner_dna (all fields)", |i| {
+        client.call(
+            Some(&session),
+            "tools/call",
+            json!({"name": "get_learner_dna", "arguments": {"learner": ids[i % ids.len()]}}),
+        );
+    });
+    // Last: a grant holds at most 64 sessions, so this ends the one used above.
+    percentiles("initialize", |_| {
+        client.initialize();
+    });
+    let session = client.initialize();
+    let mut i = 0;
+    c.bench_function(
+        "Learner DNA fetch over HTTP (resources/read profile, 10,000 learners)",
+        |b| {
+            b.iter(|| {
+                i += 1;
+                let uri = format!("learner-dna://learners/{}/profile", ids[i % ids.len()]);
+                client.call(Some(&session), "resources/read", json!({"uri": uri}))
+            });
+        },
+    );
+}
+
+criterion_group!(benches, mcp_requests);
+criterion_main!(benches);

@@ -315,6 +315,83 @@ pub async fn consented<S: Sql>(
     Ok(Some(allowed))
 }
 
+/// [`consented`] for every learner of a set at once (two queries whatever its size):
+/// per learner of `tenant` in the set, in id order, `None` when COPPA refuses them, else
+/// the categories consented for `client_id` at `now_ms`.
+pub async fn consented_set<S: Sql>(
+    sql: &S,
+    tenant: &str,
+    client_id: &str,
+    set: &crate::records::LearnerSet,
+    today: &str,
+    now_ms: u64,
+) -> Result<Vec<(String, Option<Vec<Category>>)>, SqlError> {
+    let now = SqlValue::Integer(i64::try_from(now_ms).unwrap_or(i64::MAX));
+    let mut params = set.params.clone();
+    params.push(text(tenant));
+    let learners = sql
+        .execute(&Statement::new(
+            format!(
+                "SELECT l.id, l.birth_date FROM ({}) s CROSS JOIN learners l ON l.id = s.learner_id \
+                 WHERE +l.tenant_id = ? ORDER BY l.id",
+                set.query
+            ),
+            params,
+        ))
+        .await?;
+    let mut params = set.params.clone();
+    params.extend([text(tenant), text(client_id), now]);
+    // Each live consent for this client, and whether a guardian of the learner gave it.
+    let consents = sql
+        .execute(&Statement::new(
+            format!(
+                "SELECT c.learner_id, c.data_category, c.verification_method, g.guardian_id IS NOT NULL \
+                 FROM ({}) s CROSS JOIN consents c ON c.learner_id = s.learner_id \
+                 LEFT JOIN guardianships g ON g.guardian_id = c.granted_by AND g.learner_id = c.learner_id \
+                 WHERE +c.tenant_id = ? AND (c.recipient_client_id IS NULL OR c.recipient_client_id = ?) \
+                 AND (c.withdrawn_at_ms IS NULL OR c.withdrawn_at_ms > ?)",
+                set.query
+            ),
+            params,
+        ))
+        .await?;
+    let mut decided = Vec::new();
+    for row in learners.rows {
+        let [SqlValue::Text(id), SqlValue::Text(birth_date)] = row.as_slice() else {
+            continue;
+        };
+        let own = consents
+            .rows
+            .iter()
+            .filter(|c| matches!(c.first(), Some(SqlValue::Text(l)) if l == id));
+        let mut categories = Vec::new();
+        let mut parental = false;
+        for consent in own {
+            if let [
+                _,
+                SqlValue::Text(category),
+                SqlValue::Text(method),
+                by_guardian,
+            ] = consent.as_slice()
+            {
+                parental |= matches!(by_guardian, SqlValue::Integer(1))
+                    && VERIFIED_PARENTAL_METHODS.contains(&method.as_str());
+                if let Some(c) = Category::ALL
+                    .into_iter()
+                    .find(|c| c.consent_name() == category)
+                {
+                    categories.push(c);
+                }
+            }
+        }
+        categories.sort();
+        categories.dedup();
+        let under_13 = age_on(birth_date, today).is_none_or(|age| age < 13);
+        decided.push((id.clone(), (!under_13 || parental).then_some(categories)));
+    }
+    Ok(decided)
+}
+
 /// The birth date of a learner of `tenant`, if there is one.
 pub async fn birth_date<S: Sql>(
     sql: &S,

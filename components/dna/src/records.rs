@@ -14,6 +14,60 @@ pub struct Records<'a, S> {
     tenant: &'a str,
 }
 
+/// A set of learners as a subquery of one distinct column, `learner_id`, and its
+/// parameters, so a whole set is decided and read in a few queries rather than a few per
+/// learner. Queries over a set start from it (`FROM (set) s CROSS JOIN table`) and test
+/// the probed table's tenant as `+t.tenant_id = ?`: SQLite then probes each table by
+/// learner, rather than scanning the tenant's rows through a tenant index once per
+/// learner (the unary `+` keeps that index out of the plan).
+#[derive(Debug, Clone)]
+pub struct LearnerSet {
+    /// `SELECT <learner id> FROM …`.
+    pub query: String,
+    /// Its parameters.
+    pub params: Vec<SqlValue>,
+}
+
+impl LearnerSet {
+    /// The learners `requester` relates to on `today` (none for an administrator).
+    pub fn related(requester: &Requester, tenant: &str, today: &str) -> Self {
+        let subject = text(&requester.subject);
+        let (query, params) = match requester.role {
+            Role::Teacher => (
+                "SELECT DISTINCT e.learner_id FROM class_teachers ct JOIN staff s ON s.id = ct.staff_id \
+                 JOIN enrollments e ON e.class_id = ct.class_id WHERE s.subject = ? AND s.tenant_id = ? \
+                 AND s.role = 'teacher' AND e.starts_on <= ? AND (e.ends_on IS NULL OR e.ends_on > ?)",
+                vec![subject, text(tenant), text(today), text(today)],
+            ),
+            Role::Guardian => (
+                "SELECT g.learner_id FROM guardianships g JOIN guardians p ON p.id = g.guardian_id \
+                 WHERE p.subject = ? AND p.tenant_id = ?",
+                vec![subject, text(tenant)],
+            ),
+            Role::Student => (
+                "SELECT id AS learner_id FROM learners WHERE subject = ? AND tenant_id = ?",
+                vec![subject, text(tenant)],
+            ),
+            Role::TenantAdmin => ("SELECT id AS learner_id FROM learners WHERE 0", Vec::new()),
+        };
+        Self {
+            query: query.to_owned(),
+            params,
+        }
+    }
+
+    /// The learners actively enrolled in `class` on `today`.
+    pub fn class(class: &str, tenant: &str, today: &str) -> Self {
+        Self {
+            query:
+                "SELECT DISTINCT learner_id FROM enrollments WHERE class_id = ? AND tenant_id = ? \
+                    AND starts_on <= ? AND (ends_on IS NULL OR ends_on > ?)"
+                    .to_owned(),
+            params: vec![text(class), text(tenant), text(today), text(today)],
+        }
+    }
+}
+
 /// A class as its teacher or administrator sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Class {
@@ -94,35 +148,64 @@ impl<'a, S: Sql> Records<'a, S> {
         requester: &Requester,
         today: &str,
     ) -> Result<Vec<String>, SqlError> {
-        let subject = text(&requester.subject);
-        match requester.role {
-            Role::Teacher => {
-                self.ids(
-                    "SELECT DISTINCT e.learner_id FROM class_teachers ct JOIN staff s ON s.id = ct.staff_id \
-                     JOIN enrollments e ON e.class_id = ct.class_id WHERE s.subject = ? AND s.tenant_id = ? \
-                     AND s.role = 'teacher' AND e.starts_on <= ? AND (e.ends_on IS NULL OR e.ends_on > ?) \
-                     ORDER BY e.learner_id",
-                    vec![subject, text(self.tenant), text(today), text(today)],
-                )
-                .await
+        let set = LearnerSet::related(requester, self.tenant, today);
+        self.ids(
+            &format!("SELECT * FROM ({}) ORDER BY 1", set.query),
+            set.params,
+        )
+        .await
+    }
+
+    /// The learners actively enrolled in `class` on `today`.
+    pub async fn class_learners(&self, class: &str, today: &str) -> Result<Vec<String>, SqlError> {
+        let set = LearnerSet::class(class, self.tenant, today);
+        self.ids(
+            &format!("SELECT * FROM ({}) ORDER BY 1", set.query),
+            set.params,
+        )
+        .await
+    }
+
+    /// Rows of `table` (one with `learner_id` and `concept`) for every learner of
+    /// `set` in one query, optionally for one concept: `(learner, {columns…})`.
+    pub async fn of_set(
+        &self,
+        set: &LearnerSet,
+        table: &str,
+        columns: &[&str],
+        concept: Option<&str>,
+    ) -> Result<Vec<(String, Value)>, SqlError> {
+        let mut params = set.params.clone();
+        params.push(text(self.tenant));
+        let concept_filter = match concept {
+            Some(concept) => {
+                params.push(text(concept));
+                " AND t.concept = ?"
             }
-            Role::Guardian => {
-                self.ids(
-                    "SELECT g.learner_id FROM guardianships g JOIN guardians p ON p.id = g.guardian_id \
-                     WHERE p.subject = ? AND p.tenant_id = ? ORDER BY g.learner_id",
-                    vec![subject, text(self.tenant)],
-                )
-                .await
-            }
-            Role::Student => {
-                self.ids(
-                    "SELECT id FROM learners WHERE subject = ? AND tenant_id = ?",
-                    vec![subject, text(self.tenant)],
-                )
-                .await
-            }
-            Role::TenantAdmin => Ok(Vec::new()),
-        }
+            None => "",
+        };
+        let mut named = vec!["learner_id"];
+        named.extend_from_slice(columns);
+        let selected: Vec<String> = named.iter().map(|c| format!("t.{c}")).collect();
+        let rows = self
+            .objects(
+                &format!(
+                    "SELECT {} FROM ({}) s CROSS JOIN {table} t ON t.learner_id = s.learner_id \
+                     WHERE +t.tenant_id = ?{concept_filter} ORDER BY t.learner_id, t.concept",
+                    selected.join(", "),
+                    set.query
+                ),
+                params,
+                &named,
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|mut row| {
+                let learner = row.as_object_mut()?.remove("learner_id")?;
+                Some((learner.as_str()?.to_owned(), row))
+            })
+            .collect())
     }
 
     /// Whether a learner with this id exists in the tenant.
@@ -173,16 +256,6 @@ impl<'a, S: Sql> Records<'a, S> {
                 _ => None,
             })
             .collect())
-    }
-
-    /// The learners actively enrolled in `class` on `today`.
-    pub async fn class_learners(&self, class: &str, today: &str) -> Result<Vec<String>, SqlError> {
-        self.ids(
-            "SELECT learner_id FROM enrollments WHERE class_id = ? AND tenant_id = ? \
-             AND starts_on <= ? AND (ends_on IS NULL OR ends_on > ?) ORDER BY learner_id",
-            vec![text(class), text(self.tenant), text(today), text(today)],
-        )
-        .await
     }
 
     /// Stored traits: `{trait, value, confidence, sample_count, computed_at_ms}`.

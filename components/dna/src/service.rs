@@ -12,7 +12,7 @@ use crate::dates;
 use crate::derive;
 use crate::gdpr::{self, AccessRevocation};
 use crate::privacy::{self, Access, Category, Requester, Role};
-use crate::records::{Class, Records};
+use crate::records::{Class, LearnerSet, Records};
 
 /// Why an operation gave no answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -194,23 +194,48 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
     }
 
     /// The learners this requester may read now (related, and admitted by age and
-    /// consent rules), with what of each.
+    /// consent rules), with what of each: the same decision as [`privacy::learner_access`]
+    /// made for the whole set in a few queries.
     async fn visible(&self) -> Result<Vec<Admitted>, Failure> {
-        let mut visible = Vec::new();
-        for id in self
-            .records()
-            .related_learners(&self.requester, &self.today)
+        let set = LearnerSet::related(&self.requester, &self.requester.tenant, &self.today);
+        Ok(self
+            .consented(&set)
             .await?
-        {
-            if let Access::Allowed(categories) = self.access(&id).await? {
-                visible.push(Admitted {
+            .into_iter()
+            .filter_map(|(id, categories)| {
+                let allowed = self.in_scope(categories);
+                (!allowed.is_empty()).then(|| Admitted {
                     pseudonym: self.pseudonym(&id),
                     id,
-                    categories,
-                });
-            }
-        }
-        Ok(visible)
+                    categories: allowed,
+                })
+            })
+            .collect())
+    }
+
+    /// The consented categories of each learner of `set` for this client (empty when
+    /// COPPA refuses them).
+    async fn consented(&self, set: &LearnerSet) -> Result<Vec<(String, Vec<Category>)>, Failure> {
+        Ok(privacy::consented_set(
+            self.host.sql(),
+            &self.requester.tenant,
+            &self.requester.client_id,
+            set,
+            &self.today,
+            self.now_ms,
+        )
+        .await?
+        .into_iter()
+        .map(|(id, categories)| (id, categories.unwrap_or_default()))
+        .collect())
+    }
+
+    /// `categories` ∩ the token's scopes.
+    fn in_scope(&self, categories: Vec<Category>) -> Vec<Category> {
+        categories
+            .into_iter()
+            .filter(|c| self.requester.scopes.iter().any(|s| s == c.scope()))
+            .collect()
     }
 
     /// The learner `reference` names — this client's pseudonym, or for a tenant
@@ -448,14 +473,15 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         Ok(Value::Object(body))
     }
 
-    /// The class `class`, if this requester may see its aggregates.
-    async fn class(&self, kind: &str, class: &str) -> Result<Class, Failure> {
-        if !self
-            .requester
-            .scopes
-            .iter()
-            .any(|s| s == "class.aggregates")
-            && kind.starts_with("dna.class.")
+    /// The class `class`, if this requester may see it (and its aggregates, when
+    /// `aggregates`).
+    async fn class(&self, kind: &str, class: &str, aggregates: bool) -> Result<Class, Failure> {
+        if aggregates
+            && !self
+                .requester
+                .scopes
+                .iter()
+                .any(|s| s == "class.aggregates")
         {
             return self
                 .refuse(kind, json!(class), "needs the class.aggregates scope")
@@ -483,43 +509,57 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
     /// [`privacy::MIN_GROUP`] learners (smaller groups are suppressed).
     pub async fn class_insights(&self, class: &str) -> Result<Value, Failure> {
         let kind = "dna.class.insights";
-        let found = self.class(kind, class).await?;
+        let found = self.class(kind, class, true).await?;
         let records = self.records();
+        let set = LearnerSet::class(class, &self.requester.tenant, &self.today);
+        // Aggregates count a learner only as their consent for this client allows (the
+        // age and consent rules of a single read; the token's `class.aggregates` scope
+        // stands for the per-learner scopes).
+        let consented: BTreeMap<String, Vec<Category>> = self
+            .consented(&set)
+            .await?
+            .into_iter()
+            .filter(|(_, categories)| !categories.is_empty())
+            .collect();
+        let allows = |learner: &str, category: Category| {
+            consented
+                .get(learner)
+                .is_some_and(|c| c.contains(&category))
+        };
+        let considered = consented.len();
+        let struggles_seen = consented
+            .values()
+            .filter(|c| c.contains(&Category::Struggles))
+            .count();
         // Per concept: mastery values, and per misconception the learners showing it.
         let mut mastery: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for (learner, row) in records
+            .of_set(&set, "concept_mastery", &["concept", "mastery"], None)
+            .await?
+        {
+            if let (true, Some(concept), Some(m)) = (
+                allows(&learner, Category::Assessment),
+                row["concept"].as_str(),
+                row["mastery"].as_f64(),
+            ) {
+                mastery.entry(concept.to_owned()).or_default().push(m);
+            }
+        }
         let mut struggling: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
-        let mut struggles_seen = 0usize;
-        let mut considered = 0usize;
-        for id in records.class_learners(class, &self.today).await? {
-            // Aggregates count a learner only as their consent allows: the same rules
-            // as one learner's read, with the administrator standing for the school.
-            let categories = self.aggregate_categories(&id).await?;
-            if categories.is_empty() {
-                continue;
-            }
-            considered += 1;
-            if categories.contains(&Category::Assessment) {
-                for row in records.mastery(&id).await? {
-                    if let (Some(concept), Some(m)) =
-                        (row["concept"].as_str(), row["mastery"].as_f64())
-                    {
-                        mastery.entry(concept.to_owned()).or_default().push(m);
-                    }
-                }
-            }
-            if categories.contains(&Category::Struggles) {
-                struggles_seen += 1;
-                for row in records.struggles(&id).await? {
-                    if let (Some(concept), Some(m)) =
-                        (row["concept"].as_str(), row["misconception"].as_str())
-                    {
-                        *struggling
-                            .entry(concept.to_owned())
-                            .or_default()
-                            .entry(m.to_owned())
-                            .or_default() += 1;
-                    }
-                }
+        for (learner, row) in records
+            .of_set(&set, "struggles", &["concept", "misconception"], None)
+            .await?
+        {
+            if let (true, Some(concept), Some(m)) = (
+                allows(&learner, Category::Struggles),
+                row["concept"].as_str(),
+                row["misconception"].as_str(),
+            ) {
+                *struggling
+                    .entry(concept.to_owned())
+                    .or_default()
+                    .entry(m.to_owned())
+                    .or_default() += 1;
             }
         }
         let mut concepts = Vec::new();
@@ -582,27 +622,6 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         Ok(body)
     }
 
-    /// The categories one learner contributes to aggregates for this requester's
-    /// client: the age and consent rules of a single read, without the token's
-    /// per-learner scopes (its `class.aggregates` scope stands for them).
-    async fn aggregate_categories(&self, learner: &str) -> Result<Vec<Category>, Failure> {
-        let tenant = &self.requester.tenant;
-        let Some(birth_date) = privacy::birth_date(self.host.sql(), tenant, learner).await? else {
-            return Ok(Vec::new());
-        };
-        let consented = privacy::consented(
-            self.host.sql(),
-            tenant,
-            &self.requester.client_id,
-            learner,
-            &birth_date,
-            &self.today,
-            self.now_ms,
-        )
-        .await?;
-        Ok(consented.unwrap_or_default())
-    }
-
     /// The learners of `class` (taught by this teacher) who struggle with `concept`:
     /// each under this client's pseudonym, with the misconceptions seen, as far as the
     /// learner's consent allows struggles to be read.
@@ -617,38 +636,53 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
                 )
                 .await;
         }
-        let found = self.class("dna.struggling", class).await?;
+        let found = self.class(kind, class, false).await?;
         let records = self.records();
+        let set = LearnerSet::class(class, &self.requester.tenant, &self.today);
+        // Individual reads: the learners' consent ∩ the token's scopes, as for one read.
+        let allowed: BTreeMap<String, Vec<Category>> = self
+            .consented(&set)
+            .await?
+            .into_iter()
+            .map(|(id, categories)| (id, self.in_scope(categories)))
+            .filter(|(_, categories)| categories.contains(&Category::Struggles))
+            .collect();
+        let mut misconceptions: BTreeMap<String, Vec<Value>> = BTreeMap::new();
+        for (learner, row) in records
+            .of_set(
+                &set,
+                "struggles",
+                &["concept", "misconception", "frequency", "confidence"],
+                Some(concept),
+            )
+            .await?
+        {
+            if allowed.contains_key(&learner) {
+                misconceptions.entry(learner).or_default().push(json!({
+                    "misconception": row["misconception"], "frequency": row["frequency"],
+                    "confidence": row["confidence"]}));
+            }
+        }
+        let mastery: BTreeMap<String, Value> = records
+            .of_set(
+                &set,
+                "concept_mastery",
+                &["concept", "mastery"],
+                Some(concept),
+            )
+            .await?
+            .into_iter()
+            .map(|(learner, row)| (learner, row["mastery"].clone()))
+            .collect();
         let mut learners = Vec::new();
-        let mut readable = 0usize;
-        for id in records.class_learners(class, &self.today).await? {
-            let Access::Allowed(categories) = self.access(&id).await? else {
-                continue;
-            };
-            if !categories.contains(&Category::Struggles) {
-                continue;
-            }
-            readable += 1;
-            let misconceptions: Vec<Value> = records
-                .struggles(&id)
-                .await?
-                .into_iter()
-                .filter(|row| row["concept"] == concept)
-                .map(|row| json!({"misconception": row["misconception"], "frequency": row["frequency"], "confidence": row["confidence"]}))
-                .collect();
-            if misconceptions.is_empty() {
-                continue;
-            }
+        for (id, misconceptions) in misconceptions {
+            let categories = allowed.get(&id).map(Vec::as_slice).unwrap_or_default();
             let mut entry =
                 json!({"learner": self.pseudonym(&id), "misconceptions": misconceptions});
             if categories.contains(&Category::Assessment)
-                && let Some(m) = records
-                    .mastery(&id)
-                    .await?
-                    .into_iter()
-                    .find(|row| row["concept"] == concept)
+                && let Some(m) = mastery.get(&id)
             {
-                entry["mastery"] = m["mastery"].clone();
+                entry["mastery"] = m.clone();
             }
             if categories.contains(&Category::Identity)
                 && let Some(identity) = records.identity(&id).await?
@@ -661,6 +695,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
             }
             learners.push(entry);
         }
+        let readable = allowed.len();
         self.audit(
             kind,
             "allowed",

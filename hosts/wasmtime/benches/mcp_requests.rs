@@ -195,6 +195,20 @@ fn mcp_requests(c: &mut Criterion) {
         let uri = format!("learner-dna://learners/{}/profile", ids[i % ids.len()]);
         client.call(Some(&session), "resources/read", json!({"uri": uri}));
     });
+    percentiles("resources/read learner-dna://learners", |_| {
+        client.call(
+            Some(&session),
+            "resources/read",
+            json!({"uri": "learner-dna://learners"}),
+        );
+    });
+    percentiles("tools/call class_insights", |_| {
+        client.call(
+            Some(&session),
+            "tools/call",
+            json!({"name": "class_insights", "arguments": {"class": "demo-cls0"}}),
+        );
+    });
     percentiles("tools/call get_learner_dna (all fields)", |i| {
         client.call(
             Some(&session),

@@ -107,12 +107,16 @@ check: rust-targets
 mcp-conformance-tools:
     cd tests/mcp-conformance && (npm ls --omit=dev >/dev/null 2>&1 || npm ci --no-audit --no-fund)
 
+# Third-party MCP clients from the npm registry (pinned in tests/mcp-clients/package-lock.json).
+mcp-clients-tools:
+    cd tests/mcp-clients && (npm ls --omit=dev >/dev/null 2>&1 || npm ci --no-audit --no-fund)
+
 # Against one running host: the port conformance suite, the HTTP surface, OAuth and MCP
-# transport tests, then the official MCP conformance suite.
-conformance host: mcp-conformance-tools
+# transport tests, the official MCP conformance suite, then third-party MCP clients.
+conformance host: mcp-conformance-tools mcp-clients-tools
     cargo test -p port-conformance --tests --no-run
     cargo build -p port-conformance --bins
-    tests/hosts/with-host.sh {{host}} -- bash -c 'cargo test -p port-conformance --tests && tests/mcp-conformance/run.sh'
+    tests/hosts/with-host.sh {{host}} -- bash -c 'cargo test -p port-conformance --tests && tests/mcp-conformance/run.sh && tests/mcp-clients/run.sh'
 
 # Everything CI runs.
 test: check check-core-wasm build-gateway-test build-spin-test build-worker-test build-harness

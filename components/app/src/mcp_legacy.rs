@@ -1,7 +1,7 @@
 //! The HTTP+SSE transport of protocol revision 2024-11-05, which older clients still
-//! speak: `GET /sse` opens a session and its stream, whose first event (`endpoint`)
-//! names where to POST; `POST /messages?sessionId=…` delivers messages, answered with
-//! 202, while every response travels on the stream. The session, its binding to the
+//! speak: `GET /sse` (or `/mcp/sse`) opens a session and its stream, whose first event
+//! (`endpoint`) names where to POST; `POST /messages?sessionId=…` (or `/mcp/messages`)
+//! delivers messages, answered with 202, while every response travels on the stream. The session, its binding to the
 //! token and the engine are those of Streamable HTTP.
 
 use std::rc::Rc;
@@ -22,29 +22,38 @@ use crate::mcp_http::{
 };
 use crate::{cors, mcp_events, mcp_stream};
 
-/// `GET /sse` and `POST /messages`.
+/// Where the stream is opened: `/sse` by the old convention, and `/mcp/sse` — under the
+/// protected resource `/mcp`, which SDK clients require of the URL they connect to (a
+/// URL outside the resource's path is refused before any authorization).
+const STREAM_PATHS: [&str; 2] = ["/sse", "/mcp/sse"];
+/// Where messages are posted, beside each stream path.
+const MESSAGE_PATHS: [&str; 2] = ["/messages", "/mcp/messages"];
+
+/// Whether `path` is one of this transport's.
+pub fn serves(path: &str) -> bool {
+    STREAM_PATHS.contains(&path) || MESSAGE_PATHS.contains(&path)
+}
+
+/// `GET /sse` and `POST /messages` (also under `/mcp/`).
 pub async fn handle<H: Host + 'static>(host: Rc<H>, request: &Request) -> Reply {
+    let path = request.uri().path();
+    let is_stream = STREAM_PATHS.contains(&path);
     if cors::is_preflight(request) {
-        let methods = if request.uri().path() == "/sse" {
-            "GET"
-        } else {
-            "POST"
-        };
+        let methods = if is_stream { "GET" } else { "POST" };
         return cors::preflight(host.config(), request, methods).into();
     }
-    let reply = match request.uri().path() {
-        "/sse" if request.method() == http::Method::GET => open(Rc::clone(&host), request).await,
-        "/messages" if request.method() == http::Method::POST => {
-            deliver(Rc::clone(&host), request).await.map(Reply::from)
-        }
-        "/sse" => Err(crate::mcp_http::not_allowed(
-            "GET /sse opens the stream",
-            "GET",
-        )),
-        _ => Err(crate::mcp_http::not_allowed(
+    let method = request.method();
+    let reply = if is_stream && method == http::Method::GET {
+        open(Rc::clone(&host), request).await
+    } else if !is_stream && method == http::Method::POST {
+        deliver(Rc::clone(&host), request).await.map(Reply::from)
+    } else if is_stream {
+        Err(crate::mcp_http::not_allowed("GET opens the stream", "GET"))
+    } else {
+        Err(crate::mcp_http::not_allowed(
             "POST delivers messages",
             "POST",
-        )),
+        ))
     };
     match reply {
         Ok(Reply::Complete(response)) | Err(response) => {
@@ -85,7 +94,13 @@ async fn open<H: Host + 'static>(shared: Rc<H>, request: &Request) -> Result<Rep
         .map_err(|_| unavailable())?;
     mcp_events::close_all(host.key_value(), &created.evicted).await;
     let id = created.id;
-    let endpoint = format!("event: endpoint\ndata: /messages?sessionId={id}\n\n").into_bytes();
+    // Messages go beside the stream: `/mcp/messages` for `/mcp/sse`.
+    let messages = if request.uri().path().starts_with("/mcp/") {
+        "/mcp/messages"
+    } else {
+        "/messages"
+    };
+    let endpoint = format!("event: endpoint\ndata: {messages}?sessionId={id}\n\n").into_bytes();
     // The stream lasts as long as the session may idle: legacy clients cannot resume.
     let body = mcp_events::Follower::new(
         Rc::clone(&shared),

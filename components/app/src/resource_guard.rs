@@ -76,8 +76,13 @@ fn refusal(issuer: &Issuer, error: Option<&OAuthError>, required_scope: Option<&
             }),
         ),
     };
+    // A 401 suggests the scope to authorize for (MCP's scope selection reads it).
+    let scope = match (status, required_scope) {
+        (StatusCode::UNAUTHORIZED, None) => Some(learner_oauth::catalogue::CHALLENGE_SCOPE),
+        (_, scope) => scope,
+    };
     let mut response = json_response(status, &body);
-    if let Ok(value) = HeaderValue::from_str(&bearer_challenge(&metadata, error, required_scope)) {
+    if let Ok(value) = HeaderValue::from_str(&bearer_challenge(&metadata, error, scope)) {
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, value);

@@ -38,7 +38,7 @@ impl<H: Host + 'static> App<H> {
         }
         match request.uri().path() {
             "/mcp" => return mcp_http::handle(Rc::clone(&self.host), &request).await,
-            "/sse" | "/messages" => {
+            path if mcp_legacy::serves(path) => {
                 return mcp_legacy::handle(Rc::clone(&self.host), &request).await;
             }
             _ => {}

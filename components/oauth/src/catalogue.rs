@@ -39,6 +39,13 @@ pub const SCOPES: &[(&str, &str)] = &[
 /// Scope used when a request names none.
 pub const DEFAULT_SCOPE: &str = "learner.profile";
 
+/// The scope a 401 challenge suggests to a client starting authorization: the learning
+/// data an assistant works with. MCP clients otherwise ask for every scope the resource
+/// lists (the MCP scope-selection strategy), names, exports and privacy administration
+/// included; those a client asks for explicitly (or after a 403 naming them).
+pub const CHALLENGE_SCOPE: &str =
+    "learner.profile learner.behavioral learner.assessment learner.struggles class.aggregates";
+
 /// Every scope name.
 pub fn names() -> Vec<&'static str> {
     SCOPES.iter().map(|(name, _)| *name).collect()

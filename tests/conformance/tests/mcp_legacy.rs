@@ -14,8 +14,12 @@ struct Stream {
 
 impl Stream {
     fn open(token: &str) -> (u16, Option<Self>) {
+        Self::open_at("/sse", token)
+    }
+
+    fn open_at(path: &str, token: &str) -> (u16, Option<Self>) {
         let response = agent()
-            .get(format!("{}/sse", base_url()))
+            .get(format!("{}{path}", base_url()))
             .header("authorization", &format!("Bearer {token}"))
             .header("accept", "text/event-stream")
             .call()
@@ -172,4 +176,35 @@ fn the_legacy_transport_carries_a_whole_session() {
         ),
         400
     );
+}
+
+/// SDK clients accept only a URL under the protected resource (`/mcp`): the same
+/// transport at `/mcp/sse` names `/mcp/messages` beside it.
+#[test]
+fn the_transport_is_also_served_under_the_protected_resource() {
+    assert_eq!(Stream::open_at("/mcp/sse", "ldna_at_bogus").0, 401);
+    let token = access_token("demo:teacher", "learner.profile");
+    let (status, stream) = Stream::open_at("/mcp/sse", &token);
+    assert_eq!(status, 200);
+    let mut stream = stream.expect("a stream");
+    let (kind, endpoint) = stream.next();
+    assert_eq!(kind, "endpoint");
+    assert!(
+        endpoint.starts_with("/mcp/messages?sessionId="),
+        "{endpoint}"
+    );
+    let initialize = json!({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+        "protocolVersion": "2024-11-05", "capabilities": {},
+        "clientInfo": {"name": "legacy-test", "version": "1"}}});
+    assert_eq!(send(&token, &endpoint, &initialize), 202);
+    assert_eq!(stream.message()["result"]["protocolVersion"], "2024-11-05");
+    // Wrong methods on either path.
+    let status = agent()
+        .post(format!("{}/mcp/sse", base_url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .send("{}")
+        .expect("reachable")
+        .status()
+        .as_u16();
+    assert_eq!(status, 405);
 }

@@ -110,10 +110,12 @@ fn every_request_needs_a_token_for_this_resource() {
     assert_eq!(
         anonymous.header("www-authenticate"),
         Some(format!(
-            "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
+            "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\", \
+             scope=\"learner.profile learner.behavioral learner.assessment learner.struggles class.aggregates\"",
             base_url()
         ))
-        .as_deref()
+        .as_deref(),
+        "the challenge suggests the learning-data scopes, not names, exports or administration"
     );
     let bogus = post(
         Some("ldna_at_bogus"),

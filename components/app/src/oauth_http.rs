@@ -139,6 +139,24 @@ pub async fn over_limit<H: Host>(
     }
 }
 
+/// Takes back one count that [`over_limit`] made under `setting` for `key`.
+pub async fn refund_limit<H: Host>(
+    host: &H,
+    setting: &str,
+    default: u32,
+    window_ms: u64,
+    key: &str,
+) {
+    let limit = host
+        .config()
+        .get(setting)
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default);
+    let rate = RateLimit { limit, window_ms };
+    // A failed refund leaves the count one higher: the limit errs on the safe side.
+    let _ = rate_limit::refund(host.key_value(), key, rate, host.clock().now_ms()).await;
+}
+
 /// Counts one request from the request's client address against `setting` (requests
 /// per `window_ms` from one address, default `default`), under the limit's own
 /// `bucket`; `Some(retry_after_s)` when over it, after auditing the refusal. A request

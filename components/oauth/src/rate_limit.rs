@@ -73,6 +73,43 @@ pub async fn check<K: KeyValue>(
     Ok(Decision::Limited { retry_after_s: 1 })
 }
 
+/// Takes back one counted request for `key` in the window of `now_ms` (an attempt that
+/// turned out not to be what the limit is about, such as a sign-in that succeeded). The
+/// count never goes below zero; a lost race is retried like [`check`].
+pub async fn refund<K: KeyValue>(
+    kv: &K,
+    key: &str,
+    limit: RateLimit,
+    now_ms: u64,
+) -> Result<(), KvError> {
+    let window_ms = limit.window_ms.max(1);
+    let window = now_ms / window_ms;
+    let counter = format!("rate:{key}:{window}");
+    for _ in 0..MAX_ATTEMPTS {
+        let Some(current) = kv.get(&counter).await? else {
+            return Ok(());
+        };
+        let count = <[u8; 4]>::try_from(current.value.as_slice()).map_or(0, u32::from_be_bytes);
+        if count == 0 {
+            return Ok(());
+        }
+        let ttl = (window + 1) * window_ms - now_ms + 1_000;
+        match kv
+            .compare_and_swap(
+                &counter,
+                Some(current.version),
+                &(count - 1).to_be_bytes(),
+                Some(ttl),
+            )
+            .await
+        {
+            Err(KvError::Conflict(_)) => continue,
+            other => return other.map(|_| ()),
+        }
+    }
+    Err(KvError::Conflict(None))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +168,36 @@ mod tests {
         assert_eq!(
             run(check(&kv, "k", limit, now)).unwrap(),
             Decision::Limited { retry_after_s: 1 }
+        );
+    }
+
+    #[test]
+    fn a_refund_takes_back_one_count_and_never_goes_below_zero() {
+        let clock = TestClock::default();
+        let kv = MemoryKv::new(&clock);
+        let limit = RateLimit {
+            limit: 2,
+            window_ms: 60_000,
+        };
+        let now = 1_800_000_000_000;
+        run(refund(&kv, "u", limit, now)).unwrap();
+        for _ in 0..5 {
+            assert!(matches!(
+                run(check(&kv, "u", limit, now)).unwrap(),
+                Decision::Allowed { .. }
+            ));
+            run(refund(&kv, "u", limit, now)).unwrap();
+        }
+        run(check(&kv, "u", limit, now)).unwrap();
+        run(check(&kv, "u", limit, now)).unwrap();
+        assert!(matches!(
+            run(check(&kv, "u", limit, now)).unwrap(),
+            Decision::Limited { .. }
+        ));
+        run(refund(&kv, "u", limit, now)).unwrap();
+        assert_eq!(
+            run(check(&kv, "u", limit, now)).unwrap(),
+            Decision::Allowed { remaining: 0 }
         );
     }
 }

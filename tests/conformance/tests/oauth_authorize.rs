@@ -411,6 +411,32 @@ fn password_guessing_is_rate_limited_per_username() {
     assert!(limited.html.contains("Too many attempts"));
 }
 
+/// The limit is on guessing: a person who signs in successfully again and again (one
+/// consent per client they connect) is never locked out, while wrong passwords for the
+/// same username still count (the test above).
+#[test]
+fn successful_sign_ins_do_not_count_against_the_guessing_limit() {
+    let client = register_client();
+    for attempt in 0..15 {
+        let start = get(&authorize_url(&client, "s"), None);
+        let signed_in = post(
+            &[
+                ("request_id", &hidden(&start.html, "request_id")),
+                ("csrf", &hidden(&start.html, "csrf")),
+                ("action", "sign_in"),
+                ("username", "admin"),
+                ("password", PASSWORD),
+            ],
+            None,
+        );
+        assert_eq!(signed_in.status, 200, "sign-in {attempt}");
+        assert!(
+            signed_in.html.contains("Allow access to learner data?"),
+            "sign-in {attempt}"
+        );
+    }
+}
+
 fn json_agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -1,5 +1,5 @@
-//! Test support: the key-value, clock and random ports in memory, and an executor for
-//! futures that never wait.
+//! Test support: the key-value, clock, random and audit ports in memory, a whole host
+//! over any SQL port, and an executor for futures that never wait.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -7,7 +7,10 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::ports::{Clock, KeyValue, KvEntry, KvError, Random};
+use crate::ports::{
+    Audit, AuditEntry, AuditError, AuditRecord, Clock, Config, Fetch, FetchError, Host, KeyValue,
+    KvEntry, KvError, OutboundRequest, OutboundResponse, Random, Sql,
+};
 
 /// Drives a future whose every await is ready at once (the in-memory ports never wait).
 pub fn run<F: Future>(future: F) -> F::Output {
@@ -139,5 +142,101 @@ impl KeyValue for MemoryKv<'_> {
     async fn wait(&self, key: &str, _timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
         // Nothing else runs while a test waits: what is there now is all there is.
         self.get(key).await
+    }
+}
+
+/// The audit trail as a list of the records appended.
+#[derive(Default)]
+pub struct MemoryAudit(pub RefCell<Vec<AuditRecord>>);
+
+impl Audit for MemoryAudit {
+    async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError> {
+        self.0.borrow_mut().push(record.clone());
+        Ok(self.0.borrow().len() as u64)
+    }
+    async fn read(&self, _after: u64, _limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
+        Err(AuditError(
+            "the in-memory trail is read through its field".into(),
+        ))
+    }
+}
+
+/// No settings and no secrets.
+pub struct NoConfig;
+
+impl Config for NoConfig {
+    fn get(&self, _name: &str) -> Option<String> {
+        None
+    }
+    fn secret(&self, _name: &str) -> Option<String> {
+        None
+    }
+}
+
+/// No outbound HTTP: every request is denied.
+pub struct NoFetch;
+
+impl Fetch for NoFetch {
+    async fn send(&self, _request: &OutboundRequest) -> Result<OutboundResponse, FetchError> {
+        Err(FetchError::Denied("no outbound HTTP here".into()))
+    }
+}
+
+/// A whole host in memory over the SQL port `S`: key-value, clock, randomness and the
+/// audit trail in memory, no configuration, no outbound HTTP.
+pub struct MemoryHost<'c, S> {
+    /// The SQL port.
+    pub sql: S,
+    /// The key-value port.
+    pub kv: MemoryKv<'c>,
+    /// The audit trail.
+    pub audit: MemoryAudit,
+    /// The clock the key-value port reads too.
+    pub clock: &'c TestClock,
+    /// The randomness.
+    pub random: Counter,
+}
+
+impl<'c, S: Sql> MemoryHost<'c, S> {
+    /// A host over `sql` at `clock`'s time.
+    pub fn new(clock: &'c TestClock, sql: S) -> Self {
+        Self {
+            sql,
+            kv: MemoryKv::new(clock),
+            audit: MemoryAudit::default(),
+            clock,
+            random: Counter::default(),
+        }
+    }
+}
+
+impl<'c, S: Sql> Host for MemoryHost<'c, S> {
+    type KeyValue = MemoryKv<'c>;
+    type Sql = S;
+    type Audit = MemoryAudit;
+    type Config = NoConfig;
+    type Fetch = NoFetch;
+    type Clock = TestClock;
+    type Random = Counter;
+    fn key_value(&self) -> &Self::KeyValue {
+        &self.kv
+    }
+    fn sql(&self) -> &Self::Sql {
+        &self.sql
+    }
+    fn audit(&self) -> &Self::Audit {
+        &self.audit
+    }
+    fn config(&self) -> &Self::Config {
+        &NoConfig
+    }
+    fn fetch(&self) -> &Self::Fetch {
+        &NoFetch
+    }
+    fn clock(&self) -> &Self::Clock {
+        self.clock
+    }
+    fn random(&self) -> &Self::Random {
+        &self.random
     }
 }

@@ -5,14 +5,14 @@
 use std::collections::BTreeSet;
 
 use learner_core::ports::{Sql, Statement};
-use learner_core::testing::{TestClock, run};
+use learner_core::testing::{MemoryHost, TestClock, run};
 use learner_mcp_server::catalogue::{Caller, Catalogue};
 use serde_json::{Value, json};
 
 use crate::catalogue::{ACCESS_DENIED, LearnerCatalogue};
 use crate::privacy::{self, Category, Requester, Role};
 use crate::service::{Failure, Service};
-use crate::test_host::{Revocations, TestHost};
+use crate::test_host::Revocations;
 use crate::test_sql::Memory;
 
 /// 2026-11-25, mid-morning.
@@ -337,7 +337,7 @@ fn every_role_relationship_age_consent_and_scope_gets_exactly_its_due() {
         ),
     ];
     let clock = TestClock(NOW.into());
-    let host = TestHost::new(&clock, fixture());
+    let host = MemoryHost::new(&clock, fixture());
     let revocations = Revocations::default();
     let catalogue = LearnerCatalogue::new(&host, Revocations::default());
     let mut checks = 0usize;
@@ -533,7 +533,7 @@ fn every_role_relationship_age_consent_and_scope_gets_exactly_its_due() {
 #[test]
 fn class_aggregates_respect_consent_and_k_anonymity() {
     let clock = TestClock(NOW.into());
-    let host = TestHost::new(&clock, fixture());
+    let host = MemoryHost::new(&clock, fixture());
     let revocations = Revocations::default();
     let open = |r: Requester| run(Service::open(&host, &revocations, r)).expect("opened");
     let teacher = open(requester("a", "a:teacher", Role::Teacher, "client-1", FULL));
@@ -623,7 +623,7 @@ fn class_aggregates_respect_consent_and_k_anonymity() {
 #[test]
 fn gdpr_requests_go_to_the_learner_their_guardian_and_the_administrator() {
     let clock = TestClock(NOW.into());
-    let host = TestHost::new(&clock, fixture());
+    let host = MemoryHost::new(&clock, fixture());
     let revocations = Revocations::default();
     let open = |r: Requester| run(Service::open(&host, &revocations, r)).expect("opened");
     let pseudonym_for = |tenant: &str, client: &str, learner: &str| {

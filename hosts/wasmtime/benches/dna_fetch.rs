@@ -3,15 +3,11 @@
 //! the audit record), over the harness's SQLite. Prints p50/p95/p99 of 2,000 fetches
 //! before criterion's own statistics.
 
-use std::cell::RefCell;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use learner_core::ports::{
-    Audit, AuditEntry, AuditError, AuditRecord, Config, Fetch, FetchError, Host, OutboundRequest,
-    OutboundResponse, Sql, Statement,
-};
-use learner_core::testing::{Counter, MemoryKv, TestClock, run};
+use learner_core::ports::{Sql, Statement};
+use learner_core::testing::{MemoryHost, TestClock, run};
 use learner_domain::gdpr::{AccessRevocation, Revoked};
 use learner_domain::privacy::{Requester, Role};
 use learner_domain::service::Service;
@@ -19,75 +15,10 @@ use learner_mcp::native::sql::SqliteSql;
 
 const LEARNERS: u32 = 10_000;
 
-#[derive(Default)]
-struct Trail(RefCell<u64>);
-impl Audit for Trail {
-    async fn append(&self, _record: &AuditRecord) -> Result<u64, AuditError> {
-        *self.0.borrow_mut() += 1;
-        Ok(*self.0.borrow())
-    }
-    async fn read(&self, _after: u64, _limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
-        Ok(Vec::new())
-    }
-}
-struct NoConfig;
-impl Config for NoConfig {
-    fn get(&self, _name: &str) -> Option<String> {
-        None
-    }
-    fn secret(&self, _name: &str) -> Option<String> {
-        None
-    }
-}
-struct NoFetch;
-impl Fetch for NoFetch {
-    async fn send(&self, _request: &OutboundRequest) -> Result<OutboundResponse, FetchError> {
-        Err(FetchError::Denied("none".into()))
-    }
-}
 struct NoRevocation;
 impl AccessRevocation for NoRevocation {
     async fn revoke(&self, _s: &[String], _c: Option<&[&str]>) -> Result<Revoked, String> {
         Ok(Revoked::default())
-    }
-}
-
-struct BenchHost<'c> {
-    sql: SqliteSql,
-    kv: MemoryKv<'c>,
-    audit: Trail,
-    clock: &'c TestClock,
-    random: Counter,
-}
-
-impl<'c> Host for BenchHost<'c> {
-    type KeyValue = MemoryKv<'c>;
-    type Sql = SqliteSql;
-    type Audit = Trail;
-    type Config = NoConfig;
-    type Fetch = NoFetch;
-    type Clock = TestClock;
-    type Random = Counter;
-    fn key_value(&self) -> &Self::KeyValue {
-        &self.kv
-    }
-    fn sql(&self) -> &Self::Sql {
-        &self.sql
-    }
-    fn audit(&self) -> &Self::Audit {
-        &self.audit
-    }
-    fn config(&self) -> &Self::Config {
-        &NoConfig
-    }
-    fn fetch(&self) -> &Self::Fetch {
-        &NoFetch
-    }
-    fn clock(&self) -> &Self::Clock {
-        self.clock
-    }
-    fn random(&self) -> &Self::Random {
-        &self.random
     }
 }
 
@@ -124,13 +55,7 @@ fn dna_fetch(c: &mut Criterion) {
     ))
     .expect("teacher linked");
     let clock = TestClock(now_ms.into());
-    let host = BenchHost {
-        sql,
-        kv: MemoryKv::new(&clock),
-        audit: Trail::default(),
-        clock: &clock,
-        random: Counter::default(),
-    };
+    let host = MemoryHost::new(&clock, sql);
     let requester = Requester {
         tenant: "t001".into(),
         subject: "bench:teacher".into(),

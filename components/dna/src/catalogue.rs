@@ -741,44 +741,19 @@ impl<H: Host, R: AccessRevocation> Catalogue for LearnerCatalogue<'_, H, R> {
         let service = self.service(caller).await?;
         let learner = values.get("id").and_then(Value::as_str).unwrap_or_default();
         let fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
-        // A profile shows whichever traits are allowed; struggles and mastery are one
-        // field each, refused when not allowed.
-        let asked = (kind != "profile").then_some(fields.as_slice());
-        let result = match asked {
-            Some(asked) => {
-                service
-                    .dna(&format!("dna.{kind}.read"), learner, Some(asked), None)
-                    .await
-            }
-            None => service
-                .dna("dna.profile.read", learner, Some(&fields), None)
-                .await
-                .map(|mut body| {
-                    if let Value::Object(map) = &mut body {
-                        map.remove("withheld");
-                    }
-                    body
-                }),
-        };
+        let mut result = service
+            .dna(&format!("dna.{kind}.read"), learner, Some(&fields), None)
+            .await;
+        // A profile shows whichever traits are allowed, so what it leaves out is no news;
+        // struggles and mastery are one field each, refused when not allowed.
+        if kind == "profile"
+            && let Ok(Value::Object(body)) = &mut result
+        {
+            body.remove("withheld");
+        }
         match result {
             Ok(body) => contents(body),
             Err(Failure::NotFound(_)) => Ok(None),
-            Err(Failure::Refused(reason)) if kind != "profile" => {
-                let reason = if reason.starts_with("none of the requested") {
-                    let category = if kind == "struggles" {
-                        Category::Struggles
-                    } else {
-                        Category::Assessment
-                    };
-                    format!(
-                        "the {} category is not in the token's scope or not consented",
-                        category.consent_name()
-                    )
-                } else {
-                    reason
-                };
-                Err(resource_error(Failure::Refused(reason)))
-            }
             Err(other) => Err(resource_error(other)),
         }
     }
@@ -849,11 +824,7 @@ impl<H: Host, R: AccessRevocation> Catalogue for LearnerCatalogue<'_, H, R> {
                 ];
                 if let Some(concept) = concept
                     && service.requester().role == Role::Teacher
-                    && service
-                        .requester()
-                        .scopes
-                        .iter()
-                        .any(|s| s == "learner.struggles")
+                    && service.requester().has_scope("learner.struggles")
                 {
                     let struggling = service.struggling(class, concept).await.map_err(invalid)?;
                     messages.push(content::message(

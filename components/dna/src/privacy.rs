@@ -25,6 +25,21 @@ pub struct Requester {
     pub scopes: Vec<String>,
 }
 
+impl Requester {
+    /// Whether the token carries `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+
+    /// `categories` ∩ the token's scopes.
+    pub fn in_scope(&self, categories: Vec<Category>) -> Vec<Category> {
+        categories
+            .into_iter()
+            .filter(|category| self.has_scope(category.scope()))
+            .collect()
+    }
+}
+
 /// The requester's role in the tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -192,16 +207,7 @@ const GUARDS: &str = "SELECT 1 FROM guardianships g JOIN guardians p ON p.id = g
      WHERE p.subject = ? AND p.tenant_id = ? AND g.learner_id = ? LIMIT 1";
 const IS_SELF: &str =
     "SELECT 1 FROM learners WHERE subject = ? AND tenant_id = ? AND id = ? LIMIT 1";
-const BIRTH_DATE: &str = "SELECT birth_date FROM learners WHERE id = ? AND tenant_id = ?";
-const PARENTAL_CONSENT: &str = "SELECT 1 FROM consents c \
-     JOIN guardianships g ON g.guardian_id = c.granted_by AND g.learner_id = c.learner_id \
-     WHERE c.learner_id = ? AND c.tenant_id = ? \
-     AND (c.recipient_client_id IS NULL OR c.recipient_client_id = ?) \
-     AND (c.withdrawn_at_ms IS NULL OR c.withdrawn_at_ms > ?) \
-     AND c.verification_method IN (?, ?, ?) LIMIT 1";
-const CONSENTED: &str = "SELECT 1 FROM consents WHERE learner_id = ? AND tenant_id = ? \
-     AND data_category = ? AND (recipient_client_id IS NULL OR recipient_client_id = ?) \
-     AND (withdrawn_at_ms IS NULL OR withdrawn_at_ms > ?) LIMIT 1";
+const IN_TENANT: &str = "SELECT 1 FROM learners WHERE id = ? AND tenant_id = ? LIMIT 1";
 
 /// Decides what `requester` may read of `learner_id` on `today` (ISO date) at `now_ms`.
 pub async fn learner_access<S: Sql>(
@@ -214,9 +220,9 @@ pub async fn learner_access<S: Sql>(
     let tenant = requester.tenant.as_str();
     let subject = requester.subject.as_str();
     // The learner, in the requester's tenant only.
-    let Some(birth_date) = birth_date(sql, tenant, learner_id).await? else {
+    if !exists(sql, IN_TENANT, vec![text(learner_id), text(tenant)]).await? {
         return Ok(Access::Denied(Denial::NotVisible));
-    };
+    }
     let related = match requester.role {
         Role::TenantAdmin => return Ok(Access::Denied(Denial::AggregatesOnly)),
         Role::Teacher => {
@@ -253,23 +259,16 @@ pub async fn learner_access<S: Sql>(
     if !related {
         return Ok(Access::Denied(Denial::NotVisible));
     }
-    let Some(consented) = consented(
-        sql,
-        tenant,
-        &requester.client_id,
-        learner_id,
-        &birth_date,
-        today,
-        now_ms,
-    )
-    .await?
-    else {
-        return Ok(Access::Denied(Denial::NoParentalConsent));
+    let one = crate::records::LearnerSet::one(learner_id);
+    let consented = match consented_set(sql, tenant, &requester.client_id, &one, today, now_ms)
+        .await?
+        .pop()
+    {
+        Some((_, Some(categories))) => categories,
+        Some((_, None)) => return Ok(Access::Denied(Denial::NoParentalConsent)),
+        None => return Ok(Access::Denied(Denial::NotVisible)),
     };
-    let allowed: Vec<Category> = consented
-        .into_iter()
-        .filter(|category| requester.scopes.iter().any(|s| s == category.scope()))
-        .collect();
+    let allowed = requester.in_scope(consented);
     Ok(if allowed.is_empty() {
         Access::Denied(Denial::NothingConsented)
     } else {
@@ -277,47 +276,12 @@ pub async fn learner_access<S: Sql>(
     })
 }
 
-/// The categories of `learner_id` consented for `client_id` at `now_ms`, whatever a
-/// token's scopes; `None` when the learner is under 13 (or of unknown age) without
-/// verified parental consent for that client (COPPA). Aggregates count a learner by
-/// this; one learner's read intersects it with the token's scopes.
-pub async fn consented<S: Sql>(
-    sql: &S,
-    tenant: &str,
-    client_id: &str,
-    learner_id: &str,
-    birth_date: &str,
-    today: &str,
-    now_ms: u64,
-) -> Result<Option<Vec<Category>>, SqlError> {
-    let now = SqlValue::Integer(i64::try_from(now_ms).unwrap_or(i64::MAX));
-    // COPPA: under 13, an AI client needs verified parental consent on file.
-    if age_on(birth_date, today).is_none_or(|age| age < 13) {
-        let mut params = vec![text(learner_id), text(tenant), text(client_id), now.clone()];
-        params.extend(VERIFIED_PARENTAL_METHODS.iter().map(|m| text(*m)));
-        if !exists(sql, PARENTAL_CONSENT, params).await? {
-            return Ok(None);
-        }
-    }
-    let mut allowed = Vec::new();
-    for category in Category::ALL {
-        let params = vec![
-            text(learner_id),
-            text(tenant),
-            text(category.consent_name()),
-            text(client_id),
-            now.clone(),
-        ];
-        if exists(sql, CONSENTED, params).await? {
-            allowed.push(category);
-        }
-    }
-    Ok(Some(allowed))
-}
-
-/// [`consented`] for every learner of a set at once (two queries whatever its size):
-/// per learner of `tenant` in the set, in id order, `None` when COPPA refuses them, else
-/// the categories consented for `client_id` at `now_ms`.
+/// Consent for every learner of a set at once (two queries whatever its size): per
+/// learner of `tenant` in the set, in id order, `None` when the learner is under 13 (or of
+/// unknown age) without verified parental consent for `client_id` (COPPA), else the
+/// categories consented for that client at `now_ms`, whatever a token's scopes.
+/// Aggregates count a learner by this; one learner's read intersects it with the
+/// token's scopes.
 pub async fn consented_set<S: Sql>(
     sql: &S,
     tenant: &str,
@@ -390,24 +354,6 @@ pub async fn consented_set<S: Sql>(
         decided.push((id.clone(), (!under_13 || parental).then_some(categories)));
     }
     Ok(decided)
-}
-
-/// The birth date of a learner of `tenant`, if there is one.
-pub async fn birth_date<S: Sql>(
-    sql: &S,
-    tenant: &str,
-    learner_id: &str,
-) -> Result<Option<String>, SqlError> {
-    let birth = sql
-        .execute(&Statement::new(
-            BIRTH_DATE,
-            vec![text(learner_id), text(tenant)],
-        ))
-        .await?;
-    Ok(match birth.rows.first().and_then(|r| r.first()) {
-        Some(SqlValue::Text(date)) => Some(date.clone()),
-        _ => None,
-    })
 }
 
 /// The smallest group an aggregate may describe (k-anonymity).

@@ -56,6 +56,14 @@ impl LearnerSet {
         }
     }
 
+    /// One learner (who may not exist).
+    pub fn one(learner: &str) -> Self {
+        Self {
+            query: "SELECT ? AS learner_id".to_owned(),
+            params: vec![text(learner)],
+        }
+    }
+
     /// The learners actively enrolled in `class` on `today`.
     pub fn class(class: &str, tenant: &str, today: &str) -> Self {
         Self {
@@ -149,16 +157,6 @@ impl<'a, S: Sql> Records<'a, S> {
         today: &str,
     ) -> Result<Vec<String>, SqlError> {
         let set = LearnerSet::related(requester, self.tenant, today);
-        self.ids(
-            &format!("SELECT * FROM ({}) ORDER BY 1", set.query),
-            set.params,
-        )
-        .await
-    }
-
-    /// The learners actively enrolled in `class` on `today`.
-    pub async fn class_learners(&self, class: &str, today: &str) -> Result<Vec<String>, SqlError> {
-        let set = LearnerSet::class(class, self.tenant, today);
         self.ids(
             &format!("SELECT * FROM ({}) ORDER BY 1", set.query),
             set.params,
@@ -383,7 +381,7 @@ impl<'a, S: Sql> Records<'a, S> {
 
     /// Everything held about a learner, table by table (a GDPR export).
     pub async fn everything(&self, learner: &str) -> Result<Map<String, Value>, SqlError> {
-        let tables: [(&str, &str, &[&str]); 8] = [
+        let tables: [(&str, &str, &[&str]); 6] = [
             (
                 "learner",
                 "SELECT id, school_id, given_name, family_name, email, birth_date, subject FROM learners \
@@ -451,31 +449,6 @@ impl<'a, S: Sql> Records<'a, S> {
                     "computed_at_ms",
                 ],
             ),
-            (
-                "concept_mastery",
-                "SELECT concept, mastery, confidence, sample_count, computed_at_ms FROM concept_mastery \
-                 WHERE learner_id = ? AND tenant_id = ? ORDER BY concept",
-                &[
-                    "concept",
-                    "mastery",
-                    "confidence",
-                    "sample_count",
-                    "computed_at_ms",
-                ],
-            ),
-            (
-                "struggles",
-                "SELECT concept, misconception, frequency, confidence, sample_count, computed_at_ms FROM struggles \
-                 WHERE learner_id = ? AND tenant_id = ? ORDER BY concept, misconception",
-                &[
-                    "concept",
-                    "misconception",
-                    "frequency",
-                    "confidence",
-                    "sample_count",
-                    "computed_at_ms",
-                ],
-            ),
         ];
         let mut out = Map::new();
         for (name, query, columns) in tables {
@@ -489,6 +462,15 @@ impl<'a, S: Sql> Records<'a, S> {
             };
             out.insert(name.to_owned(), value);
         }
+        // Mastery and struggles are exported as they are read.
+        out.insert(
+            "concept_mastery".into(),
+            Value::Array(self.mastery(learner).await?),
+        );
+        out.insert(
+            "struggles".into(),
+            Value::Array(self.struggles(learner).await?),
+        );
         Ok(out)
     }
 

@@ -182,6 +182,30 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         Err(Failure::Refused(reason.to_owned()))
     }
 
+    /// Audits a read of something this requester cannot see, and answers "not found"
+    /// (never telling it apart from something that does not exist).
+    async fn unseen<T>(
+        &self,
+        kind: &str,
+        target: &str,
+        reason: &str,
+        message: String,
+    ) -> Result<T, Failure> {
+        self.audit(kind, "denied", json!({"target": target, "reason": reason}))
+            .await;
+        Err(Failure::NotFound(message))
+    }
+
+    async fn unseen_learner<T>(&self, kind: &str, reference: &str) -> Result<T, Failure> {
+        self.unseen(
+            kind,
+            reference,
+            privacy::Denial::NotVisible.reason(),
+            format!("no learner {reference:?} is visible to you"),
+        )
+        .await
+    }
+
     async fn access(&self, learner: &str) -> Result<Access, Failure> {
         Ok(privacy::learner_access(
             self.host.sql(),
@@ -203,7 +227,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
             .await?
             .into_iter()
             .filter_map(|(id, categories)| {
-                let allowed = self.in_scope(categories);
+                let allowed = self.requester.in_scope(categories);
                 (!allowed.is_empty()).then(|| Admitted {
                     pseudonym: self.pseudonym(&id),
                     id,
@@ -230,14 +254,6 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         .collect())
     }
 
-    /// `categories` ∩ the token's scopes.
-    fn in_scope(&self, categories: Vec<Category>) -> Vec<Category> {
-        categories
-            .into_iter()
-            .filter(|c| self.requester.scopes.iter().any(|s| s == c.scope()))
-            .collect()
-    }
-
     /// The learner `reference` names — this client's pseudonym, or for a tenant
     /// administrator the school's record id — if the privacy rules admit the read.
     async fn admit(&self, kind: &str, reference: &str) -> Result<Admitted, Failure> {
@@ -258,15 +274,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
             .into_iter()
             .find(|id| self.pseudonym(id) == reference)
         else {
-            self.audit(
-                kind,
-                "denied",
-                json!({"target": reference, "reason": privacy::Denial::NotVisible.reason()}),
-            )
-            .await;
-            return Err(Failure::NotFound(format!(
-                "no learner {reference:?} is visible to you"
-            )));
+            return self.unseen_learner(kind, reference).await;
         };
         match self.access(&id).await? {
             Access::Allowed(categories) => Ok(Admitted {
@@ -305,17 +313,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         };
         match id {
             Some(id) => Ok((self.pseudonym(&id), id)),
-            None => {
-                self.audit(
-                    kind,
-                    "denied",
-                    json!({"target": reference, "reason": privacy::Denial::NotVisible.reason()}),
-                )
-                .await;
-                Err(Failure::NotFound(format!(
-                    "no learner {reference:?} is visible to you"
-                )))
-            }
+            None => self.unseen_learner(kind, reference).await,
         }
     }
 
@@ -407,13 +405,18 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
             None => Vec::new(),
         };
         if shown.is_empty() {
-            return self
-                .refuse(
-                    kind,
-                    json!(learner.pseudonym),
-                    "none of the requested fields is both in scope and consented",
-                )
-                .await;
+            // Fields of one category (a struggles or mastery read) are refused naming it.
+            let mut categories: Vec<Category> =
+                wanted.iter().filter_map(|f| category_of(f)).collect();
+            categories.dedup();
+            let reason = match categories.as_slice() {
+                [category] => format!(
+                    "the {} category is not in the token's scope or not consented",
+                    category.consent_name()
+                ),
+                _ => "none of the requested fields is both in scope and consented".to_owned(),
+            };
+            return self.refuse(kind, json!(learner.pseudonym), &reason).await;
         }
         let records = self.records();
         let mut body = Map::new();
@@ -476,13 +479,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
     /// The class `class`, if this requester may see it (and its aggregates, when
     /// `aggregates`).
     async fn class(&self, kind: &str, class: &str, aggregates: bool) -> Result<Class, Failure> {
-        if aggregates
-            && !self
-                .requester
-                .scopes
-                .iter()
-                .any(|s| s == "class.aggregates")
-        {
+        if aggregates && !self.requester.has_scope("class.aggregates") {
             return self
                 .refuse(kind, json!(class), "needs the class.aggregates scope")
                 .await;
@@ -490,15 +487,13 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         match self.classes().await?.into_iter().find(|c| c.id == class) {
             Some(found) => Ok(found),
             None => {
-                self.audit(
+                self.unseen(
                     kind,
-                    "denied",
-                    json!({"target": class, "reason": "not a class of yours in this tenant"}),
+                    class,
+                    "not a class of yours in this tenant",
+                    format!("no class {class:?} is visible to you"),
                 )
-                .await;
-                Err(Failure::NotFound(format!(
-                    "no class {class:?} is visible to you"
-                )))
+                .await
             }
         }
     }
@@ -644,7 +639,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
             .consented(&set)
             .await?
             .into_iter()
-            .map(|(id, categories)| (id, self.in_scope(categories)))
+            .map(|(id, categories)| (id, self.requester.in_scope(categories)))
             .filter(|(_, categories)| categories.contains(&Category::Struggles))
             .collect();
         let mut misconceptions: BTreeMap<String, Vec<Value>> = BTreeMap::new();
@@ -767,7 +762,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
     /// `learner.export`.
     pub async fn export(&self, reference: &str) -> Result<Value, Failure> {
         let kind = "dna.export";
-        if !self.requester.scopes.iter().any(|s| s == "learner.export") {
+        if !self.requester.has_scope("learner.export") {
             return self
                 .refuse(kind, json!(reference), "needs the learner.export scope")
                 .await;
@@ -800,9 +795,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
     /// opened under them end; a tombstone stays in the audit trail.
     pub async fn erase(&self, reference: &str) -> Result<Value, Failure> {
         let kind = "dna.erase";
-        if self.requester.role != Role::TenantAdmin
-            || !self.requester.scopes.iter().any(|s| s == "privacy.admin")
-        {
+        if self.requester.role != Role::TenantAdmin || !self.requester.has_scope("privacy.admin") {
             return self
                 .refuse(
                     kind,
@@ -852,9 +845,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
             categories.to_vec()
         };
         let (pseudonym, id) = self.subject_of_request(kind, reference).await?;
-        if self.requester.role == Role::TenantAdmin
-            && !self.requester.scopes.iter().any(|s| s == "privacy.admin")
-        {
+        if self.requester.role == Role::TenantAdmin && !self.requester.has_scope("privacy.admin") {
             return self
                 .refuse(
                     kind,

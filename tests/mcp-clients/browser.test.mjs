@@ -57,18 +57,19 @@ async function authorizationUrl({ redirectUri = REDIRECT } = {}) {
     code_challenge: challenge,
     code_challenge_method: "S256",
     state,
-    scope: "learner.profile learner.struggles class.aggregates",
+    scope: "learner.profile learner.struggles class.aggregates identity",
     resource: `${base}/mcp`,
   }).toString();
   return { url, state, clientId: registered.client_id, verifier };
 }
 
 /**
- * Opens the authorization URL at `viewport`, signs in, answers the consent page with
- * `button` ("Allow" or "Deny"), and returns the URL the browser was sent back to (the
- * client's redirect URI is answered here: nothing listens there).
+ * Opens the authorization URL at `viewport`, signs in, lets `choose` change the boxes,
+ * answers the consent page with `button` ("Allow" or "Deny"), and returns the URL the
+ * browser was sent back to (the client's redirect URI is answered here: nothing listens
+ * there).
  */
-async function consent(viewport, button) {
+async function consent(viewport, button, choose = async () => {}) {
   const { url, state, clientId, verifier } = await authorizationUrl();
   const page = await browser.newPage({ viewport: VIEWPORTS[viewport] });
   const returned = new Promise((resolve) =>
@@ -88,7 +89,14 @@ async function consent(viewport, button) {
   assert.match(text, /Browser test assistant/, "the consent page names the client");
   assert.match(text, /concepts a learner struggles with/, "and says what each scope reads");
   assert.match(text, /class-level summaries/);
+  assert.match(text, /Names, full exports and privacy requests are allowed only if you tick them/);
+  // The learning data starts ticked; names start unticked.
+  for (const scope of ["learner.profile", "learner.struggles", "class.aggregates"]) {
+    assert.equal(await page.isChecked(`input[name="grant:${scope}"]`), true, scope);
+  }
+  assert.equal(await page.isChecked('input[name="grant:identity"]'), false);
   await page.screenshot({ path: join(artifacts, `consent-${viewport}.png`), fullPage: true });
+  await choose(page);
   await page.click(`button:has-text("${button}")`);
   const back = await returned;
   await page.close();
@@ -98,8 +106,10 @@ async function consent(viewport, button) {
 }
 
 for (const viewport of Object.keys(VIEWPORTS)) {
-  test(`${viewport}: sign in, read the consent screen, approve, and the code buys a token`, async () => {
-    const { back, clientId, verifier } = await consent(viewport, "Allow");
+  test(`${viewport}: sign in, read the consent screen, untick one, approve, and the code buys a token for the rest`, async () => {
+    // The person unticks class summaries by clicking its text (the label holds the box).
+    const untickSummaries = (page) => page.click("text=class-level summaries");
+    const { back, clientId, verifier } = await consent(viewport, "Allow", untickSummaries);
     const code = back.searchParams.get("code");
     assert.ok(code, String(back));
     const tokens = await fetch(`${base}/oauth/token`, {
@@ -109,7 +119,7 @@ for (const viewport of Object.keys(VIEWPORTS)) {
         grant_type: "authorization_code", code, redirect_uri: REDIRECT, client_id: clientId, code_verifier: verifier,
       }),
     }).then((r) => r.json());
-    assert.equal(tokens.scope, "learner.profile learner.struggles class.aggregates");
+    assert.equal(tokens.scope, "learner.profile learner.struggles");
     assert.ok(tokens.access_token);
   });
 

@@ -11,6 +11,11 @@ function hidden(html, name) {
   return match[1];
 }
 
+/** The consent page's ticked checkboxes as `[name, value]` pairs, as a browser sends them. */
+export function tickedBoxes(html) {
+  return [...html.matchAll(/<input type="checkbox" name="([^"]*)" value="([^"]*)" checked>/g)].map((m) => [m[1], m[2]]);
+}
+
 async function post(url, fields, cookie) {
   const headers = { "content-type": "application/x-www-form-urlencoded" };
   if (cookie) headers.cookie = cookie;
@@ -19,7 +24,8 @@ async function post(url, fields, cookie) {
 
 /**
  * Signs in as `username` and answers the consent page with `decision` ("approve" or
- * "deny"); returns the redirect's URL (the client's redirect URI with code or error).
+ * "deny"), leaving the boxes as the page ticks them; returns the redirect's URL (the
+ * client's redirect URI with code or error).
  */
 export async function authorize(authorizationUrl, { username, password, decision = "approve" }) {
   const url = new URL(authorizationUrl);
@@ -39,7 +45,12 @@ export async function authorize(authorizationUrl, { username, password, decision
   const consentPage = await signedIn.text();
   const answered = await post(
     endpoint,
-    { request_id: hidden(consentPage, "request_id"), csrf: hidden(consentPage, "csrf"), action: decision },
+    [
+      ["request_id", hidden(consentPage, "request_id")],
+      ["csrf", hidden(consentPage, "csrf")],
+      ["action", decision],
+      ...tickedBoxes(consentPage),
+    ],
     cookie,
   );
   const location = answered.headers.get("location");

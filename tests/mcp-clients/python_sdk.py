@@ -2,8 +2,9 @@
 about this server: its OAuth provider discovers the protected resource and the
 authorization server from the 401, registers, sends the person to sign in and consent
 (the real pages, driven here as a browser submits them), exchanges the code with PKCE, and
-the client then works. Runs against LEARNER_BASE_URL (every host); exits non-zero on
-the first failure."""
+the client then works; and, against the strict instance's 3-second access tokens, it
+refreshes an expired token by itself. Runs against LEARNER_BASE_URL and
+LEARNER_STRICT_URL (every host); exits non-zero on the first failure."""
 
 import asyncio
 import json
@@ -23,6 +24,7 @@ from mcp.shared.auth import (
 )
 
 BASE = os.environ["LEARNER_BASE_URL"].rstrip("/")
+STRICT = os.environ["LEARNER_STRICT_URL"].rstrip("/")
 PASSWORD = os.environ.get("LEARNER_DEMO_PASSWORD", "demo-password-for-tests")
 REDIRECT = "http://127.0.0.1:9/callback"
 
@@ -33,12 +35,14 @@ class MemoryStorage:
     def __init__(self) -> None:
         self.tokens: OAuthToken | None = None
         self.client: OAuthClientInformationFull | None = None
+        self.times_saved = 0
 
     async def get_tokens(self) -> OAuthToken | None:
         return self.tokens
 
     async def set_tokens(self, tokens: OAuthToken) -> None:
         self.tokens = tokens
+        self.times_saved += 1
 
     async def get_client_info(self) -> OAuthClientInformationFull | None:
         return self.client
@@ -53,15 +57,23 @@ def hidden(html: str, name: str) -> str:
     return match.group(1)
 
 
+def ticked_boxes(html: str) -> dict[str, str]:
+    """The consent page's ticked checkboxes, as `{name: value}`."""
+    return dict(re.findall(r'<input type="checkbox" name="([^"]*)" value="([^"]*)" checked>', html))
+
+
 class Person:
     """The person at the browser: signs in and approves on the server's own pages."""
 
-    def __init__(self, username: str) -> None:
+    def __init__(self, username: str, server: str = BASE) -> None:
         self.username = username
+        self.server = server
         self.url: str | None = None
+        self.visits = 0
 
     async def redirect(self, url: str) -> None:
         self.url = url
+        self.visits += 1
 
     async def callback(self) -> AuthorizationCodeResult:
         assert self.url, "the SDK sent the person to authorize"
@@ -86,20 +98,21 @@ class Person:
                     "request_id": hidden(signed_in.text, "request_id"),
                     "csrf": hidden(signed_in.text, "csrf"),
                     "action": "approve",
+                    # The boxes the page shows ticked, as a browser sends them.
+                    **ticked_boxes(signed_in.text),
                 },
             )
         location = httpx2.URL(answered.headers["location"])
         assert str(location).startswith(REDIRECT), location
         params = dict(location.params)
-        assert params.get("iss") == BASE, params
+        assert params.get("iss") == self.server, params
         return AuthorizationCodeResult(code=params["code"], state=params.get("state"), iss=params.get("iss"))
 
 
-async def main() -> None:
-    storage = MemoryStorage()
-    person = Person("teacher")
-    auth = OAuthClientProvider(
-        server_url=f"{BASE}/mcp",
+def provider(server: str, storage: MemoryStorage, person: Person) -> OAuthClientProvider:
+    """The SDK's OAuth provider for a public client of `server`."""
+    return OAuthClientProvider(
+        server_url=f"{server}/mcp",
         client_metadata=OAuthClientMetadata(
             client_name="MCP Python SDK test client",
             redirect_uris=[REDIRECT],
@@ -111,6 +124,11 @@ async def main() -> None:
         redirect_handler=person.redirect,
         callback_handler=person.callback,
     )
+
+
+async def main() -> None:
+    storage = MemoryStorage()
+    auth = provider(BASE, storage, Person("teacher"))
     async with httpx2.AsyncClient(auth=auth) as http:
         async with Client(streamable_http_client(f"{BASE}/mcp", http_client=http)) as client:
             assert storage.client and storage.client.client_id, "registered dynamically"
@@ -147,6 +165,30 @@ async def main() -> None:
             )
             assert str(prompt.messages[1].content.resource.uri) == "learner-dna://classes/demo-cls0/insights"
     print(f"MCP Python SDK: sign-in, tools, resources and prompts over {BASE}/mcp: ok")
+    await refresh_after_expiry()
+
+
+async def refresh_after_expiry() -> None:
+    """The strict instance's access tokens last 3 s: once one has expired, the SDK
+    refreshes it by itself before its next request, without sending the person back to
+    sign in."""
+    storage = MemoryStorage()
+    person = Person("teacher", STRICT)
+    async with httpx2.AsyncClient(auth=provider(STRICT, storage, person)) as http:
+        async with Client(streamable_http_client(f"{STRICT}/mcp", http_client=http)) as client:
+            assert (await client.list_tools()).tools
+        first = storage.tokens
+        assert first and first.expires_in == 3, first
+        assert (person.visits, storage.times_saved) == (1, 1)
+        await asyncio.sleep(3.5)
+        async with Client(streamable_http_client(f"{STRICT}/mcp", http_client=http)) as client:
+            tools = [t.name for t in (await client.list_tools()).tools]
+            assert "get_learner_dna" in tools, tools
+        assert person.visits == 1, "signed in again instead of refreshing"
+        assert storage.times_saved == 2, storage.times_saved
+        assert storage.tokens.access_token != first.access_token
+        assert storage.tokens.refresh_token != first.refresh_token, "refresh tokens rotate"
+    print(f"MCP Python SDK: expired access token refreshed by the SDK over {STRICT}/mcp: ok")
 
 
 if __name__ == "__main__":

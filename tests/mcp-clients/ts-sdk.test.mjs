@@ -2,7 +2,9 @@
 // from the 401 it discovers the protected resource and the authorization server,
 // registers, sends the person to sign in and consent (the real pages, driven by
 // consent.mjs), exchanges the code with PKCE, and then works — on Streamable HTTP and on
-// the legacy HTTP+SSE transport. Runs against LEARNER_BASE_URL (every host).
+// the legacy HTTP+SSE transport; and refreshes an access token that expired by itself
+// (the strict instance's 3-second tokens). Runs against LEARNER_BASE_URL and
+// LEARNER_STRICT_URL (every host).
 
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -16,6 +18,7 @@ import { ResourceUpdatedNotificationSchema } from "@modelcontextprotocol/sdk/typ
 import { authorize } from "./consent.mjs";
 
 const base = process.env.LEARNER_BASE_URL;
+const strict = process.env.LEARNER_STRICT_URL;
 const password = process.env.LEARNER_DEMO_PASSWORD || "demo-password-for-tests";
 const REDIRECT = "http://127.0.0.1:9/callback";
 const SCOPE = "learner.profile learner.assessment learner.struggles class.aggregates";
@@ -70,17 +73,17 @@ class MemoryProvider {
  * ends in UnauthorizedError after the SDK has registered and built the authorization URL;
  * the person approves; the code is handed to the transport; the second attempt works.
  */
-async function connectWithSignIn(makeTransport, provider, username = "teacher") {
+async function connectWithSignIn(makeTransport, provider, username = "teacher", server = base) {
   const first = makeTransport();
   const client = new Client({ name: "learner-dna-sdk-test", version: "1.0.0" });
   await assert.rejects(client.connect(first), UnauthorizedError);
   assert.ok(provider.authorizationUrl, "the SDK asked for the person's authorization");
   const authorizationUrl = provider.authorizationUrl;
   assert.equal(authorizationUrl.searchParams.get("code_challenge_method"), "S256");
-  assert.equal(authorizationUrl.searchParams.get("resource"), `${base}/mcp`);
+  assert.equal(authorizationUrl.searchParams.get("resource"), `${server}/mcp`);
   const redirect = await authorize(authorizationUrl, { username, password });
   assert.equal(redirect.origin + redirect.pathname, REDIRECT);
-  assert.equal(redirect.searchParams.get("iss"), base);
+  assert.equal(redirect.searchParams.get("iss"), server);
   await first.finishAuth(redirect.searchParams.get("code"));
   const transport = makeTransport();
   const connected = new Client({ name: "learner-dna-sdk-test", version: "1.0.0" });
@@ -176,6 +179,40 @@ test("Streamable HTTP: sign-in, tools, resources, prompts, subscription, refresh
   });
   assert.equal(stale.status, 404);
   await client.close();
+});
+
+test("an access token that expires by itself (3 s, strict instance) is refreshed by the SDK", async () => {
+  assert.ok(strict, "LEARNER_STRICT_URL names the instance with 3-second access tokens");
+  const provider = new MemoryProvider();
+  const url = new URL(`${strict}/mcp`);
+  const transport = () => new StreamableHTTPClientTransport(url, { authProvider: provider });
+  const { client } = await connectWithSignIn(transport, provider, "teacher", strict);
+  assert.equal(provider.saved.tokens.expires_in, 3);
+  assert.ok((await client.listTools()).tools.length > 0);
+  await client.close();
+  const expired = provider.saved.tokens.access_token;
+  await new Promise((resolve) => setTimeout(resolve, 3_500));
+  // The server refuses the expired token with 401 invalid_token; the SDK refreshes and
+  // the new connection's initialize goes through (sessions there idle out after 1 s, so
+  // this is a new connection, as an application's next start would be).
+  const refused = await fetch(url, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${expired}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+  });
+  assert.equal(refused.status, 401);
+  assert.match(refused.headers.get("www-authenticate"), /error="invalid_token"/);
+  const again = new Client({ name: "learner-dna-sdk-test", version: "1.0.0" });
+  await again.connect(transport());
+  const tools = (await again.listTools()).tools.map((t) => t.name);
+  assert.ok(tools.includes("get_learner_dna"), String(tools));
+  assert.equal(provider.refreshes, 1, "refreshed once, without a new sign-in");
+  assert.notEqual(provider.saved.tokens.access_token, expired);
+  await again.close();
 });
 
 test("legacy HTTP+SSE: the same sign-in, then tools and resources over /mcp/sse and /mcp/messages", async () => {

@@ -11,6 +11,7 @@ use learner_oauth::accounts::{Account, Accounts, Role, seed_demo};
 use learner_oauth::authorize::{self, AuthorizationRequest, Policy, Rejection};
 use learner_oauth::catalogue;
 use learner_oauth::clients::Client;
+use learner_oauth::consent::{self, ChoiceError};
 use learner_oauth::error::{ErrorCode, OAuthError};
 use learner_oauth::grants::Grants;
 use learner_oauth::metadata::Issuer;
@@ -25,7 +26,7 @@ use crate::client_lookup::{self, Lookup};
 use crate::oauth_http::{
     FORM, MINUTE_MS, audit, has_media_type, issuer, lifetimes, over_limit, refund_limit,
 };
-use crate::pages::{self, ConsentView};
+use crate::pages::{self, ConsentView, ScopeChoice};
 
 /// How long a parked request waits for sign-in and consent.
 const PENDING_TTL_MS: u64 = 10 * 60 * 1_000;
@@ -139,14 +140,27 @@ async fn signed_in<H: Host>(host: &H, request: &Request) -> Option<Account> {
     serde_json::from_slice(&entry.value).ok()
 }
 
-fn consent_page(request_id: &str, pending: &Pending, account: &Account) -> Response {
-    let scopes: Vec<(String, &str)> = pending
+/// The consent page for `pending`, its boxes ticked as the page starts — or, after an
+/// "Allow" with every box unticked, all unticked and `error` saying why.
+fn consent_page(
+    request_id: &str,
+    pending: &Pending,
+    account: &Account,
+    error: Option<&ChoiceError>,
+) -> Response {
+    let scopes: Vec<ScopeChoice<'_>> = pending
         .scope
         .split(' ')
         .filter(|s| !s.is_empty())
-        .map(|s| (s.to_owned(), catalogue::describe(s).unwrap_or("")))
+        .map(|scope| ScopeChoice {
+            scope,
+            text: catalogue::describe(scope).unwrap_or(""),
+            field: consent::field_name(scope),
+            ticked: error.is_none() && consent::ticked_by_default(scope),
+        })
         .collect();
     let origin = redirect_origin(&pending.redirect_uri);
+    let error = error.map(ToString::to_string);
     pages::consent(&ConsentView {
         request_id,
         csrf: &pending.csrf,
@@ -155,7 +169,9 @@ fn consent_page(request_id: &str, pending: &Pending, account: &Account) -> Respo
         person: &account.display_name,
         role: account.role.label(),
         learners: learners_covered(account.role),
+        has_opt_in: scopes.iter().any(|c| catalogue::is_opt_in(c.scope)),
         scopes: &scopes,
+        error: error.as_deref(),
         redirect_origin: &origin,
     })
 }
@@ -268,7 +284,7 @@ pub async fn start<H: Host>(host: &H, request: &Request) -> Response {
         return unavailable();
     }
     match account {
-        Some(account) => consent_page(&request_id, &pending, &account),
+        Some(account) => consent_page(&request_id, &pending, &account, None),
         None => pages::sign_in(&request_id, &pending.csrf, &pending.client_name, None),
     }
 }
@@ -424,7 +440,7 @@ pub async fn submit<H: Host>(host: &H, request: &Request) -> Response {
                 json!({ "client_id": pending.client_id }),
             )
             .await;
-            let mut response = consent_page(request_id, &pending, &account);
+            let mut response = consent_page(request_id, &pending, &account, None);
             response.headers_mut().insert(
                 header::SET_COOKIE,
                 session_cookie(&session, issuer.as_str().starts_with("https://")),
@@ -432,18 +448,23 @@ pub async fn submit<H: Host>(host: &H, request: &Request) -> Response {
             response
         }
         Some(decision @ ("approve" | "deny")) => {
-            decide(
-                host,
-                request,
-                request_id,
-                &pending,
-                decision == "approve",
-                &issuer,
-            )
-            .await
+            let answer = if decision == "approve" {
+                Answer::Allow(&params)
+            } else {
+                Answer::Deny
+            };
+            decide(host, request, request_id, &pending, answer, &issuer).await
         }
         _ => pages::error_page(StatusCode::BAD_REQUEST, "Unknown action."),
     }
+}
+
+/// The person's answer on the consent page.
+enum Answer<'a> {
+    /// "Allow", with the form that says which boxes were ticked.
+    Allow(&'a Params),
+    /// "Deny".
+    Deny,
 }
 
 async fn decide<H: Host>(
@@ -451,7 +472,7 @@ async fn decide<H: Host>(
     request: &Request,
     request_id: &str,
     pending: &Pending,
-    approve: bool,
+    answer: Answer<'_>,
     issuer: &Issuer,
 ) -> Response {
     let Some(account) = signed_in(host, request).await else {
@@ -471,6 +492,31 @@ async fn decide<H: Host>(
             "This request was started by someone else.",
         );
     }
+    let Some(mut approved) = pending.request() else {
+        return unavailable();
+    };
+    // What the ticked boxes grant, decided before the request is taken: an answer that
+    // cannot be taken leaves the request open.
+    let granted = match answer {
+        Answer::Deny => None,
+        Answer::Allow(form) => match consent::granted(&approved.scope, form) {
+            Ok(granted) => Some(granted),
+            Err(error @ ChoiceError::NothingChosen) => {
+                return consent_page(request_id, pending, &account, Some(&error));
+            }
+            Err(error @ ChoiceError::NotOffered) => {
+                audit(
+                    host,
+                    "oauth.authorize.tampered",
+                    &account.subject,
+                    "denied",
+                    json!({ "client_id": pending.client_id }),
+                )
+                .await;
+                return pages::error_page(StatusCode::BAD_REQUEST, &error.to_string());
+            }
+        },
+    };
     // One answer per request: take the parked request.
     match host.key_value().take(&pending_key(request_id)).await {
         Ok(Some(_)) => {}
@@ -482,10 +528,7 @@ async fn decide<H: Host>(
         }
         Err(_) => return unavailable(),
     }
-    let Some(approved) = pending.request() else {
-        return unavailable();
-    };
-    if !approve {
+    let Some(granted) = granted else {
         audit(
             host,
             "oauth.authorize.denied",
@@ -504,7 +547,8 @@ async fn decide<H: Host>(
                 issuer,
             ),
         );
-    }
+    };
+    let asked = std::mem::replace(&mut approved.scope, granted);
     let props = json!({
         "subject": account.subject,
         "role": account.role,
@@ -519,7 +563,11 @@ async fn decide<H: Host>(
                 "oauth.authorize.approved",
                 &account.subject,
                 "allowed",
-                json!({ "client_id": approved.client_id, "scope": approved.scope.to_string() }),
+                json!({
+                    "client_id": approved.client_id,
+                    "scope": approved.scope.to_string(),
+                    "asked": asked.to_string(),
+                }),
             )
             .await;
             redirect(

@@ -6,6 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use http::{HeaderValue, StatusCode, header};
 use learner_core::Response;
+use learner_oauth::consent;
 use sha2::{Digest, Sha256};
 
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b1f24}\
@@ -14,6 +15,9 @@ h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem;font-w
 input[type=text],input[type=password]{width:100%;box-sizing:border-box;padding:.6rem;font:inherit;border:1px solid #8a939c;border-radius:4px}\
 button{font:inherit;padding:.6rem 1.2rem;margin:1rem .5rem 0 0;border-radius:4px;border:1px solid #1d4ed8;background:#1d4ed8;color:#fff;cursor:pointer}\
 button.secondary{background:#fff;color:#1d4ed8}ul{padding-left:1.2rem}li{margin:.4rem 0}\
+fieldset{border:0;padding:0;margin:0}legend{padding:0}\
+label.choice{display:flex;gap:.6rem;align-items:flex-start;font-weight:400;margin:.6rem 0}\
+input[type=checkbox]{width:1.2rem;height:1.2rem;margin:.2rem 0 0;flex:none}\
 .error{background:#fde8e8;border:1px solid #c81e1e;padding:.6rem;border-radius:4px}.muted{color:#4b5563;font-size:.9rem}\
 :focus{outline:3px solid #f59e0b;outline-offset:2px}";
 
@@ -134,6 +138,18 @@ pub fn sign_in(request_id: &str, csrf: &str, client_name: &str, error: Option<&s
     page(status, "Sign in", &body, &[])
 }
 
+/// One requested scope as the consent page offers it.
+pub struct ScopeChoice<'a> {
+    /// The scope.
+    pub scope: &'a str,
+    /// What it lets the client read, in plain language.
+    pub text: &'a str,
+    /// The checkbox's field name.
+    pub field: String,
+    /// Whether the box is ticked.
+    pub ticked: bool,
+}
+
 /// What the consent page shows about the request.
 pub struct ConsentView<'a> {
     /// The pending request.
@@ -150,32 +166,51 @@ pub struct ConsentView<'a> {
     pub role: &'a str,
     /// Which learners the access would cover, in words.
     pub learners: &'a str,
-    /// `(scope, plain-language description)` for each requested scope.
-    pub scopes: &'a [(String, &'a str)],
+    /// The requested scopes, each a checkbox.
+    pub scopes: &'a [ScopeChoice<'a>],
+    /// Whether some scope starts unticked (the page then says so).
+    pub has_opt_in: bool,
+    /// Why an earlier answer was not taken, if it was not.
+    pub error: Option<&'a str>,
     /// Origin the decision redirects to (allowed as a form target).
     pub redirect_origin: &'a str,
 }
 
-/// The consent screen.
+/// The consent screen: each requested scope a checkbox the person may untick.
 pub fn consent(view: &ConsentView<'_>) -> Response {
     let items: String = view
         .scopes
         .iter()
-        .map(|(scope, text)| {
+        .map(|choice| {
             format!(
-                "<li>{} <span class=\"muted\">({})</span></li>",
-                escape(text),
-                escape(scope)
+                "<label class=\"choice\"><input type=\"checkbox\" name=\"{field}\" value=\"{ticked}\"{checked}>\
+                 <span>{text} <span class=\"muted\">({scope})</span></span></label>",
+                field = escape(&choice.field),
+                ticked = consent::TICKED,
+                checked = if choice.ticked { " checked" } else { "" },
+                text = escape(choice.text),
+                scope = escape(choice.scope),
             )
         })
         .collect();
+    let alert = view.error.map_or(String::new(), |e| {
+        format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))
+    });
+    let opt_in = if view.has_opt_in {
+        "<p class=\"muted\">Names, full exports and privacy requests are allowed only if you \
+         tick them.</p>"
+    } else {
+        ""
+    };
     let body = format!(
         "<h1>Allow access to learner data?</h1>\
-         <p>Signed in as <strong>{person}</strong> ({role}).</p>\
-         <p><strong>{client}</strong> wants to read, for {learners}:</p><ul>{items}</ul>\
-         <p class=\"muted\">Your answer goes to {redirect}. Access follows the consent on file \
-         for each learner and ends when you revoke it or consent is withdrawn.</p>\
+         <p>Signed in as <strong>{person}</strong> ({role}).</p>{alert}\
          <form method=\"post\" action=\"/oauth/authorize\">\
+         <fieldset><legend><strong>{client}</strong> wants to read, for {learners}:</legend>\
+         {items}</fieldset>{opt_in}\
+         <p class=\"muted\">Untick what it should not have. Your answer goes to {redirect}. \
+         Access follows the consent on file for each learner and ends when you revoke it or \
+         consent is withdrawn.</p>\
          <input type=\"hidden\" name=\"request_id\" value=\"{id}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
          <button type=\"submit\" name=\"action\" value=\"approve\">Allow</button>\
@@ -188,12 +223,12 @@ pub fn consent(view: &ConsentView<'_>) -> Response {
         id = escape(view.request_id),
         csrf = escape(view.csrf),
     );
-    page(
-        StatusCode::OK,
-        "Allow access",
-        &body,
-        &[view.redirect_origin],
-    )
+    let status = if view.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    page(status, "Allow access", &body, &[view.redirect_origin])
 }
 
 #[cfg(test)]
@@ -210,6 +245,54 @@ mod tests {
         let html = String::from_utf8(response.body().clone()).unwrap();
         assert!(!html.contains("<img"), "{html}");
         assert!(!html.contains("id\"><x"));
+    }
+
+    fn consent_html(error: Option<&str>) -> (StatusCode, String) {
+        let scopes = [
+            ScopeChoice {
+                scope: "learner.profile",
+                text: "the profile",
+                field: consent::field_name("learner.profile"),
+                ticked: true,
+            },
+            ScopeChoice {
+                scope: "identity",
+                text: "names <b>",
+                field: consent::field_name("identity"),
+                ticked: false,
+            },
+        ];
+        let response = consent(&ConsentView {
+            request_id: "r",
+            csrf: "c",
+            client_name: "Client",
+            redirect_uri: "http://127.0.0.1/cb",
+            person: "P",
+            role: "teacher",
+            learners: "your classes",
+            scopes: &scopes,
+            has_opt_in: true,
+            error,
+            redirect_origin: "http://127.0.0.1",
+        });
+        let status = response.status();
+        (status, String::from_utf8(response.body().clone()).unwrap())
+    }
+
+    #[test]
+    fn consent_offers_each_scope_as_a_box_ticked_as_told() {
+        let (status, html) = consent_html(None);
+        assert_eq!(status, StatusCode::OK);
+        assert!(html.contains(
+            "<input type=\"checkbox\" name=\"grant:learner.profile\" value=\"yes\" checked>"
+        ));
+        assert!(html.contains("<input type=\"checkbox\" name=\"grant:identity\" value=\"yes\">"));
+        assert!(html.contains("names &lt;b&gt;") && !html.contains("<b>"));
+        assert!(html.contains("allowed only if you tick them"));
+        assert!(!html.contains("role=\"alert\""));
+        let (status, html) = consent_html(Some("Tick one."));
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(html.contains("<p class=\"error\" role=\"alert\">Tick one.</p>"));
     }
 
     #[test]

@@ -46,6 +46,17 @@ pub const DEFAULT_SCOPE: &str = "learner.profile";
 pub const CHALLENGE_SCOPE: &str =
     "learner.profile learner.behavioral learner.assessment learner.struggles class.aggregates";
 
+/// Scopes the consent page leaves unticked until the person ticks them: names, full
+/// exports and privacy administration go beyond what an assistant needs to help with
+/// learning, so granting them is always a deliberate act (data minimisation by
+/// default, GDPR Art. 25) even when a client asks for them.
+pub const OPT_IN: &[&str] = &["learner.export", "privacy.admin", "identity"];
+
+/// Whether the consent page offers `scope` unticked.
+pub fn is_opt_in(scope: &str) -> bool {
+    OPT_IN.contains(&scope)
+}
+
 /// Every scope name.
 pub fn names() -> Vec<&'static str> {
     SCOPES.iter().map(|(name, _)| *name).collect()
@@ -70,5 +81,13 @@ mod tests {
         assert_eq!(Scopes::parse(&all).unwrap().iter().count(), SCOPES.len());
         assert!(describe(DEFAULT_SCOPE).is_some());
         assert_eq!(describe("admin"), None);
+    }
+
+    #[test]
+    fn the_challenge_suggests_exactly_the_scopes_granted_without_opting_in() {
+        let usual: Vec<&str> = names().into_iter().filter(|s| !is_opt_in(s)).collect();
+        assert_eq!(CHALLENGE_SCOPE, usual.join(" "));
+        assert!(OPT_IN.iter().all(|s| describe(s).is_some()));
+        assert!(!is_opt_in(DEFAULT_SCOPE));
     }
 }

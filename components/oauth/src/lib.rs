@@ -20,6 +20,7 @@
 //! - `client_documents`: Client ID Metadata Documents (a `client_id` that is a URL),
 //!   fetched through the outbound port, validated and cached within bounds;
 //! - `accounts`, `catalogue`: the sign-in accounts and the scopes offered;
+//! - `consent`: the scopes a person grants on the consent page;
 //! - `rate_limit`: per-key request counters for the endpoints to apply.
 //!
 //! The HTTP endpoints that use these live in `learner-app`.
@@ -29,6 +30,7 @@ pub mod authorize;
 pub mod catalogue;
 pub mod client_documents;
 pub mod clients;
+pub mod consent;
 pub mod error;
 pub mod grants;
 pub mod metadata;

@@ -48,6 +48,13 @@ impl Params {
             .filter(|v| !v.is_empty())
     }
 
+    /// Every parameter as sent (empty values included), in name order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// A parameter that must be present, else `invalid_request` naming it.
     pub fn required(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name).ok_or_else(|| {

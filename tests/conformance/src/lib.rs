@@ -462,14 +462,41 @@ pub mod sign_in {
             .to_owned())
     }
 
-    fn post_form(
+    /// The consent page's checkboxes that are ticked, as `(name, value)` — what a
+    /// browser sends for them when the person clicks "Allow" without touching them.
+    pub fn ticked_boxes(html: &str) -> Vec<(String, String)> {
+        html.split("<input type=\"checkbox\" ")
+            .skip(1)
+            .filter_map(|rest| {
+                let tag = rest.split('>').next()?;
+                let attribute = |name: &str| {
+                    let start = tag.find(&format!("{name}=\""))? + name.len() + 2;
+                    tag[start..].split('"').next().map(str::to_owned)
+                };
+                tag.ends_with(" checked")
+                    .then(|| Some((attribute("name")?, attribute("value")?)))
+                    .flatten()
+            })
+            .collect()
+    }
+
+    /// The consent form's fields for a person who ticks exactly `scope` (space-separated).
+    pub fn ticking(scope: &str) -> Vec<(String, String)> {
+        scope
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(|s| (format!("grant:{s}"), "yes".to_owned()))
+            .collect()
+    }
+
+    fn post_form<K: AsRef<str>, V: AsRef<str>>(
         url: &str,
-        form: &[(&str, &str)],
+        form: &[(K, V)],
         cookie: Option<&str>,
     ) -> Result<ureq::http::Response<ureq::Body>, String> {
         let body: Vec<String> = form
             .iter()
-            .map(|(k, v)| format!("{k}={}", encode(v)))
+            .map(|(k, v)| format!("{}={}", encode(k.as_ref()), encode(v.as_ref())))
             .collect();
         let mut request = agent()
             .post(url)
@@ -480,7 +507,8 @@ pub mod sign_in {
         request.send(body.join("&")).map_err(|e| e.to_string())
     }
 
-    /// The real flow: discovery, registration, sign-in, consent, token.
+    /// The real flow: discovery, registration, sign-in, consent (the person ticking
+    /// every scope asked for), token.
     pub fn obtain_token(
         upstream: &str,
         username: &str,
@@ -535,8 +563,8 @@ pub mod sign_in {
         let signed_in = post_form(
             &authorize,
             &[
-                ("request_id", &hidden(&page, "request_id")?),
-                ("csrf", &hidden(&page, "csrf")?),
+                ("request_id", hidden(&page, "request_id")?.as_str()),
+                ("csrf", hidden(&page, "csrf")?.as_str()),
                 ("action", "sign_in"),
                 ("username", username),
                 ("password", password),
@@ -554,15 +582,13 @@ pub mod sign_in {
             .into_body()
             .read_to_string()
             .map_err(|e| e.to_string())?;
-        let approved = post_form(
-            &authorize,
-            &[
-                ("request_id", &hidden(&consent, "request_id")?),
-                ("csrf", &hidden(&consent, "csrf")?),
-                ("action", "approve"),
-            ],
-            Some(&cookie),
-        )?;
+        let mut answer = vec![
+            ("request_id".to_owned(), hidden(&consent, "request_id")?),
+            ("csrf".to_owned(), hidden(&consent, "csrf")?),
+            ("action".to_owned(), "approve".to_owned()),
+        ];
+        answer.extend(ticking(scope));
+        let approved = post_form(&authorize, &answer, Some(&cookie))?;
         let location = approved
             .headers()
             .get("location")

@@ -2,6 +2,7 @@
 //! form, the consent form, the redirect back with `code`, `state` and `iss`, and the
 //! attacks on the forms (no CSRF token, a wrong password, another person's session).
 
+use port_conformance::sign_in::{ticked_boxes, ticking};
 use port_conformance::{base_url, encode};
 use serde_json::{Value, json};
 
@@ -38,10 +39,10 @@ fn get(url: &str, cookie: Option<&str>) -> Page {
     }
 }
 
-fn post(form: &[(&str, &str)], cookie: Option<&str>) -> Page {
+fn post<K: AsRef<str>, V: AsRef<str>>(form: &[(K, V)], cookie: Option<&str>) -> Page {
     let body: Vec<String> = form
         .iter()
-        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .map(|(k, v)| format!("{}={}", encode(k.as_ref()), encode(v.as_ref())))
         .collect();
     let mut request = browser()
         .post(format!("{}/oauth/authorize", base_url()))
@@ -92,13 +93,30 @@ fn register_client() -> String {
 }
 
 fn authorize_url(client_id: &str, state: &str) -> String {
+    authorize_url_asking(client_id, state, "learner.profile learner.struggles")
+}
+
+fn authorize_url_asking(client_id: &str, state: &str, scope: &str) -> String {
     format!(
         "{}/oauth/authorize?response_type=code&client_id={client_id}&redirect_uri={}&code_challenge={CHALLENGE}\
-         &code_challenge_method=S256&state={state}&scope=learner.profile%20learner.struggles&resource={}",
+         &code_challenge_method=S256&state={state}&scope={}&resource={}",
         base_url(),
         encode(REDIRECT),
+        encode(scope),
         encode(&format!("{}/mcp", base_url()))
     )
+}
+
+/// The consent form as a browser submits it on "Allow": the hidden fields and the boxes
+/// `consent` shows ticked.
+fn allow(consent: &Page, request_id: &str, csrf: &str) -> Vec<(String, String)> {
+    let mut form = vec![
+        ("request_id".to_owned(), request_id.to_owned()),
+        ("csrf".to_owned(), csrf.to_owned()),
+        ("action".to_owned(), "approve".to_owned()),
+    ];
+    form.extend(ticked_boxes(&consent.html));
+    form
 }
 
 fn query_param(location: &str, name: &str) -> Option<String> {
@@ -110,7 +128,11 @@ fn query_param(location: &str, name: &str) -> Option<String> {
 }
 
 fn sign_in(client_id: &str, state: &str, username: &str) -> (Page, String, String) {
-    let start = get(&authorize_url(client_id, state), None);
+    sign_in_to(&authorize_url(client_id, state), username)
+}
+
+fn sign_in_to(authorize_url: &str, username: &str) -> (Page, String, String) {
+    let start = get(authorize_url, None);
     assert_eq!(start.status, 200, "{}", start.html);
     let csp = start.headers["content-security-policy"]
         .to_str()
@@ -131,8 +153,8 @@ fn sign_in(client_id: &str, state: &str, username: &str) -> (Page, String, Strin
     let csrf = hidden(&start.html, "csrf");
     let consent = post(
         &[
-            ("request_id", &request_id),
-            ("csrf", &csrf),
+            ("request_id", request_id.as_str()),
+            ("csrf", csrf.as_str()),
             ("action", "sign_in"),
             ("username", username),
             ("password", PASSWORD),
@@ -170,14 +192,13 @@ fn sign_in_consent_and_redirect_with_code_state_and_iss() {
         consent.html
     );
     let cookie = session_cookie(&consent);
-    let approved = post(
-        &[
-            ("request_id", &request_id),
-            ("csrf", &csrf),
-            ("action", "approve"),
-        ],
-        Some(&cookie),
+    assert_eq!(
+        ticked_boxes(&consent.html),
+        ticking("learner.profile learner.struggles"),
+        "{}",
+        consent.html
     );
+    let approved = post(&allow(&consent, &request_id, &csrf), Some(&cookie));
     assert_eq!(approved.status, 303, "{}", approved.html);
     let location = approved.headers["location"]
         .to_str()
@@ -214,14 +235,7 @@ fn sign_in_consent_and_redirect_with_code_state_and_iss() {
     );
 
     // The answered request cannot be answered again.
-    let again = post(
-        &[
-            ("request_id", &request_id),
-            ("csrf", &csrf),
-            ("action", "approve"),
-        ],
-        Some(&cookie),
-    );
+    let again = post(&allow(&consent, &request_id, &csrf), Some(&cookie));
     assert_eq!(again.status, 400);
     // With the session, the next authorization goes straight to consent.
     let next = get(&authorize_url(&client, "s2"), Some(&cookie));
@@ -239,8 +253,8 @@ fn denying_sends_access_denied_back() {
     let cookie = session_cookie(&consent);
     let denied = post(
         &[
-            ("request_id", &request_id),
-            ("csrf", &csrf),
+            ("request_id", request_id.as_str()),
+            ("csrf", csrf.as_str()),
             ("action", "deny"),
         ],
         Some(&cookie),
@@ -268,7 +282,7 @@ fn forms_without_the_csrf_token_or_session_are_refused() {
     for token in ["", "0000"] {
         let forged = post(
             &[
-                ("request_id", &request_id),
+                ("request_id", request_id.as_str()),
                 ("csrf", token),
                 ("action", "sign_in"),
                 ("username", "teacher"),
@@ -279,21 +293,16 @@ fn forms_without_the_csrf_token_or_session_are_refused() {
         assert_eq!(forged.status, 403, "{token:?}: {}", forged.html);
         assert!(forged.headers.get("set-cookie").is_none());
     }
-    // A decision without a signed-in session.
-    let anonymous = post(
-        &[
-            ("request_id", &request_id),
-            ("csrf", &csrf),
-            ("action", "approve"),
-        ],
-        None,
-    );
+    // A decision without a signed-in session (ticking what was asked).
+    let mut decision = allow(&start, &request_id, &csrf);
+    decision.extend(ticking("learner.profile learner.struggles"));
+    let anonymous = post(&decision, None);
     assert_eq!(anonymous.status, 403);
     // Wrong password: the sign-in page again, 401, no session.
     let wrong = post(
         &[
-            ("request_id", &request_id),
-            ("csrf", &csrf),
+            ("request_id", request_id.as_str()),
+            ("csrf", csrf.as_str()),
             ("action", "sign_in"),
             ("username", "teacher"),
             ("password", "nope"),
@@ -309,20 +318,12 @@ fn forms_without_the_csrf_token_or_session_are_refused() {
     let (teacher_consent, _, _) = sign_in(&client, "s", "teacher");
     let teacher_cookie = session_cookie(&teacher_consent);
     let hijack = post(
-        &[
-            ("request_id", &other_id),
-            ("csrf", &other_csrf),
-            ("action", "approve"),
-        ],
+        &allow(&consent, &other_id, &other_csrf),
         Some(&teacher_cookie),
     );
     assert_eq!(hijack.status, 403);
     let own = post(
-        &[
-            ("request_id", &other_id),
-            ("csrf", &other_csrf),
-            ("action", "approve"),
-        ],
+        &allow(&consent, &other_id, &other_csrf),
         Some(&student_cookie),
     );
     assert_eq!(own.status, 303);
@@ -384,8 +385,8 @@ fn password_guessing_is_rate_limited_per_username() {
     let guess = |password: &str| {
         post(
             &[
-                ("request_id", &request_id),
-                ("csrf", &csrf),
+                ("request_id", request_id.as_str()),
+                ("csrf", csrf.as_str()),
                 ("action", "sign_in"),
                 ("username", "rate-limit-probe"),
                 ("password", password),
@@ -421,8 +422,8 @@ fn successful_sign_ins_do_not_count_against_the_guessing_limit() {
         let start = get(&authorize_url(&client, "s"), None);
         let signed_in = post(
             &[
-                ("request_id", &hidden(&start.html, "request_id")),
-                ("csrf", &hidden(&start.html, "csrf")),
+                ("request_id", hidden(&start.html, "request_id").as_str()),
+                ("csrf", hidden(&start.html, "csrf").as_str()),
                 ("action", "sign_in"),
                 ("username", "admin"),
                 ("password", PASSWORD),
@@ -469,11 +470,11 @@ fn post_form_to(url: &str, form: &str) -> (u16, Value) {
 /// redirect.
 fn approve(consent: &Page, cookie: &str) -> String {
     let approved = post(
-        &[
-            ("request_id", &hidden(&consent.html, "request_id")),
-            ("csrf", &hidden(&consent.html, "csrf")),
-            ("action", "approve"),
-        ],
+        &allow(
+            consent,
+            &hidden(&consent.html, "request_id"),
+            &hidden(&consent.html, "csrf"),
+        ),
         Some(cookie),
     );
     assert_eq!(approved.status, 303, "{}", approved.html);
@@ -602,4 +603,116 @@ fn the_whole_flow_from_discovery_to_revocation() {
     assert_eq!(status, 200, "{revoked}");
     assert_eq!(get_json(&whoami, Some(&access)).0, 401);
     assert_eq!(refresh(&refresh_token).1["error"], "invalid_grant");
+}
+
+/// The code in a consent answer's redirect, exchanged for tokens: (status, body).
+fn exchange_code(client: &str, answer: &Page) -> (u16, Value) {
+    assert_eq!(answer.status, 303, "{}", answer.html);
+    let location = answer.headers["location"].to_str().expect("location");
+    let code = query_param(location, "code").expect("code");
+    post_form_to(
+        &format!("{}/oauth/token", base_url()),
+        &format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
+            encode(REDIRECT)
+        ),
+    )
+}
+
+#[test]
+fn the_person_chooses_which_of_the_asked_scopes_to_grant() {
+    let client = register_client();
+    let asked = "learner.profile identity learner.struggles privacy.admin";
+    let (consent, request_id, csrf) =
+        sign_in_to(&authorize_url_asking(&client, "pick", asked), "teacher");
+    assert_eq!(consent.status, 200, "{}", consent.html);
+    // Every asked scope is a box; names and privacy administration start unticked.
+    for scope in asked.split(' ') {
+        assert!(
+            consent.html.contains(&format!("name=\"grant:{scope}\"")),
+            "{scope}: {}",
+            consent.html
+        );
+    }
+    assert_eq!(
+        ticked_boxes(&consent.html),
+        ticking("learner.profile learner.struggles")
+    );
+    assert!(
+        consent.html.contains("allowed only if you tick them"),
+        "{}",
+        consent.html
+    );
+
+    // The person unticks the profile and ticks names: exactly that is granted.
+    let cookie = session_cookie(&consent);
+    let mut form = allow(&consent, &request_id, &csrf);
+    form.retain(|(name, _)| !name.starts_with("grant:"));
+    form.extend(ticking("learner.struggles identity"));
+    let (status, tokens) = exchange_code(&client, &post(&form, Some(&cookie)));
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "identity learner.struggles");
+    let access = tokens["access_token"].as_str().expect("access");
+    let (status, _, me) = get_json(&format!("{}/__test/whoami", base_url()), Some(access));
+    assert_eq!(status, 200, "{me}");
+    assert_eq!(me["scope"], "identity learner.struggles");
+
+    // A page asking only for the usual scopes says nothing about opting in.
+    let (usual, _, _) = sign_in(&client, "usual", "teacher");
+    assert!(!usual.html.contains("allowed only if you tick them"));
+}
+
+#[test]
+fn an_allow_with_no_box_or_a_forged_box_changes_nothing() {
+    let client = register_client();
+    let (consent, request_id, csrf) = sign_in(&client, "forged", "teacher");
+    let cookie = session_cookie(&consent);
+    let hidden_fields = [
+        ("request_id", request_id.as_str()),
+        ("csrf", csrf.as_str()),
+        ("action", "approve"),
+    ];
+
+    // Every box unticked: the page again, saying why, with nothing ticked.
+    let nothing = post(&hidden_fields, Some(&cookie));
+    assert_eq!(nothing.status, 400, "{}", nothing.html);
+    assert!(nothing.headers.get("location").is_none());
+    assert!(
+        nothing
+            .html
+            .contains("role=\"alert\">Tick at least one kind of data"),
+        "{}",
+        nothing.html
+    );
+    assert!(nothing.html.contains("name=\"grant:learner.profile\""));
+    assert_eq!(ticked_boxes(&nothing.html), Vec::new());
+
+    // A box for a scope the client did not ask for, or a box with another value:
+    // refused on a page, no redirect, no code.
+    for forged in [
+        ("grant:privacy.admin", "yes"),
+        ("grant:learner.export", "yes"),
+        ("grant:learner.profile", "no"),
+    ] {
+        let mut form: Vec<(&str, &str)> = hidden_fields.to_vec();
+        form.push(("grant:learner.struggles", "yes"));
+        form.push(forged);
+        let refused = post(&form, Some(&cookie));
+        assert_eq!(refused.status, 400, "{forged:?}: {}", refused.html);
+        assert!(refused.headers.get("location").is_none());
+        assert!(
+            refused
+                .html
+                .contains("names a permission the application did not ask for"),
+            "{}",
+            refused.html
+        );
+    }
+
+    // The request is still open: a proper answer gets exactly the ticked scope.
+    let mut form: Vec<(&str, &str)> = hidden_fields.to_vec();
+    form.push(("grant:learner.struggles", "yes"));
+    let (status, tokens) = exchange_code(&client, &post(&form, Some(&cookie)));
+    assert_eq!(status, 200, "{tokens}");
+    assert_eq!(tokens["scope"], "learner.struggles");
 }

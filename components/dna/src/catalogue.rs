@@ -129,7 +129,8 @@ fn class_arg() -> Value {
 
 fn entry_schema() -> Value {
     json!({"type": "object", "properties": {
-        "value": {}, "confidence": {"type": "number"}, "sample_count": {"type": "integer"},
+        "value": {"type": "object", "additionalProperties": true, "description": "The trait's measures"},
+        "confidence": {"type": "number"}, "sample_count": {"type": "integer"},
         "computed_at_ms": {"type": "integer"}}})
 }
 
@@ -580,8 +581,10 @@ impl<H: Host, R: AccessRevocation> Catalogue for LearnerCatalogue<'_, H, R> {
                 json!({"type": "object", "properties": {
                     "learner": {"type": "string"}, "based_on": {"type": "array", "items": {"type": "string"}},
                     "steps": {"type": "array", "items": {"type": "object", "properties": {
-                        "concept": {"type": "string"}, "mastery": {"type": ["number", "null"]},
-                        "misconception": {"type": ["string", "null"]}, "action": {"type": "string"}}, "required": ["concept", "action"]}}},
+                        "concept": {"type": "string"},
+                        "mastery": {"anyOf": [{"type": "number"}, {"type": "null"}]},
+                        "misconception": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                        "action": {"type": "string"}}, "required": ["concept", "action"]}}},
                     "required": ["learner", "steps", "based_on"]}),
                 None,
                 read_only(),
@@ -885,5 +888,74 @@ impl<H: Host, R: AccessRevocation> Catalogue for LearnerCatalogue<'_, H, R> {
             .map(|c| c.id)
             .filter(|id| id.starts_with(value))
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use learner_core::testing::{MemoryHost, TestClock};
+    use learner_mcp_server::catalogue::Catalogue;
+    use serde_json::Value;
+
+    use super::LearnerCatalogue;
+    use crate::test_host::Revocations;
+
+    /// Why `schema` (at `path`) would not carry over to a client that maps tool schemas
+    /// onto a narrower dialect (one `type` per schema, as in function declarations for
+    /// some model providers), or accepts anything at all.
+    fn unportable(schema: &Value, path: &str, found: &mut Vec<String>) {
+        let Some(node) = schema.as_object() else {
+            return;
+        };
+        if node.get("type").is_some_and(Value::is_array) {
+            found.push(format!("{path}: `type` is an array"));
+        }
+        let constrains = [
+            "type", "anyOf", "oneOf", "allOf", "enum", "const", "$ref", "not",
+        ]
+        .iter()
+        .any(|k| node.contains_key(*k));
+        if !constrains {
+            found.push(format!("{path}: no validation keyword"));
+        }
+        for (keyword, child) in node {
+            match keyword.as_str() {
+                "properties" => {
+                    for (name, property) in child.as_object().into_iter().flatten() {
+                        unportable(property, &format!("{path}/{name}"), found);
+                    }
+                }
+                "items" | "additionalProperties" => {
+                    unportable(child, &format!("{path}/{keyword}"), found);
+                }
+                "anyOf" | "oneOf" | "allOf" => {
+                    for (i, branch) in child.as_array().into_iter().flatten().enumerate() {
+                        unportable(branch, &format!("{path}/{keyword}/{i}"), found);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn every_tool_schema_is_portable() {
+        let clock = TestClock(0.into());
+        let host = MemoryHost::new(&clock, crate::test_sql::Memory::new());
+        let catalogue = LearnerCatalogue::new(&host, Revocations::default());
+        let mut found = Vec::new();
+        let tools = catalogue.tools();
+        assert!(tools.len() >= 7);
+        for tool in &tools {
+            unportable(
+                &tool.input_schema,
+                &format!("{}/input", tool.name),
+                &mut found,
+            );
+            if let Some(output) = &tool.output_schema {
+                unportable(output, &format!("{}/output", tool.name), &mut found);
+            }
+        }
+        assert_eq!(found, Vec::<String>::new());
     }
 }

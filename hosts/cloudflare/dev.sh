@@ -5,7 +5,9 @@
 #
 # --test serves build-test/ (the conformance routes) with the test secrets and an
 # outbound allow-list for loopback. --set adds a setting to LEARNER_CONFIG (test mode
-# only). State (D1, Durable Objects) lives in --persist-to.
+# only). State (D1, Durable Objects) lives in --persist-to. Without --test the demo
+# accounts get a password generated once per state directory (secret DEMO_PASSWORD,
+# kept in <state>/demo-password), as `learner-mcp serve` does.
 set -euo pipefail
 cd "$(dirname "$0")"
 test_mode=0; port=8788; persist=$PWD/.wrangler/state; sets=()
@@ -39,6 +41,13 @@ config = {"host.name": "cloudflare", "outbound.allow": "http://127.0.0.1:*"}
 config.update(s.split("=", 1) for s in sys.argv[1:])
 print(json.dumps(config, separators=(",", ":")))' "${sets[@]}")
   extra=(--env-file "$persist/test.vars" --var "LEARNER_CONFIG:$config")
+else
+  [ -s "$persist/demo-password" ] ||
+    python3 -c 'import secrets; print(secrets.token_hex(12))' > "$persist/demo-password"
+  password=$(cat "$persist/demo-password")
+  printf 'DEMO_PASSWORD=%s\n' "$password" > "$persist/dev.vars"
+  echo "demo sign-in accounts: teacher, guardian, student, admin — password: $password (their tenant, \`demo\`, is added on first use)"
+  extra=(--env-file "$persist/dev.vars")
 fi
 inspector=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 exec "${wrangler[@]}" dev "$main" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \

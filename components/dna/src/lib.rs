@@ -13,6 +13,7 @@ mod privacy_table;
 pub mod records;
 pub mod seed;
 pub mod service;
+pub mod store;
 #[cfg(test)]
 mod test_host;
 #[cfg(test)]

@@ -38,6 +38,12 @@ impl From<SqlError> for Failure {
     }
 }
 
+impl From<crate::store::StoreError> for Failure {
+    fn from(_: crate::store::StoreError) -> Self {
+        Self::Storage
+    }
+}
+
 impl From<KvError> for Failure {
     fn from(_: KvError) -> Self {
         Self::Storage
@@ -132,6 +138,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         revocation: &'a R,
         requester: Requester,
     ) -> Result<Self, Failure> {
+        crate::store::ready(host).await?;
         let name = format!("dna:pseudonym-key:{}", requester.tenant);
         let key = shared_secret(host.key_value(), host.random(), &name).await?;
         let now_ms = host.clock().now_ms();

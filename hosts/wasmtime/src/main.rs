@@ -1,6 +1,7 @@
 //! `learner-mcp`: the wasmtime harness. It serves the Learner DNA MCP component
 //! locally (`serve`) and is the bed the end-to-end tests run on.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -241,7 +242,15 @@ async fn seed_database(
 async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("creating data directory {}", args.data.display()))?;
-    let spin_app = args.spin.as_deref().map(manifest::load).transpose()?;
+    // The demo accounts' password: a setting of the application on the native profile,
+    // the `demo_password` variable (when left empty) under the Spin profile.
+    let password = demo_password(&args.data)?;
+    let fallbacks = BTreeMap::from([("demo_password".to_owned(), password.clone())]);
+    let spin_app = args
+        .spin
+        .as_deref()
+        .map(|path| manifest::load(path, &fallbacks))
+        .transpose()?;
     let (host_name, mut allowed, component_path) = match &spin_app {
         Some(app) => (
             "spin",
@@ -263,9 +272,23 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
     let mut settings = vec![("host.name".to_owned(), host_name.to_owned())];
     settings.extend(args.settings);
     let mut config = HostConfig::new(settings);
-    if spin_app.is_none() {
-        let password = demo_password(&args.data)?;
-        println!("demo sign-in accounts: teacher, guardian, student, admin — password: {password}");
+    let demo = match &spin_app {
+        None => {
+            config.default_secret("demo-password", password.clone());
+            Some(password)
+        }
+        // The application reads its secrets from `secret_<name>` component variables.
+        Some(app) => app
+            .variables
+            .get("secret_demo_password")
+            .filter(|p| !p.is_empty())
+            .cloned(),
+    };
+    if let Some(password) = demo {
+        println!(
+            "demo sign-in accounts: teacher, guardian, student, admin — password: {password} \
+             (their tenant, `demo`, is added on first use)"
+        );
         config.default_secret("demo-password", password);
     }
     let spin = spin_app
@@ -280,9 +303,6 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
         outbound: OutboundPolicy::new(allowed),
         spin,
     });
-    if ports.spin.is_none() {
-        seed_demo_if_empty(&ports.sql).await?;
-    }
     spawn_purger(Arc::clone(&ports));
     let engine = engine::serving_engine()?;
     let component = engine::load_component(&engine, &component_path, &args.data.join("compiled"))?;
@@ -295,30 +315,6 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
         component = %component_path.display(), "serving");
     println!("listening on http://{local}");
     server::serve(listener, app).await
-}
-
-/// On a fresh data directory: the schema, and a small demo tenant for the demo
-/// accounts to see.
-async fn seed_demo_if_empty(sql: &SqliteSql) -> wasmtime::Result<()> {
-    let version = learner_domain::migrations::current_version(sql)
-        .await
-        .map_err(|e| wasmtime::format_err!("reading the schema version: {e}"))?;
-    if version > 0 {
-        return Ok(());
-    }
-    let plan = learner_domain::seed::Plan {
-        seed: 1,
-        tenants: 0,
-        learners: 30,
-        demo: true,
-        now_ms: learner_mcp::native::now_ms(),
-    };
-    let report = seed_database(sql, &plan).await?;
-    println!(
-        "new data directory: seeded the demo tenant ({} learners, {} classes)",
-        report.learners, report.classes
-    );
-    Ok(())
 }
 
 /// The demo accounts' password for this data directory: `LEARNER_SECRET_DEMO_PASSWORD`

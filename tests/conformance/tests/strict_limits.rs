@@ -1,6 +1,7 @@
 //! Against the strict instance (`LEARNER_STRICT_URL`): per-address rate limits,
-//! access-token expiry over HTTP, and an issuer pinned by `public.url` whatever the
-//! `Host` header says. Each test sends from its own loopback address, so the limits
+//! access-token expiry over HTTP, an issuer pinned by `public.url` whatever the
+//! `Host` header says, and a store no test seeds, which the application prepares
+//! itself. Each test sends from its own loopback address, so the limits
 //! one test uses up never touch another's.
 
 use std::net::Ipv4Addr;
@@ -209,6 +210,12 @@ fn whoami(from: Ipv4Addr, token: &str) -> RawResponse {
 /// A public client registered from `me` (with the refresh grant) and the token
 /// response for a code issued to it: the client id and that response.
 fn tokens_from(me: Ipv4Addr) -> (String, RawResponse) {
+    tokens_for(me, "test-subject", "learner.profile", &json!({}))
+}
+
+/// Like [`tokens_from`], for `subject` with `scope` and the grant properties the
+/// sign-in page would record (`tenant`, `role`).
+fn tokens_for(me: Ipv4Addr, subject: &str, scope: &str, props: &Value) -> (String, RawResponse) {
     let registered = post_json(
         me,
         "/oauth/register",
@@ -221,11 +228,16 @@ fn tokens_from(me: Ipv4Addr) -> (String, RawResponse) {
         .to_owned();
     let query = format!(
         "response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}\
-         &code_challenge_method=S256&state=s&scope=learner.profile&resource={}",
+         &code_challenge_method=S256&state=s&scope={}&resource={}",
         encode(REDIRECT),
+        encode(scope),
         encode(&format!("{}/mcp", strict_url()))
     );
-    let code = post_json(me, "/__test/oauth/code", &json!({"query": query}));
+    let code = post_json(
+        me,
+        "/__test/oauth/code",
+        &json!({"query": query, "subject": subject, "props": props}),
+    );
     let code = code.json()["code"].as_str().expect("code").to_owned();
     let tokens = post_form(
         me,
@@ -318,4 +330,52 @@ fn strict_an_idle_mcp_session_expires() {
     // Idle for longer than the session may be (1 s here), within the token's life.
     std::thread::sleep(Duration::from_millis(1_600));
     assert_eq!(mcp(Some(&session), ping).status, 404);
+}
+
+#[test]
+fn strict_an_untouched_store_is_prepared_by_the_application_itself() {
+    // Nothing seeds the strict instance's database or runs its migrations: the first
+    // read of learner data finds the schema and, with the demo accounts on (the
+    // instance has a demo password), the demo tenant, as a deployed worker would.
+    let me = Ipv4Addr::new(127, 0, 0, 28);
+    let (_, tokens) = tokens_for(
+        me,
+        "demo:teacher",
+        "learner.profile",
+        &json!({"tenant": "demo", "role": "teacher"}),
+    );
+    assert_eq!(tokens.status, 200, "{tokens:?}");
+    let bearer = format!(
+        "Bearer {}",
+        tokens.json()["access_token"].as_str().expect("access")
+    );
+    let headers = [
+        ("Authorization", bearer.as_str()),
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json, text/event-stream"),
+        ("MCP-Protocol-Version", "2026-07-28"),
+        ("Mcp-Method", "resources/read"),
+        ("Mcp-Name", "learner-dna://learners"),
+    ];
+    let read = json!({"jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": {
+        "uri": "learner-dna://learners",
+        "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
+                  "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
+                  "io.modelcontextprotocol/clientCapabilities": {}}}});
+    let answer = request_from(
+        me,
+        &strict_url(),
+        "POST",
+        "/mcp",
+        &headers,
+        read.to_string().as_bytes(),
+    );
+    assert_eq!(answer.status, 200, "{answer:?}");
+    let body = answer.json();
+    let text = body["result"]["contents"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no contents: {body}"));
+    let listed: Value = serde_json::from_str(text).expect("JSON");
+    let learners = listed["learners"].as_array().expect("learners");
+    assert!(learners.len() >= 5, "{listed}");
 }

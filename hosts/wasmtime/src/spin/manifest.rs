@@ -86,8 +86,12 @@ fn expand(template: &str, values: &BTreeMap<String, String>) -> wasmtime::Result
 }
 
 /// Loads `manifest_path`. Application variables come from `SPIN_VARIABLE_<NAME>`
-/// environment variables (Spin's environment provider), else their defaults.
-pub fn load(manifest_path: &Path) -> wasmtime::Result<SpinApp> {
+/// environment variables (Spin's environment provider), else their defaults; a
+/// variable still empty then takes its value from `fallbacks`, if it has one there.
+pub fn load(
+    manifest_path: &Path,
+    fallbacks: &BTreeMap<String, String>,
+) -> wasmtime::Result<SpinApp> {
     let text = std::fs::read_to_string(manifest_path)
         .with_context(|| format!("reading {}", manifest_path.display()))?;
     let manifest: Manifest =
@@ -114,7 +118,12 @@ pub fn load(manifest_path: &Path) -> wasmtime::Result<SpinApp> {
     let mut app_values = BTreeMap::new();
     for (name, variable) in &manifest.variables {
         let from_env = std::env::var(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())).ok();
-        match from_env.or_else(|| variable.default.clone()) {
+        let value = from_env
+            .or_else(|| variable.default.clone())
+            .filter(|v| !v.is_empty())
+            .or_else(|| fallbacks.get(name).cloned())
+            .or_else(|| variable.default.clone());
+        match value {
             Some(value) => {
                 app_values.insert(name.clone(), value);
             }
@@ -165,8 +174,22 @@ mod tests {
     #[test]
     fn the_project_manifest_loads() {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../spin/spin.toml");
-        let app = load(&path).expect("hosts/spin/spin.toml is valid");
+        let fallbacks = BTreeMap::from([("demo_password".to_owned(), "pw".to_owned())]);
+        let app = load(&path, &fallbacks).expect("hosts/spin/spin.toml is valid");
         assert_eq!(app.sqlite_databases, vec!["default".to_string()]);
+        // An empty variable takes its fallback; one without a fallback stays empty.
+        assert_eq!(
+            app.variables
+                .get("secret_demo_password")
+                .map(String::as_str),
+            Some("pw")
+        );
+        assert_eq!(
+            app.variables
+                .get("secret_conformance_secret")
+                .map(String::as_str),
+            Some("")
+        );
         assert_eq!(
             app.variables.get("config_host_name").map(String::as_str),
             Some("spin")

@@ -1,0 +1,157 @@
+//! The learner store made ready by the application itself, on whichever host runs it:
+//! the schema brought to this build's version, and — where the operator turned the demo
+//! on by setting the `demo-password` secret — the demo tenant the demo accounts belong
+//! to. Nothing has to be run by hand before a deployed worker or Spin app can answer.
+//!
+//! An instance that has found the store ready does not look again (a host may keep one
+//! instance for many requests); a host that makes an instance per request pays one
+//! query per opened service.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use learner_core::ports::{Clock, Config, Host, Sql, SqlError, SqlValue, Statement};
+use thiserror::Error;
+
+use crate::migrations::{self, LATEST, MigrationError};
+use crate::seed::{self, Plan};
+
+/// Whether this instance has found the store ready.
+static READY: AtomicBool = AtomicBool::new(false);
+
+/// The demo tenant: the same on every host, so the demo accounts see the same learners.
+pub fn demo_plan(now_ms: u64) -> Plan {
+    Plan {
+        seed: 1,
+        tenants: 0,
+        learners: 30,
+        demo: true,
+        now_ms,
+    }
+}
+
+/// Why the store could not be made ready.
+#[derive(Debug, Clone, PartialEq, Error)]
+pub enum StoreError {
+    /// The schema could not be brought up to date.
+    #[error(transparent)]
+    Migration(#[from] MigrationError),
+    /// The demo tenant could not be written.
+    #[error("seeding the demo tenant failed: {0}")]
+    Demo(SqlError),
+}
+
+/// Makes the store ready (see the module's documentation).
+pub async fn ready<H: Host>(host: &H) -> Result<(), StoreError> {
+    if READY.load(Ordering::Relaxed) {
+        return Ok(());
+    }
+    let demo = host
+        .config()
+        .secret("demo-password")
+        .is_some_and(|password| !password.is_empty());
+    prepare(host.sql(), demo, host.clock().now_ms()).await?;
+    READY.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Brings `sql` to this build's schema and, when `demo`, adds the demo tenant if it is
+/// missing.
+pub async fn prepare<S: Sql>(sql: &S, demo: bool, now_ms: u64) -> Result<(), StoreError> {
+    if is_ready(sql, demo).await {
+        return Ok(());
+    }
+    migrations::migrate(sql, now_ms).await?;
+    if !demo {
+        return Ok(());
+    }
+    match seed::seed(sql, &demo_plan(now_ms)).await {
+        Ok(_) => Ok(()),
+        // Another instance seeding at the same moment makes ours fail on its rows:
+        // fine once the tenant is there.
+        Err(_) if is_ready(sql, demo).await => Ok(()),
+        Err(error) => Err(StoreError::Demo(error)),
+    }
+}
+
+/// One query: the schema is at this build's version and, with the demo on, the demo
+/// tenant exists. Before the first migration the tables are missing and the query
+/// fails, which means "not ready".
+async fn is_ready<S: Sql>(sql: &S, demo: bool) -> bool {
+    let query = if demo {
+        "SELECT (SELECT MAX(version) FROM schema_migrations) = ?, \
+                EXISTS (SELECT 1 FROM tenants WHERE id = 'demo')"
+    } else {
+        "SELECT (SELECT MAX(version) FROM schema_migrations) = ?, 1"
+    };
+    let answer = sql
+        .execute(&Statement::new(query, vec![SqlValue::Integer(LATEST)]))
+        .await;
+    matches!(
+        answer.as_ref().map(|r| r.rows.first().map(Vec::as_slice)),
+        Ok(Some([SqlValue::Integer(1), SqlValue::Integer(1)]))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use learner_core::ports::{Sql, Statement};
+    use learner_core::testing::run;
+
+    use super::*;
+    use crate::test_sql::Memory;
+
+    fn count(sql: &Memory, query: &str) -> i64 {
+        match run(sql.execute(&Statement::new(query, Vec::new())))
+            .expect("query")
+            .rows
+            .first()
+            .and_then(|row| row.first())
+        {
+            Some(SqlValue::Integer(n)) => *n,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    const NOW: u64 = 1_700_000_000_000;
+
+    #[test]
+    fn a_fresh_store_gets_the_schema_and_nothing_else_without_the_demo() {
+        let sql = Memory::new();
+        assert!(!run(is_ready(&sql, false)), "no tables yet");
+        run(prepare(&sql, false, NOW)).expect("prepared");
+        assert!(run(is_ready(&sql, false)));
+        assert_eq!(
+            count(&sql, "SELECT MAX(version) FROM schema_migrations"),
+            LATEST
+        );
+        assert_eq!(count(&sql, "SELECT COUNT(*) FROM tenants"), 0);
+        assert!(!run(is_ready(&sql, true)), "no demo tenant");
+    }
+
+    #[test]
+    fn with_the_demo_on_the_demo_tenant_is_added_once() {
+        let sql = Memory::new();
+        run(prepare(&sql, true, NOW)).expect("prepared");
+        assert!(run(is_ready(&sql, true)));
+        let learners = "SELECT COUNT(*) FROM learners WHERE tenant_id = 'demo'";
+        assert_eq!(count(&sql, learners), 30);
+        let events = count(&sql, "SELECT COUNT(*) FROM learning_events");
+        // Again (a store made ready earlier, the demo turned on later, or another
+        // instance at the same moment): nothing added.
+        run(prepare(&sql, true, NOW)).expect("prepared again");
+        run(seed::seed(&sql, &demo_plan(NOW))).expect("seeded again");
+        assert_eq!(count(&sql, learners), 30);
+        assert_eq!(count(&sql, "SELECT COUNT(*) FROM learning_events"), events);
+    }
+
+    #[test]
+    fn a_store_made_without_the_demo_gets_it_when_the_demo_is_turned_on() {
+        let sql = Memory::new();
+        run(prepare(&sql, false, NOW)).expect("prepared");
+        run(prepare(&sql, true, NOW)).expect("demo on");
+        assert_eq!(
+            count(&sql, "SELECT COUNT(*) FROM tenants WHERE id = 'demo'"),
+            1
+        );
+    }
+}

@@ -83,7 +83,7 @@ async function consent(viewport, button, choose = async () => {}) {
   assert.match(text, /Browser test assistant/, "the consent page names the client");
   assert.match(text, /concepts a learner struggles with/, "and says what each scope reads");
   assert.match(text, /class-level summaries/);
-  assert.match(text, /Names, full exports and privacy requests are allowed only if you tick them/);
+  assert.match(text, /Names are allowed only if you tick them\./);
   // The learning data starts ticked; names start unticked.
   for (const scope of ["learner.profile", "learner.struggles", "class.aggregates"]) {
     assert.equal(await page.isChecked(`input[name="grant:${scope}"]`), true, scope);

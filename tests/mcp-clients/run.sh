@@ -16,8 +16,8 @@ version=$(node -p "require('$here/node_modules/@modelcontextprotocol/sdk/package
 inspector=$(node -p "require('$here/node_modules/@modelcontextprotocol/inspector-cli/package.json').version")
 web=$(node -p "require('$here/node_modules/@modelcontextprotocol/inspector/package.json').version")
 echo "== MCP TypeScript SDK $version, MCP Inspector CLI $inspector, MCP Inspector $web against $LEARNER_BASE_URL"
-# The demo tenant the demo accounts see (the harness seeds it on a fresh data directory;
-# the Spin and Cloudflare test builds through their test route; a no-op when present).
+# The demo tenant the demo accounts see, before any client asks (the application adds
+# it on first use too; a no-op when present).
 curl -fsS -X POST -H 'content-type: application/json' \
   -d '{"demo": true, "tenants": 0, "learners": 30}' "$LEARNER_BASE_URL/__test/dna/seed" >/dev/null
 cd "$here"

@@ -156,8 +156,12 @@ fn consent_page(
             scope,
             text: catalogue::describe(scope).unwrap_or(""),
             field: consent::field_name(scope),
-            ticked: error.is_none() && consent::ticked_by_default(scope),
+            ticked: error.is_none() && catalogue::opt_in(scope).is_none(),
         })
+        .collect();
+    let opt_in: Vec<&str> = scopes
+        .iter()
+        .filter_map(|c| catalogue::opt_in(c.scope))
         .collect();
     let origin = redirect_origin(&pending.redirect_uri);
     let error = error.map(ToString::to_string);
@@ -169,7 +173,7 @@ fn consent_page(
         person: &account.display_name,
         role: account.role.label(),
         learners: learners_covered(account.role),
-        has_opt_in: scopes.iter().any(|c| catalogue::is_opt_in(c.scope)),
+        opt_in: &opt_in,
         scopes: &scopes,
         error: error.as_deref(),
         redirect_origin: &origin,

@@ -168,12 +168,29 @@ pub struct ConsentView<'a> {
     pub learners: &'a str,
     /// The requested scopes, each a checkbox.
     pub scopes: &'a [ScopeChoice<'a>],
-    /// Whether some scope starts unticked (the page then says so).
-    pub has_opt_in: bool,
+    /// The short names of the requested scopes that start unticked (the page says they
+    /// are allowed only if ticked).
+    pub opt_in: &'a [&'a str],
     /// Why an earlier answer was not taken, if it was not.
     pub error: Option<&'a str>,
     /// Origin the decision redirects to (allowed as a form target).
     pub redirect_origin: &'a str,
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn in_words(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
 }
 
 /// The consent screen: each requested scope a checkbox the person may untick.
@@ -196,11 +213,14 @@ pub fn consent(view: &ConsentView<'_>) -> Response {
     let alert = view.error.map_or(String::new(), |e| {
         format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))
     });
-    let opt_in = if view.has_opt_in {
-        "<p class=\"muted\">Names, full exports and privacy requests are allowed only if you \
-         tick them.</p>"
+    let opt_in = if view.opt_in.is_empty() {
+        String::new()
     } else {
-        ""
+        // The short names are plural nouns ("names", "full exports").
+        format!(
+            "<p class=\"muted\">{} are allowed only if you tick them.</p>",
+            escape(&capitalized(&in_words(view.opt_in))),
+        )
     };
     let body = format!(
         "<h1>Allow access to learner data?</h1>\
@@ -271,7 +291,7 @@ mod tests {
             role: "teacher",
             learners: "your classes",
             scopes: &scopes,
-            has_opt_in: true,
+            opt_in: &["names"],
             error,
             redirect_origin: "http://127.0.0.1",
         });
@@ -288,11 +308,27 @@ mod tests {
         ));
         assert!(html.contains("<input type=\"checkbox\" name=\"grant:identity\" value=\"yes\">"));
         assert!(html.contains("names &lt;b&gt;") && !html.contains("<b>"));
-        assert!(html.contains("allowed only if you tick them"));
+        assert!(
+            html.contains("Names are allowed only if you tick them."),
+            "{html}"
+        );
         assert!(!html.contains("role=\"alert\""));
         let (status, html) = consent_html(Some("Tick one."));
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(html.contains("<p class=\"error\" role=\"alert\">Tick one.</p>"));
+    }
+
+    #[test]
+    fn lists_read_as_words() {
+        assert_eq!(in_words(&["names"]), "names");
+        assert_eq!(
+            in_words(&["names", "full exports"]),
+            "names and full exports"
+        );
+        assert_eq!(
+            capitalized(&in_words(&["names", "full exports", "privacy requests"])),
+            "Names, full exports and privacy requests"
+        );
     }
 
     #[test]

@@ -142,7 +142,8 @@ pub async fn migrate<H: Host>(host: &H) -> Response {
 }
 
 /// `POST /__test/dna/seed`: migrates, then seeds the plan in the body (`demo`: include
-/// the demo tenant; tenants that exist already are left as they are).
+/// the demo tenant, as the application itself adds it; tenants written whole already
+/// are left as they are).
 pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
     use learner_core::ports::Clock;
     let body: Value = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
@@ -154,13 +155,19 @@ pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
         demo: body["demo"].as_bool().unwrap_or(false),
         now_ms: host.clock().now_ms(),
     };
-    if let Err(error) = learner_domain::migrations::migrate(host.sql(), plan.now_ms).await {
+    // The demo tenant the way the application adds it itself (tolerating a request that
+    // is adding it at the same moment); the schema in any case.
+    if let Err(error) = learner_domain::store::prepare(host.sql(), plan.demo, plan.now_ms).await {
         return json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &json!({"error": error.to_string()}),
         );
     }
-    match learner_domain::seed::seed(host.sql(), &plan).await {
+    let others = learner_domain::seed::Plan {
+        demo: false,
+        ..plan
+    };
+    match learner_domain::seed::seed(host.sql(), &others).await {
         Ok(report) => json_response(
             StatusCode::OK,
             &json!({

@@ -129,7 +129,8 @@ fn class_arg() -> Value {
 
 fn entry_schema() -> Value {
     json!({"type": "object", "properties": {
-        "value": {"type": "object", "additionalProperties": true, "description": "The trait's measures"},
+        "value": {"anyOf": [{"type": "object", "additionalProperties": true}, {"type": "null"}],
+                  "description": "The trait's measures (null if the stored value cannot be read)"},
         "confidence": {"type": "number"}, "sample_count": {"type": "integer"},
         "computed_at_ms": {"type": "integer"}}})
 }

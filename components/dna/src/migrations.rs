@@ -1,6 +1,9 @@
 //! Versioned schema migrations, applied through the SQL port: each migration is one
 //! transaction that also records its version in `schema_migrations`, so it applies
 //! completely or not at all, and exactly once even when instances race to apply it.
+//! Migrations only add (tables, columns, indexes, rows), so a build keeps working on a
+//! schema a newer build has migrated further — during a rolling deploy or after a
+//! rollback.
 
 use learner_core::ports::{Sql, SqlError, SqlValue, Statement, sql_statements};
 use thiserror::Error;
@@ -17,11 +20,18 @@ pub struct Migration {
 }
 
 /// Every migration, in order.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "learner_dna",
-    script: include_str!("../migrations/0001_learner_dna.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "learner_dna",
+        script: include_str!("../migrations/0001_learner_dna.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "seed_runs",
+        script: include_str!("../migrations/0002_seed_runs.sql"),
+    },
+];
 
 /// The version the schema reaches when every migration is applied.
 pub const LATEST: i64 = MIGRATIONS[MIGRATIONS.len() - 1].version;
@@ -133,7 +143,7 @@ mod tests {
     fn migrations_apply_once_in_order() {
         let sql = Memory::new();
         assert_eq!(run(current_version(&sql)), Ok(0));
-        assert_eq!(run(migrate(&sql, 1_000)), Ok(vec![1]));
+        assert_eq!(run(migrate(&sql, 1_000)), Ok(vec![1, 2]));
         assert_eq!(run(current_version(&sql)), Ok(LATEST));
         for table in [
             "class_teachers",
@@ -148,6 +158,7 @@ mod tests {
             "learning_events",
             "schema_migrations",
             "schools",
+            "seed_runs",
             "staff",
             "struggles",
             "tenants",
@@ -166,8 +177,14 @@ mod tests {
 
     #[test]
     fn every_statement_of_every_migration_is_valid_sqlite() {
-        for migration in MIGRATIONS {
+        for (index, migration) in MIGRATIONS.iter().enumerate() {
+            // Each on the schema the migrations before it leave.
             let sql = Memory::new();
+            for earlier in &MIGRATIONS[..index] {
+                for statement in sql_statements(earlier.script) {
+                    run(sql.execute(&Statement::new(statement, Vec::new()))).expect("earlier");
+                }
+            }
             for statement in sql_statements(migration.script) {
                 run(sql.execute(&Statement::new(statement.clone(), Vec::new())))
                     .unwrap_or_else(|e| panic!("{statement}: {e}"));

@@ -139,53 +139,136 @@ fn date_before(now_ms: u64, years: u64, days: u64) -> String {
 /// Rows to insert, batched.
 struct Rows {
     statements: Vec<Statement>,
+    /// `table(columns)` of the last statement, which more rows of the same table join.
+    last: String,
 }
 
+/// Most parameters one statement carries (Cloudflare D1 allows 100).
+const MAX_PARAMS: usize = 100;
+
 impl Rows {
+    fn new() -> Self {
+        Self {
+            statements: Vec::new(),
+            last: String::new(),
+        }
+    }
+
+    /// Adds a row; consecutive rows of one table share a multi-row `INSERT` while its
+    /// parameters fit, so a tenant takes about a tenth of the statements.
     fn insert(&mut self, table: &str, columns: &[&str], values: Vec<SqlValue>) {
-        let marks = vec!["?"; columns.len()].join(", ");
+        let target = format!("{table} ({})", columns.join(", "));
+        let tuple = format!("({})", vec!["?"; columns.len()].join(", "));
+        if let Some(last) = self.statements.last_mut()
+            && self.last == target
+            && last.params.len() + values.len() <= MAX_PARAMS
+        {
+            last.sql.push_str(", ");
+            last.sql.push_str(&tuple);
+            last.params.extend(values);
+            return;
+        }
         self.statements.push(Statement::new(
-            format!(
-                "INSERT INTO {table} ({}) VALUES ({marks})",
-                columns.join(", ")
-            ),
+            format!("INSERT INTO {target} VALUES {tuple}"),
             values,
         ));
+        self.last = target;
+    }
+
+    /// Takes the statements written so far.
+    fn take(&mut self) -> Vec<Statement> {
+        self.last.clear();
+        std::mem::take(&mut self.statements)
     }
 }
 
 /// Generates the plan's data and writes it through the SQL port (the schema must be
-/// migrated), in transactions of at most `BATCH` statements.
+/// migrated), in transactions of at most `BATCH` statements. A tenant written whole
+/// before (recorded in `seed_runs`) is left as it is; one cut short (rows but no record)
+/// is cleared and written again, and its record goes in with its last rows.
 pub async fn seed<S: Sql>(sql: &S, plan: &Plan) -> Result<Report, SqlError> {
     let mut report = Report::default();
-    let mut rows = Rows {
-        statements: Vec::new(),
-    };
+    let mut rows = Rows::new();
     let mut tenant_ids: Vec<String> = Vec::new();
     if plan.demo {
         tenant_ids.push("demo".into());
     }
     tenant_ids.extend((1..=plan.tenants).map(|n| format!("t{n:03}")));
     for (index, tenant) in tenant_ids.iter().enumerate() {
-        // Seeding again adds nothing: a tenant that exists is left as it is.
-        let existing = sql
-            .execute(&Statement::new(
-                "SELECT 1 FROM tenants WHERE id = ?",
-                vec![text(tenant.clone())],
-            ))
-            .await?;
-        if !existing.rows.is_empty() {
-            continue;
+        match progress(sql, tenant).await? {
+            Progress::Written => continue,
+            Progress::CutShort => {
+                sql.batch(&clear_tenant(tenant)).await?;
+            }
+            Progress::Absent => {}
         }
         report.tenants += 1;
         let mut rng = Rng(plan.seed ^ (index as u64).wrapping_mul(0xA24B_AED4_963E_E407));
         generate_tenant(&mut rng, &mut rows, &mut report, tenant, plan);
-        for chunk in rows.statements.chunks(BATCH) {
+        rows.insert(
+            "seed_runs",
+            &["tenant_id", "completed_at_ms"],
+            vec![text(tenant.clone()), int(plan.now_ms)],
+        );
+        for chunk in rows.take().chunks(BATCH) {
             sql.batch(chunk).await?;
         }
-        rows.statements.clear();
     }
     Ok(report)
+}
+
+/// How far an earlier run got with a tenant.
+enum Progress {
+    /// Not started.
+    Absent,
+    /// Some rows, no record of completion.
+    CutShort,
+    /// Written whole.
+    Written,
+}
+
+async fn progress<S: Sql>(sql: &S, tenant: &str) -> Result<Progress, SqlError> {
+    let answer = sql
+        .execute(&Statement::new(
+            "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?1), \
+                    EXISTS (SELECT 1 FROM seed_runs WHERE tenant_id = ?1)",
+            vec![text(tenant.to_owned())],
+        ))
+        .await?;
+    Ok(match answer.rows.first().map(Vec::as_slice) {
+        Some([_, SqlValue::Integer(1)]) => Progress::Written,
+        Some([SqlValue::Integer(1), _]) => Progress::CutShort,
+        _ => Progress::Absent,
+    })
+}
+
+/// Every table holding a tenant's rows, children before parents (foreign keys).
+const TENANT_TABLES: &[&str] = &[
+    "consents",
+    "struggles",
+    "concept_mastery",
+    "dna_traits",
+    "learning_events",
+    "guardianships",
+    "guardians",
+    "enrollments",
+    "learners",
+    "class_teachers",
+    "classes",
+    "staff",
+    "schools",
+];
+
+/// Statements deleting every row of `tenant` (one transaction).
+fn clear_tenant(tenant: &str) -> Vec<Statement> {
+    TENANT_TABLES
+        .iter()
+        .map(|table| format!("DELETE FROM {table} WHERE tenant_id = ?"))
+        .chain(std::iter::once(
+            "DELETE FROM tenants WHERE id = ?".to_owned(),
+        ))
+        .map(|query| Statement::new(query, vec![text(tenant.to_owned())]))
+        .collect()
 }
 
 /// Statements per transaction.
@@ -729,6 +812,71 @@ mod tests {
     }
 
     #[test]
+    fn a_tenant_cut_short_is_written_again_whole() {
+        use learner_core::testing::run;
+
+        let sql = crate::test_sql::Memory::new();
+        run(crate::migrations::migrate(&sql, 0)).expect("migrated");
+        let plan = Plan {
+            seed: 1,
+            tenants: 0,
+            learners: 12,
+            demo: true,
+            now_ms: 1_790_000_000_000,
+        };
+        let whole = run(seed(&sql, &plan)).expect("seeded");
+        let count = |query: &str| match run(sql.execute(&Statement::new(query, Vec::new())))
+            .expect("counted")
+            .rows
+            .first()
+            .and_then(|r| r.first())
+        {
+            Some(SqlValue::Integer(n)) => *n,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            count("SELECT COUNT(*) FROM seed_runs WHERE tenant_id = 'demo'"),
+            1
+        );
+        // As if the run had stopped after its first transactions: later rows and the
+        // record of completion missing.
+        for query in [
+            "DELETE FROM seed_runs",
+            "DELETE FROM consents",
+            "DELETE FROM struggles",
+            "DELETE FROM learning_events WHERE rowid % 2 = 0",
+        ] {
+            run(sql.execute(&Statement::new(query, Vec::new()))).expect("cut");
+        }
+        let again = run(seed(&sql, &plan)).expect("written again");
+        assert_eq!(again, whole);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM learning_events") as u64,
+            whole.events
+        );
+        assert!(count("SELECT COUNT(*) FROM consents") > 0);
+        assert_eq!(
+            count("SELECT COUNT(*) FROM seed_runs WHERE tenant_id = 'demo'"),
+            1
+        );
+    }
+
+    #[test]
+    fn clearing_a_tenant_reaches_every_table_but_the_ledgers() {
+        use learner_core::testing::run;
+
+        let sql = crate::test_sql::Memory::new();
+        run(crate::migrations::migrate(&sql, 0)).expect("migrated");
+        let mut cleared: Vec<&str> = TENANT_TABLES.to_vec();
+        cleared.extend(["tenants", "seed_runs", "schema_migrations"]);
+        cleared.sort_unstable();
+        assert_eq!(
+            run(crate::migrations::tables(&sql)).expect("tables"),
+            cleared
+        );
+    }
+
+    #[test]
     fn dates_are_civil_dates() {
         assert_eq!(civil_from_days(0), "1970-01-01");
         assert_eq!(civil_from_days(19_723), "2024-01-01");
@@ -745,13 +893,11 @@ mod tests {
             now_ms: 1_790_000_000_000,
         };
         let generate = |plan: &Plan| {
-            let mut rows = Rows {
-                statements: Vec::new(),
-            };
+            let mut rows = Rows::new();
             let mut report = Report::default();
             let mut rng = Rng(plan.seed);
             generate_tenant(&mut rng, &mut rows, &mut report, "demo", plan);
-            (rows.statements, report)
+            (rows.take(), report)
         };
         let (a, report) = generate(&plan);
         let (b, _) = generate(&plan);
@@ -762,6 +908,13 @@ mod tests {
         });
         assert_ne!(a, c);
         assert_eq!(report.learners, 30);
+        // Rows share statements, none past the parameter limit.
+        assert!(a.iter().all(|s| s.params.len() <= MAX_PARAMS));
+        assert!(
+            a.len() * 4 < usize::try_from(report.events).unwrap_or(0),
+            "{}",
+            a.len()
+        );
         assert!(
             report.under_13 > 0 && report.under_13_with_consent < report.under_13,
             "{report:?}"

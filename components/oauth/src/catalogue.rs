@@ -50,11 +50,19 @@ pub const CHALLENGE_SCOPE: &str =
 /// exports and privacy administration go beyond what an assistant needs to help with
 /// learning, so granting them is always a deliberate act (data minimisation by
 /// default, GDPR Art. 25) even when a client asks for them.
-pub const OPT_IN: &[&str] = &["learner.export", "privacy.admin", "identity"];
+/// Each with the few words the consent page names it by.
+pub const OPT_IN: &[(&str, &str)] = &[
+    ("identity", "names"),
+    ("learner.export", "full exports"),
+    ("privacy.admin", "privacy requests"),
+];
 
-/// Whether the consent page offers `scope` unticked.
-pub fn is_opt_in(scope: &str) -> bool {
-    OPT_IN.contains(&scope)
+/// The consent page's short name for `scope` if it is opt-in (offered unticked).
+pub fn opt_in(scope: &str) -> Option<&'static str> {
+    OPT_IN
+        .iter()
+        .find(|(name, _)| *name == scope)
+        .map(|(_, label)| *label)
 }
 
 /// Every scope name.
@@ -85,9 +93,13 @@ mod tests {
 
     #[test]
     fn the_challenge_suggests_exactly_the_scopes_granted_without_opting_in() {
-        let usual: Vec<&str> = names().into_iter().filter(|s| !is_opt_in(s)).collect();
+        let usual: Vec<&str> = names()
+            .into_iter()
+            .filter(|s| opt_in(s).is_none())
+            .collect();
         assert_eq!(CHALLENGE_SCOPE, usual.join(" "));
-        assert!(OPT_IN.iter().all(|s| describe(s).is_some()));
-        assert!(!is_opt_in(DEFAULT_SCOPE));
+        assert!(OPT_IN.iter().all(|(s, _)| describe(s).is_some()));
+        assert_eq!(opt_in(DEFAULT_SCOPE), None);
+        assert_eq!(opt_in("identity"), Some("names"));
     }
 }

@@ -6,7 +6,6 @@
 
 use thiserror::Error;
 
-use crate::catalogue;
 use crate::params::Params;
 use crate::scope::Scopes;
 
@@ -18,11 +17,6 @@ pub const TICKED: &str = "yes";
 /// The checkbox's name for `scope`.
 pub fn field_name(scope: &str) -> String {
     format!("{FIELD_PREFIX}{scope}")
-}
-
-/// Whether the page shows `scope` ticked before the person touches it.
-pub fn ticked_by_default(scope: &str) -> bool {
-    !catalogue::is_opt_in(scope)
 }
 
 /// Why an "Allow" answer cannot be taken as it stands.
@@ -50,9 +44,7 @@ pub fn granted(requested: &Scopes, params: &Params) -> Result<Scopes, ChoiceErro
         }
         ticked.push(scope);
     }
-    // Each ticked name is one of the requested scopes: joining them parses.
-    let ticked = Scopes::parse(&ticked.join(" ")).map_err(|_| ChoiceError::NotOffered)?;
-    let granted = requested.intersection(&ticked);
+    let granted = requested.filter(|scope| ticked.contains(&scope));
     if granted.is_empty() {
         return Err(ChoiceError::NothingChosen);
     }
@@ -125,12 +117,8 @@ mod tests {
     }
 
     #[test]
-    fn opt_in_scopes_start_unticked() {
-        assert!(ticked_by_default("learner.profile"));
-        assert!(ticked_by_default("class.aggregates"));
-        for scope in ["identity", "learner.export", "privacy.admin"] {
-            assert!(!ticked_by_default(scope), "{scope}");
-        }
+    fn each_scope_has_its_own_field() {
         assert_eq!(field_name("identity"), "grant:identity");
+        assert_eq!(field_name("learner.profile"), "grant:learner.profile");
     }
 }

@@ -65,13 +65,12 @@ impl Scopes {
 
     /// The scopes in both sets, in this set's order.
     pub fn intersection(&self, other: &Scopes) -> Scopes {
-        Scopes(
-            self.0
-                .iter()
-                .filter(|s| other.contains(s))
-                .cloned()
-                .collect(),
-        )
+        self.filter(|s| other.contains(s))
+    }
+
+    /// The scopes `keep` accepts, in this set's order.
+    pub fn filter(&self, keep: impl Fn(&str) -> bool) -> Scopes {
+        Scopes(self.0.iter().filter(|s| keep(s)).cloned().collect())
     }
 
     /// The tokens.

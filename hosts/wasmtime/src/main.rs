@@ -272,24 +272,21 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
     let mut settings = vec![("host.name".to_owned(), host_name.to_owned())];
     settings.extend(args.settings);
     let mut config = HostConfig::new(settings);
+    // The password the application will see (empty: no demo accounts).
     let demo = match &spin_app {
-        None => {
-            config.default_secret("demo-password", password.clone());
-            Some(password)
-        }
-        // The application reads its secrets from `secret_<name>` component variables.
-        Some(app) => app
-            .variables
-            .get("secret_demo_password")
-            .filter(|p| !p.is_empty())
-            .cloned(),
-    };
+        None => Some(password),
+        // The Spin application reads its secrets from `secret_<name>` component variables.
+        Some(app) => app.variables.get("secret_demo_password").cloned(),
+    }
+    .filter(|p| !p.is_empty());
     if let Some(password) = demo {
         println!(
             "demo sign-in accounts: teacher, guardian, student, admin — password: {password} \
              (their tenant, `demo`, is added on first use)"
         );
-        config.default_secret("demo-password", password);
+        if spin_app.is_none() {
+            config.default_secret("demo-password", password);
+        }
     }
     let spin = spin_app
         .map(|app| SpinHost::new(args.data.join("spin"), &app.sqlite_databases, app.variables))

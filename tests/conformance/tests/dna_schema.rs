@@ -18,7 +18,7 @@ fn migrate() -> Value {
 #[test]
 fn the_learner_dna_schema_applies_once_on_this_host() {
     let first = migrate();
-    assert_eq!(first["version"], 1, "{first}");
+    assert_eq!(first["version"], 2, "{first}");
     for table in [
         "tenants",
         "schools",
@@ -34,6 +34,7 @@ fn the_learner_dna_schema_applies_once_on_this_host() {
         "concept_mastery",
         "struggles",
         "consents",
+        "seed_runs",
         "schema_migrations",
     ] {
         assert!(
@@ -46,7 +47,7 @@ fn the_learner_dna_schema_applies_once_on_this_host() {
     // Whether this call or an earlier one applied it, applying again applies nothing.
     let again = migrate();
     assert_eq!(again["applied"], json!([]));
-    assert_eq!(again["version"], 1);
+    assert_eq!(again["version"], 2);
 }
 
 #[test]

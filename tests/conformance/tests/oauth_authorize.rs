@@ -639,7 +639,9 @@ fn the_person_chooses_which_of_the_asked_scopes_to_grant() {
         ticking("learner.profile learner.struggles")
     );
     assert!(
-        consent.html.contains("allowed only if you tick them"),
+        consent
+            .html
+            .contains("Names and privacy requests are allowed only if you tick them."),
         "{}",
         consent.html
     );

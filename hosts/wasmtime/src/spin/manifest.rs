@@ -86,8 +86,9 @@ fn expand(template: &str, values: &BTreeMap<String, String>) -> wasmtime::Result
 }
 
 /// Loads `manifest_path`. Application variables come from `SPIN_VARIABLE_<NAME>`
-/// environment variables (Spin's environment provider), else their defaults; a
-/// variable still empty then takes its value from `fallbacks`, if it has one there.
+/// environment variables (Spin's environment provider) — set, even empty, they win —
+/// else their defaults; a variable neither set nor given a non-empty default takes
+/// its value from `fallbacks`, if it has one there.
 pub fn load(
     manifest_path: &Path,
     fallbacks: &BTreeMap<String, String>,
@@ -118,11 +119,14 @@ pub fn load(
     let mut app_values = BTreeMap::new();
     for (name, variable) in &manifest.variables {
         let from_env = std::env::var(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())).ok();
-        let value = from_env
-            .or_else(|| variable.default.clone())
-            .filter(|v| !v.is_empty())
-            .or_else(|| fallbacks.get(name).cloned())
-            .or_else(|| variable.default.clone());
+        let value = from_env.or_else(|| {
+            variable
+                .default
+                .clone()
+                .filter(|v| !v.is_empty())
+                .or_else(|| fallbacks.get(name).cloned())
+                .or_else(|| variable.default.clone())
+        });
         match value {
             Some(value) => {
                 app_values.insert(name.clone(), value);

@@ -157,7 +157,7 @@ pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
     };
     // The demo tenant the way the application adds it itself (tolerating a request that
     // is adding it at the same moment); the schema in any case.
-    if let Err(error) = learner_domain::store::prepare(host.sql(), plan.demo, plan.now_ms).await {
+    if let Err(error) = learner_domain::store::prepare(host.sql(), host.clock(), plan.demo).await {
         return json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &json!({"error": error.to_string()}),
@@ -173,7 +173,7 @@ pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
             &json!({
                 "tenants": report.tenants, "classes": report.classes, "learners": report.learners,
                 "under_13": report.under_13, "under_13_with_consent": report.under_13_with_consent,
-                "events": report.events,
+                "events": report.events, "busy": report.busy,
             }),
         ),
         Err(error) => json_response(

@@ -1,9 +1,12 @@
--- Tenants the synthetic data generator finished writing. It writes a tenant over
--- several transactions (the SQL port's batches are bounded); a generated tenant
--- without a row here was cut short, and the generator writes it again from scratch.
+-- The synthetic data generator's ledger: one row per tenant it writes. A run claims
+-- the tenant (started_at_ms), writes it over several transactions (the SQL port's
+-- batches are bounded) and sets completed with its last rows. A claim that never
+-- completed and is old was cut short: the next run clears it and writes again.
 CREATE TABLE seed_runs (
     tenant_id TEXT PRIMARY KEY,
-    completed_at_ms INTEGER NOT NULL
+    started_at_ms INTEGER NOT NULL,
+    completed INTEGER NOT NULL DEFAULT 0
 );
 -- Tenants written before this ledger existed were written whole.
-INSERT INTO seed_runs (tenant_id, completed_at_ms) SELECT id, created_at_ms FROM tenants;
+INSERT INTO seed_runs (tenant_id, started_at_ms, completed)
+    SELECT id, created_at_ms, 1 FROM tenants;

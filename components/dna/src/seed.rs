@@ -42,6 +42,8 @@ pub struct Report {
     pub under_13_with_consent: u64,
     /// Learning events.
     pub events: u64,
+    /// Tenants another run is writing at this moment (left to it).
+    pub busy: u64,
 }
 
 /// SplitMix64: a small, well-mixed deterministic sequence (not for secrets).
@@ -183,9 +185,10 @@ impl Rows {
 }
 
 /// Generates the plan's data and writes it through the SQL port (the schema must be
-/// migrated), in transactions of at most `BATCH` statements. A tenant written whole
-/// before (recorded in `seed_runs`) is left as it is; one cut short (rows but no record)
-/// is cleared and written again, and its record goes in with its last rows.
+/// migrated), in transactions of at most `BATCH` statements. Each tenant is claimed in
+/// `seed_runs` first: one written whole is left as it is, one another run is writing
+/// is left to it (counted in `busy`), one whose run stopped more than `STALE_MS` ago
+/// is cleared and written again. Completion is recorded with the last rows.
 pub async fn seed<S: Sql>(sql: &S, plan: &Plan) -> Result<Report, SqlError> {
     let mut report = Report::default();
     let mut rows = Rows::new();
@@ -195,50 +198,69 @@ pub async fn seed<S: Sql>(sql: &S, plan: &Plan) -> Result<Report, SqlError> {
     }
     tenant_ids.extend((1..=plan.tenants).map(|n| format!("t{n:03}")));
     for (index, tenant) in tenant_ids.iter().enumerate() {
-        match progress(sql, tenant).await? {
-            Progress::Written => continue,
-            Progress::CutShort => {
-                sql.batch(&clear_tenant(tenant)).await?;
+        match claim(sql, tenant, plan.now_ms).await? {
+            Claim::Written => continue,
+            Claim::Busy => {
+                report.busy += 1;
+                continue;
             }
-            Progress::Absent => {}
-        }
+            // Whatever a stopped run left goes first.
+            Claim::Mine => sql.batch(&clear_tenant(tenant)).await?,
+        };
         report.tenants += 1;
         let mut rng = Rng(plan.seed ^ (index as u64).wrapping_mul(0xA24B_AED4_963E_E407));
         generate_tenant(&mut rng, &mut rows, &mut report, tenant, plan);
-        rows.insert(
-            "seed_runs",
-            &["tenant_id", "completed_at_ms"],
-            vec![text(tenant.clone()), int(plan.now_ms)],
-        );
-        for chunk in rows.take().chunks(BATCH) {
+        let mut statements = rows.take();
+        statements.push(Statement::new(
+            // Only while the claim is still this run's.
+            "UPDATE seed_runs SET completed = 1 WHERE tenant_id = ?2 AND started_at_ms = ?1",
+            vec![int(plan.now_ms), text(tenant.clone())],
+        ));
+        for chunk in statements.chunks(BATCH) {
             sql.batch(chunk).await?;
         }
     }
     Ok(report)
 }
 
-/// How far an earlier run got with a tenant.
-enum Progress {
-    /// Not started.
-    Absent,
-    /// Some rows, no record of completion.
-    CutShort,
-    /// Written whole.
+/// How long a claimed tenant may stay unfinished before another run takes it over.
+pub const STALE_MS: u64 = 5 * 60 * 1_000;
+
+/// Who writes a tenant.
+enum Claim {
+    /// This run: the tenant was unclaimed, or its run stopped long ago.
+    Mine,
+    /// Another run, now.
+    Busy,
+    /// Nobody: it was written whole.
     Written,
 }
 
-async fn progress<S: Sql>(sql: &S, tenant: &str) -> Result<Progress, SqlError> {
-    let answer = sql
+async fn claim<S: Sql>(sql: &S, tenant: &str, now_ms: u64) -> Result<Claim, SqlError> {
+    let claimed = sql
         .execute(&Statement::new(
-            "SELECT EXISTS (SELECT 1 FROM tenants WHERE id = ?1), \
-                    EXISTS (SELECT 1 FROM seed_runs WHERE tenant_id = ?1)",
+            "INSERT INTO seed_runs (tenant_id, started_at_ms) VALUES (?1, ?2) \
+             ON CONFLICT (tenant_id) DO UPDATE SET started_at_ms = excluded.started_at_ms \
+             WHERE seed_runs.completed = 0 AND seed_runs.started_at_ms <= ?3",
+            vec![
+                text(tenant.to_owned()),
+                int(now_ms),
+                int(now_ms.saturating_sub(STALE_MS)),
+            ],
+        ))
+        .await?;
+    if claimed.rows_affected == 1 {
+        return Ok(Claim::Mine);
+    }
+    let state = sql
+        .execute(&Statement::new(
+            "SELECT completed FROM seed_runs WHERE tenant_id = ?",
             vec![text(tenant.to_owned())],
         ))
         .await?;
-    Ok(match answer.rows.first().map(Vec::as_slice) {
-        Some([_, SqlValue::Integer(1)]) => Progress::Written,
-        Some([SqlValue::Integer(1), _]) => Progress::CutShort,
-        _ => Progress::Absent,
+    Ok(match state.rows.first().map(Vec::as_slice) {
+        Some([SqlValue::Integer(1)]) => Claim::Written,
+        _ => Claim::Busy,
     })
 }
 

@@ -40,7 +40,15 @@ pub enum StoreError {
     /// The demo tenant could not be written.
     #[error("seeding the demo tenant failed: {0}")]
     Demo(SqlError),
+    /// Another instance is writing the demo tenant and has not finished in time.
+    #[error("the demo tenant is still being written")]
+    DemoBusy,
 }
+
+/// How long a request waits for another instance writing the demo tenant, and how
+/// often it looks.
+const WAIT_MS: u64 = 30_000;
+const LOOK_EVERY_MS: u64 = 100;
 
 /// Makes the store ready (see the module's documentation).
 pub async fn ready<H: Host>(host: &H) -> Result<(), StoreError> {
@@ -51,17 +59,18 @@ pub async fn ready<H: Host>(host: &H) -> Result<(), StoreError> {
         .config()
         .secret("demo-password")
         .is_some_and(|password| !password.is_empty());
-    prepare(host.sql(), demo, host.clock().now_ms()).await?;
+    prepare(host.sql(), host.clock(), demo).await?;
     READY.store(true, Ordering::Relaxed);
     Ok(())
 }
 
 /// Brings `sql` to this build's schema and, when `demo`, adds the demo tenant if it is
-/// missing.
-pub async fn prepare<S: Sql>(sql: &S, demo: bool, now_ms: u64) -> Result<(), StoreError> {
+/// missing — or, while another instance is writing it, waits for that.
+pub async fn prepare<S: Sql, C: Clock>(sql: &S, clock: &C, demo: bool) -> Result<(), StoreError> {
     if is_ready(sql, demo).await {
         return Ok(());
     }
+    let now_ms = clock.now_ms();
     match migrations::migrate(sql, now_ms).await {
         // A newer build migrated further (a rolling deploy, a rollback): migrations only
         // add, so this build still finds everything it reads.
@@ -71,13 +80,24 @@ pub async fn prepare<S: Sql>(sql: &S, demo: bool, now_ms: u64) -> Result<(), Sto
     if !demo {
         return Ok(());
     }
-    match seed::seed(sql, &demo_plan(now_ms)).await {
-        Ok(_) => Ok(()),
-        // Another instance seeding at the same moment makes ours fail on its rows:
-        // fine once the tenant is there.
-        Err(_) if is_ready(sql, demo).await => Ok(()),
-        Err(error) => Err(StoreError::Demo(error)),
+    let written = seed::seed(sql, &demo_plan(now_ms)).await;
+    match written {
+        Ok(report) if report.busy == 0 => return Ok(()),
+        Ok(_) => {}
+        // Another instance claiming it at the same moment can make ours fail.
+        Err(_) if is_ready(sql, demo).await => return Ok(()),
+        Err(error) => return Err(StoreError::Demo(error)),
     }
+    // Another instance is writing it: wait until it has.
+    let mut waited = 0;
+    while waited < WAIT_MS {
+        clock.sleep_ms(LOOK_EVERY_MS).await;
+        waited += LOOK_EVERY_MS;
+        if is_ready(sql, demo).await {
+            return Ok(());
+        }
+    }
+    Err(StoreError::DemoBusy)
 }
 
 /// One query: the schema is at least at this build's version and, with the demo on,
@@ -86,7 +106,7 @@ pub async fn prepare<S: Sql>(sql: &S, demo: bool, now_ms: u64) -> Result<(), Sto
 async fn is_ready<S: Sql>(sql: &S, demo: bool) -> bool {
     let query = if demo {
         "SELECT (SELECT MAX(version) FROM schema_migrations) >= ?, \
-                EXISTS (SELECT 1 FROM seed_runs WHERE tenant_id = 'demo')"
+                EXISTS (SELECT 1 FROM seed_runs WHERE tenant_id = 'demo' AND completed = 1)"
     } else {
         "SELECT (SELECT MAX(version) FROM schema_migrations) >= ?, 1"
     };
@@ -102,7 +122,7 @@ async fn is_ready<S: Sql>(sql: &S, demo: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use learner_core::ports::{Sql, Statement};
-    use learner_core::testing::run;
+    use learner_core::testing::{TestClock, run};
 
     use super::*;
     use crate::test_sql::Memory;
@@ -121,11 +141,15 @@ mod tests {
 
     const NOW: u64 = 1_700_000_000_000;
 
+    fn clock() -> TestClock {
+        TestClock(NOW.into())
+    }
+
     #[test]
     fn a_fresh_store_gets_the_schema_and_nothing_else_without_the_demo() {
         let sql = Memory::new();
         assert!(!run(is_ready(&sql, false)), "no tables yet");
-        run(prepare(&sql, false, NOW)).expect("prepared");
+        run(prepare(&sql, &clock(), false)).expect("prepared");
         assert!(run(is_ready(&sql, false)));
         assert_eq!(
             count(&sql, "SELECT MAX(version) FROM schema_migrations"),
@@ -138,14 +162,14 @@ mod tests {
     #[test]
     fn with_the_demo_on_the_demo_tenant_is_added_once() {
         let sql = Memory::new();
-        run(prepare(&sql, true, NOW)).expect("prepared");
+        run(prepare(&sql, &clock(), true)).expect("prepared");
         assert!(run(is_ready(&sql, true)));
         let learners = "SELECT COUNT(*) FROM learners WHERE tenant_id = 'demo'";
         assert_eq!(count(&sql, learners), 30);
         let events = count(&sql, "SELECT COUNT(*) FROM learning_events");
         // Again (a store made ready earlier, the demo turned on later, or another
         // instance at the same moment): nothing added.
-        run(prepare(&sql, true, NOW)).expect("prepared again");
+        run(prepare(&sql, &clock(), true)).expect("prepared again");
         run(seed::seed(&sql, &demo_plan(NOW))).expect("seeded again");
         assert_eq!(count(&sql, learners), 30);
         assert_eq!(count(&sql, "SELECT COUNT(*) FROM learning_events"), events);
@@ -154,7 +178,7 @@ mod tests {
     #[test]
     fn a_schema_a_newer_build_migrated_is_ready_for_this_one() {
         let sql = Memory::new();
-        run(prepare(&sql, true, NOW)).expect("prepared");
+        run(prepare(&sql, &clock(), true)).expect("prepared");
         run(sql.execute(&Statement::new(
             "INSERT INTO schema_migrations VALUES (99, 'future', 0)",
             Vec::new(),
@@ -163,21 +187,46 @@ mod tests {
         assert!(run(is_ready(&sql, true)));
         // Even one that finds the demo missing still adds it.
         let newer = Memory::new();
-        run(prepare(&newer, false, NOW)).expect("prepared");
+        run(prepare(&newer, &clock(), false)).expect("prepared");
         run(newer.execute(&Statement::new(
             "INSERT INTO schema_migrations VALUES (99, 'future', 0)",
             Vec::new(),
         )))
         .expect("a newer build's migration");
-        run(prepare(&newer, true, NOW)).expect("demo on a newer schema");
+        run(prepare(&newer, &clock(), true)).expect("demo on a newer schema");
         assert!(run(is_ready(&newer, true)));
+    }
+
+    #[test]
+    fn while_another_instance_writes_the_demo_a_request_waits_for_it() {
+        let sql = Memory::new();
+        run(prepare(&sql, &clock(), false)).expect("schema");
+        // Another instance has just claimed the demo tenant.
+        run(sql.execute(&Statement::new(
+            "INSERT INTO seed_runs (tenant_id, started_at_ms) VALUES ('demo', ?)",
+            vec![SqlValue::Integer(NOW as i64)],
+        )))
+        .expect("claimed");
+        // It never finishes here: the request gives up after the wait, having written
+        // nothing itself; test time moves only as the request sleeps.
+        let waiting = clock();
+        assert_eq!(
+            run(prepare(&sql, &waiting, true)),
+            Err(StoreError::DemoBusy)
+        );
+        assert_eq!(waiting.now_ms(), NOW + WAIT_MS);
+        assert_eq!(count(&sql, "SELECT COUNT(*) FROM tenants"), 0);
+        // Once the claim is stale, the next request takes it over and writes it.
+        let later = TestClock((NOW + seed::STALE_MS).into());
+        run(prepare(&sql, &later, true)).expect("taken over");
+        assert!(run(is_ready(&sql, true)));
     }
 
     #[test]
     fn a_store_made_without_the_demo_gets_it_when_the_demo_is_turned_on() {
         let sql = Memory::new();
-        run(prepare(&sql, false, NOW)).expect("prepared");
-        run(prepare(&sql, true, NOW)).expect("demo on");
+        run(prepare(&sql, &clock(), false)).expect("prepared");
+        run(prepare(&sql, &clock(), true)).expect("demo on");
         assert_eq!(
             count(&sql, "SELECT COUNT(*) FROM tenants WHERE id = 'demo'"),
             1

@@ -223,6 +223,12 @@ async fn seed(args: SeedArgs) -> wasmtime::Result<()> {
         report.under_13_with_consent,
         report.events
     );
+    if report.busy > 0 {
+        println!(
+            "{} tenants left to another run writing them now (run again later to check)",
+            report.busy
+        );
+    }
     Ok(())
 }
 

@@ -335,8 +335,9 @@ fn strict_an_idle_mcp_session_expires() {
 #[test]
 fn strict_an_untouched_store_is_prepared_by_the_application_itself() {
     // Nothing seeds the strict instance's database or runs its migrations: the first
-    // read of learner data finds the schema and, with the demo accounts on (the
-    // instance has a demo password), the demo tenant, as a deployed worker would.
+    // reads of learner data — several at once, as when a deployment meets its first
+    // users — find the schema and, with the demo accounts on (the instance has a demo
+    // password), the whole demo tenant, as a deployed worker would.
     let me = Ipv4Addr::new(127, 0, 0, 28);
     let (_, tokens) = tokens_for(
         me,
@@ -349,33 +350,39 @@ fn strict_an_untouched_store_is_prepared_by_the_application_itself() {
         "Bearer {}",
         tokens.json()["access_token"].as_str().expect("access")
     );
-    let headers = [
-        ("Authorization", bearer.as_str()),
-        ("Content-Type", "application/json"),
-        ("Accept", "application/json, text/event-stream"),
-        ("MCP-Protocol-Version", "2026-07-28"),
-        ("Mcp-Method", "resources/read"),
-        ("Mcp-Name", "learner-dna://learners"),
-    ];
     let read = json!({"jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": {
         "uri": "learner-dna://learners",
         "_meta": {"io.modelcontextprotocol/protocolVersion": "2026-07-28",
                   "io.modelcontextprotocol/clientInfo": {"name": "t", "version": "1"},
-                  "io.modelcontextprotocol/clientCapabilities": {}}}});
-    let answer = request_from(
-        me,
-        &strict_url(),
-        "POST",
-        "/mcp",
-        &headers,
-        read.to_string().as_bytes(),
-    );
-    assert_eq!(answer.status, 200, "{answer:?}");
-    let body = answer.json();
-    let text = body["result"]["contents"][0]["text"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no contents: {body}"));
-    let listed: Value = serde_json::from_str(text).expect("JSON");
-    let learners = listed["learners"].as_array().expect("learners");
-    assert!(learners.len() >= 5, "{listed}");
+                  "io.modelcontextprotocol/clientCapabilities": {}}}})
+    .to_string();
+    let learners_listed = || {
+        let headers = [
+            ("Authorization", bearer.as_str()),
+            ("Content-Type", "application/json"),
+            ("Accept", "application/json, text/event-stream"),
+            ("MCP-Protocol-Version", "2026-07-28"),
+            ("Mcp-Method", "resources/read"),
+            ("Mcp-Name", "learner-dna://learners"),
+        ];
+        let answer = request_from(me, &strict_url(), "POST", "/mcp", &headers, read.as_bytes());
+        assert_eq!(answer.status, 200, "{answer:?}");
+        let body = answer.json();
+        let text = body["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no contents: {body}"))
+            .to_owned();
+        let listed: Value = serde_json::from_str(&text).expect("JSON");
+        listed["learners"].as_array().expect("learners").len()
+    };
+    let counts: Vec<usize> = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..6).map(|_| scope.spawn(learners_listed)).collect();
+        readers
+            .into_iter()
+            .map(|r| r.join().expect("a reader"))
+            .collect()
+    });
+    // Every reader sees the same, whole class list.
+    assert!(counts[0] >= 5, "{counts:?}");
+    assert!(counts.iter().all(|n| *n == counts[0]), "{counts:?}");
 }

@@ -5,11 +5,10 @@
 use learner_core::ports::Host;
 use learner_domain::gdpr::{AccessRevocation, Revoked};
 use learner_mcp_server::session::Sessions;
-use learner_oauth::grants::Grants;
 
 use crate::mcp_events;
 use crate::mcp_http::idle_ms;
-use crate::oauth_http::lifetimes;
+use crate::oauth_http::grant_store;
 
 /// [`AccessRevocation`] over a host's grant and session stores.
 pub struct HostRevocation<'a, H> {
@@ -30,7 +29,7 @@ impl<H: Host> AccessRevocation for HostRevocation<'_, H> {
         scopes: Option<&[&str]>,
     ) -> Result<Revoked, String> {
         let host = self.host;
-        let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+        let grants = grant_store(host);
         let sessions = Sessions::new(host.key_value(), host.random(), idle_ms(host.config()));
         let mut revoked = Revoked::default();
         for subject in subjects {

@@ -13,7 +13,7 @@ use learner_oauth::catalogue;
 use learner_oauth::clients::Client;
 use learner_oauth::consent::{self, ChoiceError};
 use learner_oauth::error::{ErrorCode, OAuthError};
-use learner_oauth::grants::Grants;
+
 use learner_oauth::metadata::Issuer;
 use learner_oauth::params::Params;
 use learner_oauth::pkce::CodeChallenge;
@@ -24,7 +24,7 @@ use subtle::ConstantTimeEq;
 
 use crate::client_lookup::{self, Lookup};
 use crate::oauth_http::{
-    FORM, MINUTE_MS, audit, has_media_type, issuer, lifetimes, over_limit, refund_limit,
+    FORM, MINUTE_MS, audit, grant_store, has_media_type, issuer, over_limit, refund_limit,
 };
 use crate::pages::{self, ConsentView, ScopeChoice};
 
@@ -559,7 +559,7 @@ async fn decide<H: Host>(
         "tenant": account.tenant,
         "display_name": account.display_name,
     });
-    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+    let grants = grant_store(host);
     match grants.issue_code(&approved, &account.subject, &props).await {
         Ok(code) => {
             audit(

@@ -8,7 +8,7 @@ use learner_core::{ApiError, ClientAddr, Request, Response, json_response};
 use learner_oauth::catalogue;
 use learner_oauth::clients::Clients;
 use learner_oauth::error::{ErrorCode, OAuthError};
-use learner_oauth::grants::Lifetimes;
+use learner_oauth::grants::{Grants, Lifetimes};
 use learner_oauth::metadata::Issuer;
 use learner_oauth::rate_limit::{self, Decision, RateLimit};
 use learner_oauth::registration::ClientMetadata;
@@ -94,6 +94,16 @@ fn cacheable(mut response: Response) -> Response {
         HeaderValue::from_static("public, max-age=300"),
     );
     response
+}
+
+/// The grant store over `host`'s ports, with the configured lifetimes, for this request.
+pub fn grant_store<H: Host>(host: &H) -> Grants<'_, H::KeyValue, H::Random> {
+    Grants::new(
+        host.key_value(),
+        host.random(),
+        lifetimes(host),
+        host.clock().now_ms(),
+    )
 }
 
 /// Credential lifetimes from configuration (`oauth.code_lifetime_s`,

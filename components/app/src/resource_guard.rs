@@ -7,10 +7,10 @@ use http::{HeaderValue, StatusCode, header};
 use learner_core::ports::Host;
 use learner_core::{Request, Response, json_response};
 use learner_oauth::error::{ErrorCode, OAuthError, bearer_challenge};
-use learner_oauth::grants::{AccessGrant, GrantFailure, Grants};
+use learner_oauth::grants::{AccessGrant, GrantFailure};
 use learner_oauth::metadata::Issuer;
 
-use crate::oauth_http::lifetimes;
+use crate::oauth_http::grant_store;
 
 /// What a request presented in its `Authorization` header.
 #[derive(Debug, PartialEq, Eq)]
@@ -110,7 +110,7 @@ pub async fn admit<H: Host>(
             return Err(refusal(issuer, Some(&error), None));
         }
     };
-    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+    let grants = grant_store(host);
     let access = match grants.validate_access(token, &issuer.mcp_resource()).await {
         Ok(access) => access,
         Err(GrantFailure::Storage(_)) => {

@@ -20,12 +20,12 @@ use http::StatusCode;
 use learner_core::ports::Host;
 use learner_core::{Request, Response, json_response};
 use learner_oauth::authorize::{self, Rejection};
-use learner_oauth::grants::Grants;
+
 use learner_oauth::params::Params;
 use serde_json::{Value, json};
 
 use crate::authorize_endpoint::validate_request;
-use crate::oauth_http::{error_response, issuer, lifetimes};
+use crate::oauth_http::{error_response, grant_store, issuer};
 
 /// Issues a code for an approved request, or reports how the request was rejected.
 pub async fn issue_code<H: Host>(host: &H, request: &Request) -> Response {
@@ -58,7 +58,7 @@ pub async fn issue_code<H: Host>(host: &H, request: &Request) -> Response {
     };
     match validated {
         Ok(approved) => {
-            let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+            let grants = grant_store(host);
             match grants
                 .issue_code(&approved, subject, &Value::Object(props))
                 .await

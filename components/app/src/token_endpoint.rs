@@ -8,14 +8,14 @@ use learner_core::ports::Host;
 use learner_core::{Request, Response, json_response};
 use learner_oauth::clients::{AuthFailure, Client, ClientCredentials};
 use learner_oauth::error::{ErrorCode, OAuthError};
-use learner_oauth::grants::{GrantFailure, Grants};
+use learner_oauth::grants::GrantFailure;
 use learner_oauth::params::Params;
 use learner_oauth::scope::Scopes;
 use serde_json::json;
 
 use crate::client_lookup;
 use crate::oauth_http::{
-    FORM, MINUTE_MS, audit, error_response, has_media_type, issuer, lifetimes, over_limit,
+    FORM, MINUTE_MS, audit, error_response, grant_store, has_media_type, issuer, over_limit,
     too_many_requests,
 };
 
@@ -117,7 +117,7 @@ pub async fn token<H: Host>(host: &H, request: &Request) -> Response {
         .await;
         return no_store(too_many_requests(retry_after_s));
     }
-    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+    let grants = grant_store(host);
     let outcome = match params.get("grant_type") {
         Some("authorization_code") => {
             let Some(code) = params.get("code") else {
@@ -231,7 +231,8 @@ pub async fn token<H: Host>(host: &H, request: &Request) -> Response {
 
 /// `POST /oauth/introspect` (RFC 7662) for confidential clients acting as resource
 /// servers: `{"active": false}` for anything that is not a live access token for
-/// this server's MCP resource; otherwise its scope, client, subject and audience.
+/// this server's MCP resource; otherwise its scope, client, subject, audience, and
+/// when it was issued and expires.
 pub async fn introspect<H: Host>(host: &H, request: &Request) -> Response {
     let (params, client) = match authenticated_client(host, request).await {
         Ok(ok) => ok,
@@ -259,17 +260,25 @@ pub async fn introspect<H: Host>(host: &H, request: &Request) -> Response {
             "unknown issuer",
         )));
     };
-    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+    let grants = grant_store(host);
     let body = match grants.validate_access(token, &issuer.mcp_resource()).await {
-        Ok(access) => json!({
-            "active": true,
-            "scope": access.scope.to_string(),
-            "client_id": access.client_id,
-            "sub": access.subject,
-            "aud": issuer.mcp_resource(),
-            "iss": issuer.as_str(),
-            "token_type": "Bearer",
-        }),
+        Ok(access) => {
+            let mut body = json!({
+                "active": true,
+                "scope": access.scope.to_string(),
+                "client_id": access.client_id,
+                "sub": access.subject,
+                "aud": issuer.mcp_resource(),
+                "iss": issuer.as_str(),
+                "token_type": "Bearer",
+            });
+            // RFC 7662 §2.2: seconds since the epoch.
+            if access.issued_at_ms > 0 {
+                body["iat"] = json!(access.issued_at_ms / 1_000);
+                body["exp"] = json!(access.expires_at_ms / 1_000);
+            }
+            body
+        }
         Err(GrantFailure::Storage(_)) => return no_store(unavailable()),
         Err(_) => json!({ "active": false }),
     };
@@ -296,7 +305,7 @@ pub async fn revoke<H: Host>(host: &H, request: &Request) -> Response {
             "token is required",
         ));
     };
-    let grants = Grants::new(host.key_value(), host.random(), lifetimes(host));
+    let grants = grant_store(host);
     match grants.revoke(token, &client.client_id).await {
         Ok(revoked) => {
             audit(

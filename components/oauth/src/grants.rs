@@ -126,6 +126,11 @@ struct AccessRecord {
     scope: String,
     resource: String,
     wrapped_key: String,
+    /// When it was issued and when it expires (ms since the epoch), for introspection.
+    #[serde(default)]
+    issued_at_ms: u64,
+    #[serde(default)]
+    expires_at_ms: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -219,6 +224,11 @@ pub struct AccessGrant {
     pub scope: Scopes,
     /// The grant's properties, decrypted.
     pub props: Value,
+    /// When the token was issued and when it expires (ms since the epoch; 0 if the
+    /// record predates these fields).
+    pub issued_at_ms: u64,
+    /// See `issued_at_ms`.
+    pub expires_at_ms: u64,
 }
 
 /// The grant store over a host's ports. Expiry is the key-value port's: every
@@ -227,15 +237,18 @@ pub struct Grants<'a, K, R> {
     kv: &'a K,
     random: &'a R,
     lifetimes: Lifetimes,
+    /// "Now" for what this store issues (a store lives for one request).
+    now_ms: u64,
 }
 
 impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
-    /// A store with the given lifetimes.
-    pub fn new(kv: &'a K, random: &'a R, lifetimes: Lifetimes) -> Self {
+    /// A store with the given lifetimes, issuing at `now_ms`.
+    pub fn new(kv: &'a K, random: &'a R, lifetimes: Lifetimes, now_ms: u64) -> Self {
         Self {
             kv,
             random,
             lifetimes,
+            now_ms,
         }
     }
 
@@ -412,6 +425,8 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
             scope: scope.to_string(),
             resource: grant.resource.clone(),
             wrapped_key: self.wrap(key, &access),
+            issued_at_ms: self.now_ms,
+            expires_at_ms: self.now_ms.saturating_add(self.lifetimes.access_ms),
         };
         self.kv
             .put(
@@ -554,6 +569,8 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
                 .map_err(|_| invalid_token("corrupt token record"))?,
             props: serde_json::from_slice(&props)
                 .map_err(|_| invalid_token("corrupt grant props"))?,
+            issued_at_ms: record.issued_at_ms,
+            expires_at_ms: record.expires_at_ms,
         })
     }
 

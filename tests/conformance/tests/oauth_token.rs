@@ -460,6 +460,16 @@ fn introspection_reports_live_access_tokens_to_confidential_clients_only() {
     assert_eq!(live.body["scope"], "learner.profile learner.struggles");
     assert_eq!(live.body["aud"], json!(format!("{}/mcp", base_url())));
     assert_eq!(live.body["iss"], json!(base_url()));
+    // Issued now, expiring after the access-token lifetime (the token response's
+    // `expires_in`), in seconds since the epoch.
+    let now_s = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs();
+    let iat = live.body["iat"].as_u64().expect("iat");
+    let exp = live.body["exp"].as_u64().expect("exp");
+    assert!(iat.abs_diff(now_s) <= 60, "iat {iat}, now {now_s}");
+    assert_eq!(Some(exp - iat), issued.body["expires_in"].as_u64());
     for inactive in [
         "ldna_at_nope",
         "garbage",

@@ -1,6 +1,6 @@
 //! Grant store behaviour over an in-memory key-value store with a manual clock.
 
-use learner_core::ports::KeyValue;
+use learner_core::ports::{Clock, KeyValue};
 use serde_json::json;
 
 use super::*;
@@ -65,7 +65,12 @@ fn code_of(failure: Result<IssuedTokens, GrantFailure>) -> ErrorCode {
 fn the_whole_life_of_a_grant() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     let props = json!({"tenant": "t1", "role": "teacher"});
     let code = run(grants.issue_code(&request("c1"), "teacher-7", &props)).unwrap();
     let issued = exchange(&grants, &code).unwrap();
@@ -106,7 +111,12 @@ fn the_whole_life_of_a_grant() {
 fn a_replayed_code_revokes_what_it_issued() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
     let issued = exchange(&grants, &code).unwrap();
     let replay = exchange(&grants, &code);
@@ -130,7 +140,12 @@ fn a_replayed_code_revokes_what_it_issued() {
 fn a_code_is_bound_to_client_redirect_resource_and_verifier() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     // (client, redirect_uri, resource, code_verifier, expected error)
     type Attempt = (
         &'static str,
@@ -204,7 +219,12 @@ fn a_code_is_bound_to_client_redirect_resource_and_verifier() {
 fn codes_and_access_tokens_expire() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
     world.clock.0.set(world.clock.0.get() + 60_001);
     assert_eq!(code_of(exchange(&grants, &code)), ErrorCode::InvalidGrant);
@@ -222,7 +242,12 @@ fn codes_and_access_tokens_expire() {
 fn access_tokens_work_only_for_their_resource() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
     let issued = exchange(&grants, &code).unwrap();
     let error =
@@ -246,7 +271,12 @@ fn access_tokens_work_only_for_their_resource() {
 fn refresh_may_narrow_but_not_widen_scope() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
     let issued = exchange(&grants, &code).unwrap();
     let wider = Scopes::parse("learner.profile learner.export").unwrap();
@@ -272,7 +302,12 @@ fn refresh_may_narrow_but_not_widen_scope() {
 fn revocation_follows_rfc_7009() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
     let issued = exchange(&grants, &code).unwrap();
     let refresh = issued.refresh_token.clone().unwrap();
@@ -300,7 +335,12 @@ fn revocation_follows_rfc_7009() {
 fn public_clients_without_the_refresh_grant_get_no_refresh_token() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     let code = run(grants.issue_code(&request("c1"), "u", &json!({}))).unwrap();
     let issued = run(grants.exchange_code(
         code.as_str(),
@@ -319,7 +359,12 @@ fn public_clients_without_the_refresh_grant_get_no_refresh_token() {
 fn storage_holds_neither_tokens_nor_readable_props() {
     let world = World::new();
     let kv = MemoryKv::new(&world.clock);
-    let grants = Grants::new(&kv, &world.random, Lifetimes::default());
+    let grants = Grants::new(
+        &kv,
+        &world.random,
+        Lifetimes::default(),
+        world.clock.now_ms(),
+    );
     let props = json!({"learner_names": "Ada Lovelace"});
     let code = run(grants.issue_code(&request("c1"), "u", &props)).unwrap();
     let code_dump = kv.dump();
@@ -333,4 +378,26 @@ fn storage_holds_neither_tokens_nor_readable_props() {
     assert!(!dump.contains(&issued.access_token.as_str()[8..]));
     assert!(!dump.contains(&issued.refresh_token.unwrap().as_str()[8..]));
     assert!(dump.contains(&issued.access_token.hash().to_hex()));
+}
+
+#[test]
+fn an_access_token_knows_when_it_was_issued_and_expires() {
+    let world = World::new();
+    let kv = MemoryKv::new(&world.clock);
+    let now = world.clock.now_ms();
+    let lifetimes = Lifetimes::default();
+    let grants = Grants::new(&kv, &world.random, lifetimes, now);
+    let code = run(grants.issue_code(&request("c1"), "teacher-7", &json!({}))).unwrap();
+    let issued = run(grants.exchange_code(
+        code.as_str(),
+        "c1",
+        Some(REDIRECT),
+        Some(RESOURCE),
+        Some(VERIFIER),
+        true,
+    ))
+    .unwrap();
+    let access = run(grants.validate_access(issued.access_token.as_str(), RESOURCE)).unwrap();
+    assert_eq!(access.issued_at_ms, now);
+    assert_eq!(access.expires_at_ms, now + lifetimes.access_ms);
 }

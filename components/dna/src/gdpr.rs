@@ -98,16 +98,6 @@ mod tests {
     use super::*;
     use crate::test_sql::Memory;
 
-    fn count(sql: &Memory, query: &str) -> i64 {
-        match run(sql.execute(&Statement::new(query, Vec::new())))
-            .expect("counted")
-            .rows[0][0]
-        {
-            SqlValue::Integer(n) => n,
-            ref other => panic!("{other:?}"),
-        }
-    }
-
     #[test]
     fn erasure_deletes_one_learner_and_nothing_else() {
         let sql = Memory::new();
@@ -120,11 +110,9 @@ mod tests {
             now_ms: 1_795_000_000_000,
         };
         run(crate::seed::seed(&sql, &plan)).expect("seeded");
-        let before = count(&sql, "SELECT COUNT(*) FROM learning_events");
-        let own = count(
-            &sql,
-            "SELECT COUNT(*) FROM learning_events WHERE learner_id = 'demo-lrn00000'",
-        );
+        let before = sql.count("SELECT COUNT(*) FROM learning_events");
+        let own =
+            sql.count("SELECT COUNT(*) FROM learning_events WHERE learner_id = 'demo-lrn00000'");
         assert!(own > 0);
         // Another tenant's id does not reach across.
         let deleted = run(erase(&sql, "t001", "demo-lrn00000")).expect("erased");
@@ -134,16 +122,15 @@ mod tests {
         assert_eq!(deleted["learning_events"], own);
         for (table, column) in RECORD_TABLES {
             assert_eq!(
-                count(
-                    &sql,
-                    &format!("SELECT COUNT(*) FROM {table} WHERE {column} = 'demo-lrn00000'")
-                ),
+                sql.count(&format!(
+                    "SELECT COUNT(*) FROM {table} WHERE {column} = 'demo-lrn00000'"
+                )),
                 0,
                 "{table}"
             );
         }
         assert_eq!(
-            count(&sql, "SELECT COUNT(*) FROM learning_events"),
+            sql.count("SELECT COUNT(*) FROM learning_events"),
             before - own
         );
     }
@@ -161,13 +148,10 @@ mod tests {
         };
         run(crate::seed::seed(&sql, &plan)).expect("seeded");
         let live = |category: &str| {
-            count(
-                &sql,
-                &format!(
-                    "SELECT COUNT(*) FROM consents WHERE learner_id = 'demo-lrn00000' \
+            sql.count(&format!(
+                "SELECT COUNT(*) FROM consents WHERE learner_id = 'demo-lrn00000' \
                      AND data_category = '{category}' AND withdrawn_at_ms IS NULL"
-                ),
-            )
+            ))
         };
         assert!(live("struggles") > 0 && live("profile") > 0);
         let n = run(withdraw(
@@ -182,10 +166,7 @@ mod tests {
         assert_eq!(live("struggles"), 0);
         assert!(live("profile") > 0);
         assert_eq!(
-            count(
-                &sql,
-                "SELECT COUNT(*) FROM consents WHERE withdrawn_at_ms = 42"
-            ),
+            sql.count("SELECT COUNT(*) FROM consents WHERE withdrawn_at_ms = 42"),
             1
         );
     }

@@ -794,15 +794,7 @@ mod tests {
             run(seed(&sql, &plan)).expect("seeded again"),
             Report::default()
         );
-        let count = |query: &str| match run(sql.execute(&Statement::new(query, Vec::new())))
-            .expect("counted")
-            .rows
-            .first()
-            .and_then(|r| r.first())
-        {
-            Some(SqlValue::Integer(n)) => *n,
-            other => panic!("{other:?}"),
-        };
+        let count = |query: &str| sql.count(query);
         assert_eq!(count("SELECT COUNT(*) FROM learners"), 75);
         assert_eq!(
             count("SELECT COUNT(*) FROM learning_events") as u64,
@@ -847,15 +839,7 @@ mod tests {
             now_ms: 1_790_000_000_000,
         };
         let whole = run(seed(&sql, &plan)).expect("seeded");
-        let count = |query: &str| match run(sql.execute(&Statement::new(query, Vec::new())))
-            .expect("counted")
-            .rows
-            .first()
-            .and_then(|r| r.first())
-        {
-            Some(SqlValue::Integer(n)) => *n,
-            other => panic!("{other:?}"),
-        };
+        let count = |query: &str| sql.count(query);
         assert_eq!(
             count("SELECT COUNT(*) FROM seed_runs WHERE tenant_id = 'demo'"),
             1

@@ -127,18 +127,6 @@ mod tests {
     use super::*;
     use crate::test_sql::Memory;
 
-    fn count(sql: &Memory, query: &str) -> i64 {
-        match run(sql.execute(&Statement::new(query, Vec::new())))
-            .expect("query")
-            .rows
-            .first()
-            .and_then(|row| row.first())
-        {
-            Some(SqlValue::Integer(n)) => *n,
-            other => panic!("{other:?}"),
-        }
-    }
-
     const NOW: u64 = 1_700_000_000_000;
 
     fn clock() -> TestClock {
@@ -152,10 +140,10 @@ mod tests {
         run(prepare(&sql, &clock(), false)).expect("prepared");
         assert!(run(is_ready(&sql, false)));
         assert_eq!(
-            count(&sql, "SELECT MAX(version) FROM schema_migrations"),
+            sql.count("SELECT MAX(version) FROM schema_migrations"),
             LATEST
         );
-        assert_eq!(count(&sql, "SELECT COUNT(*) FROM tenants"), 0);
+        assert_eq!(sql.count("SELECT COUNT(*) FROM tenants"), 0);
         assert!(!run(is_ready(&sql, true)), "no demo tenant");
     }
 
@@ -165,14 +153,14 @@ mod tests {
         run(prepare(&sql, &clock(), true)).expect("prepared");
         assert!(run(is_ready(&sql, true)));
         let learners = "SELECT COUNT(*) FROM learners WHERE tenant_id = 'demo'";
-        assert_eq!(count(&sql, learners), 30);
-        let events = count(&sql, "SELECT COUNT(*) FROM learning_events");
+        assert_eq!(sql.count(learners), 30);
+        let events = sql.count("SELECT COUNT(*) FROM learning_events");
         // Again (a store made ready earlier, the demo turned on later, or another
         // instance at the same moment): nothing added.
         run(prepare(&sql, &clock(), true)).expect("prepared again");
         run(seed::seed(&sql, &demo_plan(NOW))).expect("seeded again");
-        assert_eq!(count(&sql, learners), 30);
-        assert_eq!(count(&sql, "SELECT COUNT(*) FROM learning_events"), events);
+        assert_eq!(sql.count(learners), 30);
+        assert_eq!(sql.count("SELECT COUNT(*) FROM learning_events"), events);
     }
 
     #[test]
@@ -215,7 +203,7 @@ mod tests {
             Err(StoreError::DemoBusy)
         );
         assert_eq!(waiting.now_ms(), NOW + WAIT_MS);
-        assert_eq!(count(&sql, "SELECT COUNT(*) FROM tenants"), 0);
+        assert_eq!(sql.count("SELECT COUNT(*) FROM tenants"), 0);
         // Once the claim is stale, the next request takes it over and writes it.
         let later = TestClock((NOW + seed::STALE_MS).into());
         run(prepare(&sql, &later, true)).expect("taken over");
@@ -228,7 +216,7 @@ mod tests {
         run(prepare(&sql, &clock(), false)).expect("prepared");
         run(prepare(&sql, &clock(), true)).expect("demo on");
         assert_eq!(
-            count(&sql, "SELECT COUNT(*) FROM tenants WHERE id = 'demo'"),
+            sql.count("SELECT COUNT(*) FROM tenants WHERE id = 'demo'"),
             1
         );
     }

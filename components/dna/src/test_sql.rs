@@ -15,6 +15,19 @@ impl Memory {
             .expect("pragma");
         Self(RefCell::new(conn))
     }
+
+    /// The single integer `query` answers (a `COUNT(*)`, a `MAX`); panics otherwise.
+    pub fn count(&self, query: &str) -> i64 {
+        match exec(&self.0.borrow(), &Statement::new(query, Vec::new()))
+            .expect("counted")
+            .rows
+            .first()
+            .and_then(|row| row.first())
+        {
+            Some(SqlValue::Integer(n)) => *n,
+            other => panic!("{query}: {other:?}"),
+        }
+    }
 }
 
 fn exec(conn: &rusqlite::Connection, statement: &Statement) -> Result<QueryResult, SqlError> {

@@ -72,6 +72,8 @@ stop() {
     wait "$pid" 2>/dev/null || true
     pkill -P "$pid" 2>/dev/null || true
   done
+  # The instances' data and logs (the logs were shown on failure).
+  rm -rf "$work"
 }
 trap stop EXIT
 

@@ -60,8 +60,8 @@ build-spin-test: build-gateway-test (cargo-tool "wac" "wac-cli" "0.12.0") (cargo
     @just _compose build/gateway-test.wasm build/spin-app-test.wasm
 
 _compose gateway out:
-    cargo build -p learner-spin-adapter --target wasm32-wasip2 --release
-    cp {{target}}/wasm32-wasip2/release/learner_spin_adapter.wasm build/spin-adapter.wasm
+    cargo build -p learner-spin --target wasm32-wasip2 --release
+    cp {{target}}/wasm32-wasip2/release/learner_spin.wasm build/spin-adapter.wasm
     wac plug {{gateway}} --plug build/spin-adapter.wasm -o {{out}}
     @just _size {{out}}
     tests/hosts/spin-imports.sh {{out}}
@@ -76,7 +76,7 @@ build-worker-test: worker-tools
 
 # Build the wasmtime harness (`learner-mcp`).
 build-harness:
-    cargo build -p learner-mcp --profile release-native
+    cargo build -p learner-wasmtime --profile release-native
 
 # Serve the application with the harness (embedded SQLite in ./data).
 serve: build-gateway build-harness
@@ -92,15 +92,15 @@ serve-cf: build-worker
 
 # Check that the core builds for wasm32-unknown-unknown (as the Cloudflare worker links it).
 check-core-wasm: rust-targets
-    cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-domain -p learner-app --target wasm32-unknown-unknown --features learner-app/test-routes
+    cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-dna -p learner-app --target wasm32-unknown-unknown --features learner-app/test-routes
 
 # Formatting, lints and unit tests.
 check: rust-targets
     cargo fmt --all -- --check
-    cargo clippy --workspace --exclude learner-worker --all-targets -- -D warnings
-    cargo clippy -p learner-gateway -p learner-spin-adapter --target wasm32-wasip2 --all-features -- -D warnings
-    cargo clippy -p learner-worker --target wasm32-unknown-unknown --all-features -- -D warnings
-    cargo test --workspace --exclude port-conformance --exclude learner-worker
+    cargo clippy --workspace --exclude learner-cloudflare --all-targets -- -D warnings
+    cargo clippy -p learner-gateway -p learner-spin --target wasm32-wasip2 --all-features -- -D warnings
+    cargo clippy -p learner-cloudflare --target wasm32-unknown-unknown --all-features -- -D warnings
+    cargo test --workspace --exclude learner-conformance --exclude learner-cloudflare
 
 # The official MCP conformance suite and the Node 22 it runs on, from the npm registry
 # (pinned in tests/mcp-conformance/package-lock.json).
@@ -121,9 +121,9 @@ browser-tools:
 # transport tests, the official MCP conformance suite, then third-party MCP clients and
 # the sign-in and consent pages in Chromium (screenshots in tests/mcp-clients/artifacts/<host>/).
 conformance host: mcp-conformance-tools mcp-clients-tools browser-tools
-    cargo test -p port-conformance --tests --no-run
-    cargo build -p port-conformance --bins
-    tests/hosts/with-host.sh {{host}} -- bash -c 'cargo test -p port-conformance --tests && tests/mcp-conformance/run.sh && LEARNER_HOST_NAME={{host}} tests/mcp-clients/run.sh'
+    cargo test -p learner-conformance --tests --no-run
+    cargo build -p learner-conformance --bins
+    tests/hosts/with-host.sh {{host}} -- bash -c 'cargo test -p learner-conformance --tests && tests/mcp-conformance/run.sh && LEARNER_HOST_NAME={{host}} tests/mcp-clients/run.sh'
 
 # Everything CI runs.
 test: check check-core-wasm build-gateway-test build-spin-test build-worker-test build-harness
@@ -133,7 +133,7 @@ test: check check-core-wasm build-gateway-test build-spin-test build-worker-test
 
 # Criterion benchmarks (harness per-request instantiation, ...).
 bench: build-gateway
-    cargo bench -p learner-mcp --profile release-native
+    cargo bench -p learner-wasmtime --profile release-native
 
 _size file:
     @printf '%s: %s bytes, %s gzipped\n' {{file}} $(stat -c %s {{file}}) $(gzip -9 -c {{file}} | wc -c)

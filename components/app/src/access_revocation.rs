@@ -3,7 +3,7 @@
 //! opened under them end, closing their open streams.
 
 use learner_core::ports::Host;
-use learner_domain::gdpr::{AccessRevocation, Revoked};
+use learner_dna::gdpr::{AccessRevocation, Revoked};
 use learner_mcp_server::session::Sessions;
 
 use crate::mcp_events;

@@ -281,7 +281,7 @@ impl<H: Host + 'static> BodyStream for Follower<H> {
 
 #[cfg(test)]
 mod tests {
-    use learner_core::testing::{MemoryKv, TestClock, run};
+    use learner_testkit::{MemoryKv, TestClock, run};
     use serde_json::json;
 
     use super::*;

@@ -10,7 +10,7 @@ use learner_core::ports::{Config, Host, Random};
 use std::rc::Rc;
 
 use learner_core::{ApiError, Reply, Request, Response, json_response};
-use learner_domain::catalogue::LearnerCatalogue;
+use learner_dna::catalogue::LearnerCatalogue;
 use learner_mcp_server::catalogue::{Caller, Catalogue, ClientRequests, Outbox};
 use learner_mcp_server::engine::{self, Dispatch, Effect, Refusal, ServerInfo};
 use learner_mcp_server::jsonrpc::{self, Body, Id, Incoming, RpcError};

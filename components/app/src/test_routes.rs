@@ -121,12 +121,12 @@ pub async fn whoami<H: Host>(host: &H, request: &Request) -> Response {
 /// version reached and the tables there are.
 pub async fn migrate<H: Host>(host: &H) -> Response {
     use learner_core::ports::Clock;
-    match learner_domain::migrations::migrate(host.sql(), host.clock().now_ms()).await {
+    match learner_dna::migrations::migrate(host.sql(), host.clock().now_ms()).await {
         Ok(applied) => {
-            let version = learner_domain::migrations::current_version(host.sql())
+            let version = learner_dna::migrations::current_version(host.sql())
                 .await
                 .unwrap_or_default();
-            let tables = learner_domain::migrations::tables(host.sql())
+            let tables = learner_dna::migrations::tables(host.sql())
                 .await
                 .unwrap_or_default();
             json_response(
@@ -148,7 +148,7 @@ pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
     use learner_core::ports::Clock;
     let body: Value = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
     let number = |name: &str, default: u64| body[name].as_u64().unwrap_or(default);
-    let plan = learner_domain::seed::Plan {
+    let plan = learner_dna::seed::Plan {
         seed: number("seed", 1),
         tenants: u32::try_from(number("tenants", 1)).unwrap_or(1).min(5),
         learners: u32::try_from(number("learners", 20)).unwrap_or(20).min(200),
@@ -157,17 +157,17 @@ pub async fn seed<H: Host>(host: &H, request: &Request) -> Response {
     };
     // The demo tenant the way the application adds it itself (tolerating a request that
     // is adding it at the same moment); the schema in any case.
-    if let Err(error) = learner_domain::store::prepare(host.sql(), host.clock(), plan.demo).await {
+    if let Err(error) = learner_dna::store::prepare(host.sql(), host.clock(), plan.demo).await {
         return json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &json!({"error": error.to_string()}),
         );
     }
-    let others = learner_domain::seed::Plan {
+    let others = learner_dna::seed::Plan {
         demo: false,
         ..plan
     };
-    match learner_domain::seed::seed(host.sql(), &others).await {
+    match learner_dna::seed::seed(host.sql(), &others).await {
         Ok(report) => json_response(
             StatusCode::OK,
             &json!({

@@ -9,14 +9,14 @@
 pub mod audit_chain;
 mod client_addr;
 mod error;
+pub mod executor;
 pub mod health;
 mod http_util;
 pub mod outbound;
 pub mod ports;
 #[cfg(feature = "test-routes")]
 pub mod test_routes;
-#[cfg(any(test, feature = "testing"))]
-pub mod testing;
+mod wit_conversions;
 
 pub use client_addr::{ClientAddr, PEER_ADDR_HEADER};
 pub use error::ApiError;

@@ -894,7 +894,7 @@ impl<H: Host, R: AccessRevocation> Catalogue for LearnerCatalogue<'_, H, R> {
 
 #[cfg(test)]
 mod tests {
-    use learner_core::testing::{MemoryHost, TestClock};
+    use learner_testkit::{MemoryHost, TestClock};
     use learner_mcp_server::catalogue::Catalogue;
     use serde_json::Value;
 
@@ -942,7 +942,7 @@ mod tests {
     #[test]
     fn every_tool_schema_is_portable() {
         let clock = TestClock(0.into());
-        let host = MemoryHost::new(&clock, crate::test_sql::Memory::new());
+        let host = MemoryHost::new(&clock, learner_testkit::MemorySql::new());
         let catalogue = LearnerCatalogue::new(&host, Revocations::default());
         let mut found = Vec::new();
         let tools = catalogue.tools();

@@ -93,10 +93,10 @@ pub async fn withdraw<S: Sql>(
 
 #[cfg(test)]
 mod tests {
-    use learner_core::testing::run;
+    use learner_testkit::run;
 
     use super::*;
-    use crate::test_sql::Memory;
+    use learner_testkit::MemorySql as Memory;
 
     #[test]
     fn erasure_deletes_one_learner_and_nothing_else() {

@@ -16,8 +16,6 @@ pub mod service;
 pub mod store;
 #[cfg(test)]
 mod test_host;
-#[cfg(test)]
-mod test_sql;
 
 /// A text value for a SQL parameter.
 pub(crate) fn text(s: impl Into<String>) -> learner_core::ports::SqlValue {

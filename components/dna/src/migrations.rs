@@ -134,10 +134,10 @@ pub async fn migrate<S: Sql>(sql: &S, now_ms: u64) -> Result<Vec<i64>, Migration
 
 #[cfg(test)]
 mod tests {
-    use learner_core::testing::run;
+    use learner_testkit::run;
 
     use super::*;
-    use crate::test_sql::Memory;
+    use learner_testkit::MemorySql as Memory;
 
     #[test]
     fn migrations_apply_once_in_order() {

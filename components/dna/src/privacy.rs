@@ -366,10 +366,10 @@ pub fn aggregate_allowed(members: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use learner_core::testing::run;
+    use learner_testkit::run;
 
     use super::*;
-    use crate::test_sql::Memory;
+    use learner_testkit::MemorySql as Memory;
 
     const TODAY: &str = "2026-11-25";
     const NOW: u64 = 1_795_000_000_000;

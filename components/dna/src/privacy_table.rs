@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use learner_core::ports::{Sql, Statement};
-use learner_core::testing::{MemoryHost, TestClock, run};
+use learner_testkit::{MemoryHost, TestClock, run};
 use learner_mcp_server::catalogue::{Caller, Catalogue};
 use serde_json::{Value, json};
 
@@ -13,7 +13,7 @@ use crate::catalogue::{ACCESS_DENIED, LearnerCatalogue};
 use crate::privacy::{self, Category, Requester, Role};
 use crate::service::{Failure, Service};
 use crate::test_host::Revocations;
-use crate::test_sql::Memory;
+use learner_testkit::MemorySql as Memory;
 
 /// 2026-11-25, mid-morning.
 const NOW: u64 = 1_795_600_000_000;

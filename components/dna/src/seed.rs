@@ -775,9 +775,9 @@ mod tests {
 
     #[test]
     fn a_seeded_database_holds_consistent_rows() {
-        use learner_core::testing::run;
+        use learner_testkit::run;
 
-        let sql = crate::test_sql::Memory::new();
+        let sql = learner_testkit::MemorySql::new();
         run(crate::migrations::migrate(&sql, 0)).expect("migrated");
         let plan = Plan {
             seed: 1,
@@ -827,9 +827,9 @@ mod tests {
 
     #[test]
     fn a_tenant_cut_short_is_written_again_whole() {
-        use learner_core::testing::run;
+        use learner_testkit::run;
 
-        let sql = crate::test_sql::Memory::new();
+        let sql = learner_testkit::MemorySql::new();
         run(crate::migrations::migrate(&sql, 0)).expect("migrated");
         let plan = Plan {
             seed: 1,
@@ -869,9 +869,9 @@ mod tests {
 
     #[test]
     fn clearing_a_tenant_reaches_every_table_but_the_ledgers() {
-        use learner_core::testing::run;
+        use learner_testkit::run;
 
-        let sql = crate::test_sql::Memory::new();
+        let sql = learner_testkit::MemorySql::new();
         run(crate::migrations::migrate(&sql, 0)).expect("migrated");
         let mut cleared: Vec<&str> = TENANT_TABLES.to_vec();
         cleared.extend(["tenants", "seed_runs", "schema_migrations"]);

@@ -122,10 +122,10 @@ async fn is_ready<S: Sql>(sql: &S, demo: bool) -> bool {
 #[cfg(test)]
 mod tests {
     use learner_core::ports::{Sql, Statement};
-    use learner_core::testing::{TestClock, run};
+    use learner_testkit::{TestClock, run};
 
     use super::*;
-    use crate::test_sql::Memory;
+    use learner_testkit::MemorySql as Memory;
 
     const NOW: u64 = 1_700_000_000_000;
 

@@ -1,5 +1,5 @@
 //! The domain's test double for ending access; the host itself is
-//! `learner_core::testing::MemoryHost` over this crate's in-memory SQLite.
+//! `learner_testkit::MemoryHost` over this crate's in-memory SQLite.
 
 use std::cell::RefCell;
 

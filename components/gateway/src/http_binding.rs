@@ -5,7 +5,8 @@ use learner_core::{
     ApiError, ClientAddr, MAX_BODY_BYTES, PEER_ADDR_HEADER, Reply, Request, Response,
 };
 
-use crate::executor::{block_on, next_chunk};
+use crate::stream::next_chunk;
+use learner_core::executor::block_on;
 use crate::exports::wasi::http::incoming_handler::Guest;
 use crate::ports::WitHost;
 use crate::wasi::http::types::{

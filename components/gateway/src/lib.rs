@@ -3,9 +3,9 @@
 //! This crate only translates: `wasi:http/incoming-handler` requests into
 //! [`learner_core::Request`]s and back, and the core's port traits into calls on the
 //! imported WIT interfaces (see `ports`). The imports are synchronous, so every port
-//! future is ready on its first poll and [`executor::block_on`] suffices.
+//! future is ready on its first poll and `learner_core::executor::block_on` suffices.
 
-mod executor;
+mod stream;
 mod http_binding;
 mod ports;
 

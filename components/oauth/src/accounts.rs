@@ -166,7 +166,7 @@ pub async fn seed_demo<K: KeyValue, R: Random>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use learner_core::testing::{Counter, MemoryKv, TestClock, run};
+    use learner_testkit::{Counter, MemoryKv, TestClock, run};
 
     #[test]
     fn passwords_verify_and_are_stored_only_as_argon2id_hashes() {

@@ -276,7 +276,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use learner_core::testing::{MemoryKv, TestClock, run};
+    use learner_testkit::{MemoryKv, TestClock, run};
 
     const URL: &str = "https://app.example/oauth/client.json";
 

@@ -289,7 +289,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use learner_core::testing::{Counter, MemoryKv, TestClock, run};
+    use learner_testkit::{Counter, MemoryKv, TestClock, run};
 
     fn metadata(method: &str) -> ClientMetadata {
         let body = json!({"redirect_uris": ["https://app.example/cb"], "token_endpoint_auth_method": method});

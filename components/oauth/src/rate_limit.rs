@@ -113,7 +113,7 @@ pub async fn refund<K: KeyValue>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use learner_core::testing::{MemoryKv, TestClock, run};
+    use learner_testkit::{MemoryKv, TestClock, run};
 
     #[test]
     fn requests_over_the_limit_wait_for_the_next_window() {

@@ -1,1 +1,1 @@
-../../sql/audit_log.sql
+../../storage/sql/audit_log.sql

@@ -1,14 +1,18 @@
-//! The Durable Objects that make the key-value port linearizable.
+//! The Durable Objects that hold the key-value port: the shared store
+//! (`learner_storage::kv`) over each object's own SQLite storage.
 //!
 //! `KvObject`: keys are spread over a fixed number of objects by hash. `McpSession`:
 //! each key partition (`@<partition>/…`, one MCP session's state, event log and
 //! pending requests) has an object of its own, which also holds the session's waiting
-//! streams. Both keep their keys in their own SQLite storage with the same code. A
-//! Durable Object runs one event at a time, and every operation here is a run of
-//! synchronous `exec` calls with no `await` between them, so no other request can
-//! interleave: compare-and-swap and take are atomic, and the implicit transaction
-//! commits them together. `wait` is the one operation that awaits: it parks until a
-//! write to its key (in the same object) wakes it, or its time is up.
+//! streams. Both serve the same calls with the same code.
+//!
+//! The driver's "immediate transaction": a Durable Object runs one event at a time,
+//! and every store operation is a run of synchronous `exec` calls with no `await`
+//! between them, so no other request interleaves and the implicit transaction commits
+//! them together. (An operation that fails part-way is not rolled back; the store's
+//! operations decide before they write, and a write cut short leaves at most a version
+//! number skipped or expired rows freed.) `wait` is the one operation that awaits: it
+//! parks until a write to its key in the same object wakes it, or its time is up.
 
 use std::cell::RefCell;
 
@@ -16,7 +20,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_channel::oneshot;
 use futures_util::future::select;
-use learner_host_sql as host_sql;
+use learner_core::ports::{KvEntry, KvError, SqlError, SqlValue};
+use learner_storage::kv::KvStore;
+use learner_storage::{Connection, Driver, Rows};
 use serde::{Deserialize, Serialize};
 use worker::{
     Date, Delay, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
@@ -85,48 +91,103 @@ pub enum KvAnswer {
     Deleted(bool),
     /// compare-and-swap refused: the current version.
     Conflict(Option<u64>),
+    /// The key or value broke the port's limits.
+    Invalid(String),
     /// The storage failed.
     Backend(String),
 }
 
-/// A key-value store in one Durable Object's SQLite storage, with the requests
-/// waiting on its keys.
-pub struct KvStore {
-    sql: SqlStorage,
+/// An object's SQLite storage, as the shared store's driver.
+pub struct ObjectStorage(SqlStorage);
+
+fn to_object(value: &SqlValue) -> SqlStorageValue {
+    match value {
+        SqlValue::Null => SqlStorageValue::Null,
+        SqlValue::Integer(i) => SqlStorageValue::Integer(*i),
+        SqlValue::Real(r) => SqlStorageValue::Float(*r),
+        SqlValue::Text(t) => SqlStorageValue::String(t.clone()),
+        SqlValue::Blob(b) => SqlStorageValue::Blob(b.clone()),
+    }
+}
+
+fn from_object(value: SqlStorageValue) -> SqlValue {
+    match value {
+        SqlStorageValue::Null => SqlValue::Null,
+        SqlStorageValue::Boolean(b) => SqlValue::Integer(i64::from(b)),
+        SqlStorageValue::Integer(i) => SqlValue::Integer(i),
+        SqlStorageValue::Float(f) => SqlValue::Real(f),
+        SqlStorageValue::String(s) => SqlValue::Text(s),
+        SqlStorageValue::Blob(b) => SqlValue::Blob(b),
+    }
+}
+
+impl Connection for ObjectStorage {
+    fn query(&self, sql: &str, params: &[SqlValue]) -> std::result::Result<Rows, SqlError> {
+        let failed = |e: worker::Error| SqlError::Statement(e.to_string());
+        let cursor = self
+            .0
+            .exec(sql, params.iter().map(to_object).collect::<Vec<_>>())
+            .map_err(failed)?;
+        let columns = cursor.column_names();
+        let rows = cursor
+            .raw()
+            .map(|row| row.map(|values| values.into_iter().map(from_object).collect()))
+            .collect::<Result<_>>()
+            .map_err(failed)?;
+        Ok(Rows { columns, rows })
+    }
+}
+
+impl Driver for ObjectStorage {
+    type Connection = Self;
+
+    fn immediate<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&Self) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        // Atomic by the object's one-event-at-a-time execution (see the module docs).
+        work(self)
+    }
+
+    fn autocommit<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&Self) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E> {
+        work(self)
+    }
+}
+
+fn now_ms() -> u64 {
+    Date::now().as_millis()
+}
+
+/// A key-value store in one Durable Object's storage, with the requests waiting on its
+/// keys.
+pub struct ObjectKv {
+    store: KvStore<ObjectStorage>,
     waiters: RefCell<Vec<(String, oneshot::Sender<()>)>>,
 }
 
 /// The hash-sharded objects (keys outside any partition).
 #[durable_object]
 pub struct KvObject {
-    store: KvStore,
+    kv: ObjectKv,
 }
 
 /// One object per key partition: an MCP session's keys, and its waiting streams.
 #[durable_object]
 pub struct McpSession {
-    store: KvStore,
+    kv: ObjectKv,
 }
 
-fn now_ms() -> i64 {
-    Date::now().as_millis() as i64
-}
-
-fn ms(value: u64) -> SqlStorageValue {
-    // Times and versions stay far below 2^53 (the JavaScript number limit).
-    SqlStorageValue::Integer(i64::try_from(value).unwrap_or(i64::MAX))
-}
-
-impl KvStore {
+impl ObjectKv {
     fn new(state: &State) -> Self {
-        let sql = state.storage().sql();
-        for statement in host_sql::statements(host_sql::KV_SCHEMA) {
-            if let Err(error) = sql.exec(&statement, None) {
-                worker::console_error!("key-value schema: {error}");
-            }
+        let store = KvStore::new(ObjectStorage(state.storage().sql()), now_ms);
+        if let Err(error) = store.prepare() {
+            worker::console_error!("key-value schema: {error}");
         }
         Self {
-            sql,
+            store,
             waiters: RefCell::default(),
         }
     }
@@ -142,9 +203,12 @@ impl KvStore {
                 self.wake(&key);
                 answer
             }
-        }
-        .unwrap_or_else(|error| KvAnswer::Backend(error.to_string()));
-        Response::from_json(&answer)
+        };
+        Response::from_json(&answer.unwrap_or_else(|error| match error {
+            KvError::Conflict(current) => KvAnswer::Conflict(current),
+            KvError::InvalidArgument(message) => KvAnswer::Invalid(message),
+            KvError::Backend(message) => KvAnswer::Backend(message),
+        }))
     }
 
     /// Wakes the requests waiting on `key` (they read it again themselves).
@@ -157,8 +221,8 @@ impl KvStore {
         }
     }
 
-    async fn wait(&self, key: &str, timeout_ms: u32) -> Result<KvAnswer> {
-        if let Some(found) = self.live_entry(key)? {
+    async fn wait(&self, key: &str, timeout_ms: u32) -> std::result::Result<KvAnswer, KvError> {
+        if let Some(found) = self.store.get(key)? {
             return Ok(entry_answer(Some(found)));
         }
         let (sender, receiver) = oneshot::channel();
@@ -166,132 +230,59 @@ impl KvStore {
         let timer = Delay::from(std::time::Duration::from_millis(u64::from(timeout_ms)));
         let _ = select(receiver, timer).await;
         // Dropped senders (time up) are cleared at the next wake of the key.
-        Ok(entry_answer(self.live_entry(key)?))
+        Ok(entry_answer(self.store.get(key)?))
     }
 
-    fn live_entry(&self, key: &str) -> Result<Option<(Vec<u8>, u64)>> {
-        let cursor = self.sql.exec(
-            host_sql::KV_GET_LIVE,
-            vec![key.into(), SqlStorageValue::Integer(now_ms())],
-        )?;
-        let Some(row) = cursor.raw().next() else {
-            return Ok(None);
-        };
-        let row = row?;
-        let value = match row.first() {
-            Some(SqlStorageValue::Blob(bytes)) => bytes.clone(),
-            _ => Vec::new(),
-        };
-        let version = match row.get(1) {
-            Some(SqlStorageValue::Integer(v)) => *v as u64,
-            Some(SqlStorageValue::Float(v)) => *v as u64,
-            _ => 0,
-        };
-        Ok(Some((value, version)))
-    }
-
-    fn write(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64> {
-        // Purge on writes: expired rows are already invisible to reads, this only
-        // frees their space (an indexed range delete).
-        self.sql.exec(
-            host_sql::KV_PURGE_EXPIRED,
-            vec![SqlStorageValue::Integer(now_ms())],
-        )?;
-        let mut version = 0u64;
-        for row in self.sql.exec(host_sql::KV_NEXT_VERSION, None)?.raw() {
-            if let Some(SqlStorageValue::Integer(v)) = row?.first() {
-                version = *v as u64;
-            }
-        }
-        let expires = match ttl_ms {
-            Some(ttl) => SqlStorageValue::Integer(
-                now_ms().saturating_add(i64::try_from(ttl).unwrap_or(i64::MAX)),
-            ),
-            None => SqlStorageValue::Null,
-        };
-        self.sql.exec(
-            host_sql::KV_UPSERT,
-            vec![
-                key.into(),
-                SqlStorageValue::Blob(value.to_vec()),
-                ms(version),
-                expires,
-            ],
-        )?;
-        Ok(version)
-    }
-
-    fn delete_key(&self, key: &str) -> Result<()> {
-        self.sql.exec(host_sql::KV_DELETE, vec![key.into()])?;
-        Ok(())
-    }
-
-    fn run(&self, call: KvCall) -> Result<KvAnswer> {
-        let entry = entry_answer;
+    fn run(&self, call: KvCall) -> std::result::Result<KvAnswer, KvError> {
         let decode = |value: &str| {
             B64.decode(value)
-                .map_err(|e| worker::Error::RustError(format!("value is not base64: {e}")))
+                .map_err(|e| KvError::InvalidArgument(format!("value is not base64: {e}")))
         };
+        let kv = &self.store;
         Ok(match call {
-            KvCall::Get { key } => entry(self.live_entry(&key)?),
+            KvCall::Get { key } | KvCall::Wait { key, .. } => entry_answer(kv.get(&key)?),
             KvCall::Put { key, value, ttl_ms } => {
-                KvAnswer::Version(self.write(&key, &decode(&value)?, ttl_ms)?)
+                KvAnswer::Version(kv.put(&key, &decode(&value)?, ttl_ms)?)
             }
             KvCall::CompareAndSwap {
                 key,
                 expected,
                 value,
                 ttl_ms,
-            } => {
-                let current = self.live_entry(&key)?.map(|(_, version)| version);
-                if current == expected {
-                    KvAnswer::Version(self.write(&key, &decode(&value)?, ttl_ms)?)
-                } else {
-                    KvAnswer::Conflict(current)
-                }
-            }
-            KvCall::Take { key } => {
-                let found = self.live_entry(&key)?;
-                self.delete_key(&key)?;
-                entry(found)
-            }
-            KvCall::Delete { key } => {
-                let existed = self.live_entry(&key)?.is_some();
-                self.delete_key(&key)?;
-                KvAnswer::Deleted(existed)
-            }
-            KvCall::Wait { key, .. } => entry(self.live_entry(&key)?),
+            } => KvAnswer::Version(kv.compare_and_swap(&key, expected, &decode(&value)?, ttl_ms)?),
+            KvCall::Take { key } => entry_answer(kv.take(&key)?),
+            KvCall::Delete { key } => KvAnswer::Deleted(kv.delete(&key)?),
         })
     }
 }
 
-fn entry_answer(found: Option<(Vec<u8>, u64)>) -> KvAnswer {
-    KvAnswer::Entry(found.map(|(value, version)| WireEntry {
-        value: B64.encode(value),
-        version,
+fn entry_answer(found: Option<KvEntry>) -> KvAnswer {
+    KvAnswer::Entry(found.map(|entry| WireEntry {
+        value: B64.encode(entry.value),
+        version: entry.version,
     }))
 }
 
 impl DurableObject for KvObject {
     fn new(state: State, _env: Env) -> Self {
         Self {
-            store: KvStore::new(&state),
+            kv: ObjectKv::new(&state),
         }
     }
 
     async fn fetch(&self, request: Request) -> Result<Response> {
-        self.store.serve(request).await
+        self.kv.serve(request).await
     }
 }
 
 impl DurableObject for McpSession {
     fn new(state: State, _env: Env) -> Self {
         Self {
-            store: KvStore::new(&state),
+            kv: ObjectKv::new(&state),
         }
     }
 
     async fn fetch(&self, request: Request) -> Result<Response> {
-        self.store.serve(request).await
+        self.kv.serve(request).await
     }
 }

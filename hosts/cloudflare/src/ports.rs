@@ -15,13 +15,11 @@ use std::collections::BTreeMap;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::future::{Either, select};
-use learner_core::audit_chain;
 use learner_core::outbound::{self, AllowedHost};
 use learner_core::ports::{
     self as core, AuditEntry, AuditError, AuditRecord, FetchError, KvEntry, KvError,
     OutboundRequest, OutboundResponse, QueryResult, SqlError, SqlValue, Statement,
 };
-use learner_host_sql as host_sql;
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{D1Database, Date, Env, Fetch, Headers, Method, Request, RequestInit};
@@ -140,6 +138,7 @@ impl CfKeyValue {
         let mut response = stub.fetch_with_request(request).await.map_err(backend)?;
         match response.json::<KvAnswer>().await.map_err(backend)? {
             KvAnswer::Backend(message) => Err(KvError::Backend(message)),
+            KvAnswer::Invalid(message) => Err(KvError::InvalidArgument(message)),
             KvAnswer::Conflict(current) => Err(KvError::Conflict(current)),
             answer => Ok(answer),
         }
@@ -221,7 +220,7 @@ impl core::KeyValue for CfKeyValue {
 }
 
 /// The largest integer D1 keeps exact.
-const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+use learner_storage::driver::MAX_PORTABLE_INTEGER as MAX_SAFE_INTEGER;
 
 fn to_js(value: &SqlValue) -> Result<JsValue, SqlError> {
     Ok(match value {
@@ -362,100 +361,16 @@ impl core::Sql for CfSql {
     }
 }
 
-fn audit_statement(sql: &str, params: Vec<SqlValue>) -> Statement {
-    Statement::new(sql, params)
-}
-
 impl core::Audit for CfSql {
-    /// Appends at the chain's head. D1 has no read-then-write transaction, so the append
-    /// names the sequence after the head it read: if another append took it first, the
-    /// primary key refuses this one, and it reads the new head and tries again.
+    /// The shared hash-chained append (`learner_storage::audit`): D1 has no
+    /// read-then-write transaction, so it is the primary key on the sequence, and the
+    /// append's retry after losing it, that keep the chain linear.
     async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError> {
-        let mut last_error = String::new();
-        for _ in 0..host_sql::AUDIT_APPEND_ATTEMPTS {
-            let head = core::Sql::execute(self, &audit_statement(host_sql::AUDIT_LAST, vec![]))
-                .await
-                .map_err(|e| AuditError(e.to_string()))?;
-            let (last, prev_hash) = match head.rows.first().map(Vec::as_slice) {
-                None => (0, audit_chain::GENESIS.to_owned()),
-                Some([SqlValue::Integer(last), SqlValue::Text(hash)]) => (*last, hash.clone()),
-                Some(other) => return Err(AuditError(format!("malformed audit head {other:?}"))),
-            };
-            let sequence = last as u64 + 1;
-            let hash = audit_chain::link(&prev_hash, sequence, record);
-            let appended = core::Sql::execute(
-                self,
-                &audit_statement(
-                    host_sql::AUDIT_APPEND,
-                    vec![
-                        SqlValue::Integer(last + 1),
-                        SqlValue::Integer(i64::try_from(record.at_ms).unwrap_or(MAX_SAFE_INTEGER)),
-                        SqlValue::Text(record.kind.clone()),
-                        SqlValue::Text(record.actor.clone()),
-                        SqlValue::Text(record.outcome.clone()),
-                        SqlValue::Text(record.detail_json.clone()),
-                        SqlValue::Text(prev_hash),
-                        SqlValue::Text(hash),
-                    ],
-                ),
-            )
-            .await;
-            match appended {
-                Ok(_) => return Ok(sequence),
-                Err(error) => last_error = error.to_string(),
-            }
-        }
-        Err(AuditError(format!(
-            "the append lost the race for the next sequence {} times: {last_error}",
-            host_sql::AUDIT_APPEND_ATTEMPTS
-        )))
+        learner_storage::audit::append(self, record).await
     }
 
     async fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
-        let result = core::Sql::execute(
-            self,
-            &audit_statement(
-                host_sql::AUDIT_READ,
-                vec![
-                    SqlValue::Integer(
-                        i64::try_from(after)
-                            .unwrap_or(MAX_SAFE_INTEGER)
-                            .min(MAX_SAFE_INTEGER),
-                    ),
-                    SqlValue::Integer(i64::from(limit)),
-                ],
-            ),
-        )
-        .await
-        .map_err(|e| AuditError(e.to_string()))?;
-        result
-            .rows
-            .into_iter()
-            .map(|row| match row.as_slice() {
-                [
-                    SqlValue::Integer(sequence),
-                    SqlValue::Integer(at_ms),
-                    SqlValue::Text(kind),
-                    SqlValue::Text(actor),
-                    SqlValue::Text(outcome),
-                    SqlValue::Text(detail_json),
-                    SqlValue::Text(prev_hash),
-                    SqlValue::Text(hash),
-                ] => Ok(AuditEntry {
-                    sequence: *sequence as u64,
-                    record: AuditRecord {
-                        at_ms: *at_ms as u64,
-                        kind: kind.clone(),
-                        actor: actor.clone(),
-                        outcome: outcome.clone(),
-                        detail_json: detail_json.clone(),
-                    },
-                    prev_hash: prev_hash.clone(),
-                    hash: hash.clone(),
-                }),
-                other => Err(AuditError(format!("malformed audit row {other:?}"))),
-            })
-            .collect()
+        learner_storage::audit::read(self, after, limit).await
     }
 }
 

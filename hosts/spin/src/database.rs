@@ -1,62 +1,120 @@
-//! The instance's one Spin SQLite connection, the schema the ports need, and
-//! transactions.
+//! The Spin driver for the shared storage semantics (`learner-storage`): the
+//! instance's one connection to Spin SQLite's `default` database, opened with the
+//! ports' schema on first use, and immediate transactions on it.
 
 use std::cell::OnceCell;
 
-use learner_host_sql as sql;
-use spin_sdk::sqlite3::{Connection, Error};
+use learner_core::ports::{SqlError, SqlValue};
+use learner_storage::{Connection, Counters, Driver, Rows, schema};
+use spin_sdk::sqlite3::{self, Error, Value};
 
 thread_local! {
-    static CONNECTION: OnceCell<Result<Connection, String>> = const { OnceCell::new() };
+    static CONNECTION: OnceCell<Result<SpinDb, SqlError>> = const { OnceCell::new() };
 }
 
-fn open() -> Result<Connection, String> {
-    let connection = Connection::open_default().map_err(|e| describe(&e))?;
-    for statement in sql::statements(sql::KV_SCHEMA).chain(sql::statements(sql::AUDIT_SCHEMA)) {
-        connection
-            .execute(&statement, &[])
-            .map_err(|e| format!("applying schema: {}", describe(&e)))?;
-    }
-    Ok(connection)
-}
+/// A Spin SQLite connection.
+pub struct SpinDb(sqlite3::Connection);
 
-/// Runs `f` with the instance's connection (opened, with its schema, on first use).
-pub fn with<T>(f: impl FnOnce(&Connection) -> Result<T, String>) -> Result<T, String> {
-    CONNECTION.with(|cell| match cell.get_or_init(open) {
-        Ok(connection) => f(connection),
-        Err(error) => Err(error.clone()),
-    })
-}
+/// The component's `default` database.
+pub struct Database;
 
-/// Runs `f` inside `BEGIN IMMEDIATE … COMMIT`: the write lock is taken first, so the
-/// reads inside see no concurrent writer (this is what makes CAS and take atomic).
-/// Rolls back if `f` fails.
-pub fn transaction<T, E: From<String>>(
-    f: impl FnOnce(&Connection) -> Result<T, E>,
-) -> Result<T, E> {
-    let outcome = with(|connection| {
-        connection
-            .execute("BEGIN IMMEDIATE", &[])
-            .map_err(|e| describe(&e))?;
-        let outcome = f(connection);
-        let end = if outcome.is_ok() {
-            "COMMIT"
-        } else {
-            "ROLLBACK"
-        };
-        connection.execute(end, &[]).map_err(|e| describe(&e))?;
-        Ok(outcome)
-    });
-    outcome.map_err(E::from)?
-}
-
-/// A readable message for a Spin SQLite error.
-pub fn describe(error: &Error) -> String {
+/// Spin reports what the database refused as `io(message)`; the other cases are
+/// failures of the database itself.
+fn sql_error(error: Error) -> SqlError {
     match error {
-        Error::NoSuchDatabase => "no such database".into(),
-        Error::AccessDenied => "access to the database denied".into(),
-        Error::InvalidConnection => "invalid connection".into(),
-        Error::DatabaseFull => "database full".into(),
-        Error::Io(message) => message.clone(),
+        Error::Io(message) => SqlError::Statement(message),
+        Error::NoSuchDatabase => SqlError::Backend("no such database".into()),
+        Error::AccessDenied => SqlError::Backend("access to the database denied".into()),
+        Error::InvalidConnection => SqlError::Backend("invalid connection".into()),
+        Error::DatabaseFull => SqlError::Backend("database full".into()),
+    }
+}
+
+fn open() -> Result<SpinDb, SqlError> {
+    let db = SpinDb(sqlite3::Connection::open_default().map_err(sql_error)?);
+    for statement in schema::statements(schema::KV_SCHEMA).chain(schema::statements(schema::AUDIT_SCHEMA)) {
+        db.query(&statement, &[]).map_err(|e| SqlError::Backend(format!("applying the schema: {e}")))?;
+    }
+    Ok(db)
+}
+
+fn to_spin(value: &SqlValue) -> Value {
+    match value {
+        SqlValue::Null => Value::Null,
+        SqlValue::Integer(i) => Value::Integer(*i),
+        SqlValue::Real(r) => Value::Real(*r),
+        SqlValue::Text(t) => Value::Text(t.clone()),
+        SqlValue::Blob(b) => Value::Blob(b.clone()),
+    }
+}
+
+fn from_spin(value: Value) -> SqlValue {
+    match value {
+        Value::Null => SqlValue::Null,
+        Value::Integer(i) => SqlValue::Integer(i),
+        Value::Real(r) => SqlValue::Real(r),
+        Value::Text(t) => SqlValue::Text(t),
+        Value::Blob(b) => SqlValue::Blob(b),
+    }
+}
+
+impl Connection for SpinDb {
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Rows, SqlError> {
+        let params: Vec<Value> = params.iter().map(to_spin).collect();
+        let result = self.0.execute(sql, &params).map_err(sql_error)?;
+        Ok(Rows {
+            columns: result.columns,
+            rows: result
+                .rows
+                .into_iter()
+                .map(|row| row.values.into_iter().map(from_spin).collect())
+                .collect(),
+        })
+    }
+}
+
+impl Counters for SpinDb {
+    fn total_changes(&self) -> Result<u64, SqlError> {
+        let found = self.query("SELECT total_changes()", &[])?;
+        match found.rows.first().and_then(|row| row.first()) {
+            Some(SqlValue::Integer(n)) => Ok(u64::try_from(*n).unwrap_or_default()),
+            other => Err(SqlError::Backend(format!("total_changes() returned {other:?}"))),
+        }
+    }
+    fn last_insert_rowid(&self) -> Result<i64, SqlError> {
+        Ok(self.0.last_insert_rowid())
+    }
+}
+
+impl Driver for Database {
+    type Connection = SpinDb;
+
+    /// `BEGIN IMMEDIATE … COMMIT`: the write lock is taken first, so the reads inside
+    /// see no concurrent writer. Rolled back if `work` fails.
+    fn immediate<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&SpinDb) -> Result<T, E>,
+    ) -> Result<T, E> {
+        self.autocommit(|db| {
+            db.query("BEGIN IMMEDIATE", &[])?;
+            let outcome = work(db);
+            let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            if let Err(error) = db.query(end, &[]) {
+                // A failed COMMIT leaves the transaction open: end it, and report.
+                let _ = db.query("ROLLBACK", &[]);
+                return Err(error.into());
+            }
+            outcome
+        })
+    }
+
+    fn autocommit<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&SpinDb) -> Result<T, E>,
+    ) -> Result<T, E> {
+        CONNECTION.with(|cell| match cell.get_or_init(open) {
+            Ok(db) => work(db),
+            Err(error) => Err(error.clone().into()),
+        })
     }
 }

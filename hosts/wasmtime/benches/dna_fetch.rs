@@ -7,11 +7,10 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use learner_core::ports::{Sql, Statement};
-use learner_core::testing::{MemoryHost, TestClock, run};
-use learner_domain::gdpr::{AccessRevocation, Revoked};
-use learner_domain::privacy::{Requester, Role};
-use learner_domain::service::Service;
-use learner_mcp::native::sql::SqliteSql;
+use learner_testkit::{MemoryHost, TestClock, run};
+use learner_dna::gdpr::{AccessRevocation, Revoked};
+use learner_dna::privacy::{Requester, Role};
+use learner_dna::service::Service;
 
 const LEARNERS: u32 = 10_000;
 
@@ -24,13 +23,13 @@ impl AccessRevocation for NoRevocation {
 
 fn dna_fetch(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sql = SqliteSql::open(&dir.path().join("app.db")).expect("sql");
+    let sql = learner_wasmtime::native::sql::open(&dir.path().join("app.db")).expect("sql");
     let now_ms = 1_795_600_000_000;
-    run(learner_domain::migrations::migrate(&sql, now_ms)).expect("migrated");
+    run(learner_dna::migrations::migrate(&sql, now_ms)).expect("migrated");
     let started = Instant::now();
-    let report = run(learner_domain::seed::seed(
+    let report = run(learner_dna::seed::seed(
         &sql,
-        &learner_domain::seed::Plan {
+        &learner_dna::seed::Plan {
             seed: 7,
             tenants: 1,
             learners: LEARNERS,

@@ -8,14 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use learner_mcp::native::audit::SqliteAudit;
-use learner_mcp::native::config::HostConfig;
-use learner_mcp::native::fetch::HttpClient;
-use learner_mcp::native::kv::SqliteKv;
-use learner_mcp::native::sql::SqliteSql;
-use learner_mcp::outbound::OutboundPolicy;
-use learner_mcp::state::Ports;
-use learner_mcp::{engine, server};
+use learner_wasmtime::native::audit::SqliteAudit;
+use learner_wasmtime::native::config::HostConfig;
+use learner_wasmtime::native::fetch::HttpClient;
+use learner_wasmtime::outbound::OutboundPolicy;
+use learner_wasmtime::state::Ports;
+use learner_wasmtime::{engine, server};
 
 fn gateway_path() -> PathBuf {
     std::env::var_os("LEARNER_COMPONENT").map_or_else(
@@ -27,8 +25,8 @@ fn gateway_path() -> PathBuf {
 fn instantiate(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let ports = Arc::new(Ports {
-        kv: SqliteKv::open(&dir.path().join("kv.db")).expect("kv"),
-        sql: SqliteSql::open(&dir.path().join("app.db")).expect("sql"),
+        kv: learner_wasmtime::native::kv::open(&dir.path().join("kv.db")).expect("kv"),
+        sql: learner_wasmtime::native::sql::open(&dir.path().join("app.db")).expect("sql"),
         audit: SqliteAudit::open(&dir.path().join("audit.db")).expect("audit"),
         config: HostConfig::new(Vec::new()),
         fetch: HttpClient::new(Vec::new()).expect("client"),

@@ -12,15 +12,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use learner_core::testing::run;
-use learner_mcp::native::audit::SqliteAudit;
-use learner_mcp::native::config::HostConfig;
-use learner_mcp::native::fetch::HttpClient;
-use learner_mcp::native::kv::SqliteKv;
-use learner_mcp::native::sql::SqliteSql;
-use learner_mcp::outbound::OutboundPolicy;
-use learner_mcp::state::Ports;
-use learner_mcp::{engine, server};
+use learner_testkit::run;
+use learner_wasmtime::native::audit::SqliteAudit;
+use learner_wasmtime::native::config::HostConfig;
+use learner_wasmtime::native::fetch::HttpClient;
+use learner_wasmtime::outbound::OutboundPolicy;
+use learner_wasmtime::state::Ports;
+use learner_wasmtime::{engine, server};
 use serde_json::{Value, json};
 
 const LEARNERS: u32 = 10_000;
@@ -37,7 +35,7 @@ fn gateway_path() -> PathBuf {
 struct Client {
     base: String,
     token: String,
-    agent: port_conformance::ureq::Agent,
+    agent: learner_conformance::ureq::Agent,
 }
 
 impl Client {
@@ -110,14 +108,14 @@ fn percentiles(name: &str, mut f: impl FnMut(usize)) {
 
 fn mcp_requests(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sql = SqliteSql::open(&dir.path().join("app.db")).expect("sql");
+    let sql = learner_wasmtime::native::sql::open(&dir.path().join("app.db")).expect("sql");
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
-    run(learner_domain::migrations::migrate(&sql, now_ms)).expect("migrated");
-    let report = run(learner_domain::seed::seed(
+    run(learner_dna::migrations::migrate(&sql, now_ms)).expect("migrated");
+    let report = run(learner_dna::seed::seed(
         &sql,
-        &learner_domain::seed::Plan {
+        &learner_dna::seed::Plan {
             seed: 1,
             tenants: 0,
             learners: LEARNERS,
@@ -133,7 +131,7 @@ fn mcp_requests(c: &mut Criterion) {
     let mut config = HostConfig::new(vec![("host.name".into(), "wasmtime".into())]);
     config.default_secret("demo-password", PASSWORD.into());
     let ports = Arc::new(Ports {
-        kv: SqliteKv::open(&dir.path().join("kv.db")).expect("kv"),
+        kv: learner_wasmtime::native::kv::open(&dir.path().join("kv.db")).expect("kv"),
         sql,
         audit: SqliteAudit::open(&dir.path().join("audit.db")).expect("audit"),
         config,
@@ -156,7 +154,7 @@ fn mcp_requests(c: &mut Criterion) {
     let base = format!("http://{}", listener.local_addr().expect("address"));
     runtime.spawn(server::serve(listener, app));
 
-    let token = port_conformance::sign_in::obtain_token(
+    let token = learner_conformance::sign_in::obtain_token(
         &base,
         "teacher",
         PASSWORD,
@@ -166,7 +164,7 @@ fn mcp_requests(c: &mut Criterion) {
     let client = Client {
         base,
         token,
-        agent: port_conformance::agent(),
+        agent: learner_conformance::agent(),
     };
     let session = client.initialize();
     let (learners, _) = client.call(

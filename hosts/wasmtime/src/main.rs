@@ -11,16 +11,14 @@ use tracing_subscriber::EnvFilter;
 use wasmtime::error::Context as _;
 
 use learner_core::outbound::AllowedHost;
-use learner_mcp::native::audit::SqliteAudit;
-use learner_mcp::native::config::{HostConfig, parse_pair};
-use learner_mcp::native::fetch::HttpClient;
-use learner_mcp::native::kv::SqliteKv;
-use learner_mcp::native::sql::SqliteSql;
-use learner_mcp::outbound::OutboundPolicy;
-use learner_mcp::spin::host::SpinHost;
-use learner_mcp::spin::manifest;
-use learner_mcp::state::Ports;
-use learner_mcp::{audit_trail, engine, server};
+use learner_wasmtime::native::audit::SqliteAudit;
+use learner_wasmtime::native::config::{HostConfig, parse_pair};
+use learner_wasmtime::native::fetch::HttpClient;
+use learner_wasmtime::outbound::OutboundPolicy;
+use learner_wasmtime::spin::host::SpinHost;
+use learner_wasmtime::spin::manifest;
+use learner_wasmtime::state::Ports;
+use learner_wasmtime::{audit_trail, engine, server};
 
 /// Learner DNA MCP — local server and test harness.
 #[derive(Parser)]
@@ -204,13 +202,13 @@ fn audit(command: AuditCommand) -> wasmtime::Result<()> {
 async fn seed(args: SeedArgs) -> wasmtime::Result<()> {
     std::fs::create_dir_all(&args.data)
         .with_context(|| format!("creating data directory {}", args.data.display()))?;
-    let sql = SqliteSql::open(&args.data.join("app.db"))?;
-    let plan = learner_domain::seed::Plan {
+    let sql = learner_wasmtime::native::sql::open(&args.data.join("app.db"))?;
+    let plan = learner_dna::seed::Plan {
         seed: args.seed,
         tenants: args.tenants,
         learners: args.learners,
         demo: !args.no_demo,
-        now_ms: learner_mcp::native::now_ms(),
+        now_ms: learner_wasmtime::native::now_ms(),
     };
     let report = seed_database(&sql, &plan).await?;
     println!(
@@ -234,13 +232,13 @@ async fn seed(args: SeedArgs) -> wasmtime::Result<()> {
 
 /// Migrates the schema and generates `plan`'s data.
 async fn seed_database(
-    sql: &SqliteSql,
-    plan: &learner_domain::seed::Plan,
-) -> wasmtime::Result<learner_domain::seed::Report> {
-    learner_domain::migrations::migrate(sql, plan.now_ms)
+    sql: &learner_wasmtime::native::sql::SqliteSql,
+    plan: &learner_dna::seed::Plan,
+) -> wasmtime::Result<learner_dna::seed::Report> {
+    learner_dna::migrations::migrate(sql, plan.now_ms)
         .await
         .map_err(|e| wasmtime::format_err!("migrating the schema: {e}"))?;
-    learner_domain::seed::seed(sql, plan)
+    learner_dna::seed::seed(sql, plan)
         .await
         .map_err(|e| wasmtime::format_err!("seeding: {e}"))
 }
@@ -298,8 +296,8 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
         .map(|app| SpinHost::new(args.data.join("spin"), &app.sqlite_databases, app.variables))
         .transpose()?;
     let ports = Arc::new(Ports {
-        kv: SqliteKv::open(&args.data.join("kv.db"))?,
-        sql: SqliteSql::open(&args.data.join("app.db"))?,
+        kv: learner_wasmtime::native::kv::open(&args.data.join("kv.db"))?,
+        sql: learner_wasmtime::native::sql::open(&args.data.join("app.db"))?,
         audit: SqliteAudit::open(&args.data.join("audit.db"))?,
         config,
         fetch: HttpClient::new(allowed.clone())?,

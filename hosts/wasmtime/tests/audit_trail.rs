@@ -5,7 +5,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use learner_core::ports::AuditRecord;
-use learner_mcp::native::audit::SqliteAudit;
+use learner_wasmtime::native::audit::SqliteAudit;
 use rusqlite::Connection;
 
 fn record(i: u64) -> AuditRecord {

@@ -2,7 +2,7 @@
 
 use learner_core::audit_chain::{self, Verifier};
 use learner_core::ports::{AuditEntry, AuditRecord};
-use port_conformance::{ok, unique};
+use learner_conformance::{ok, unique};
 use serde_json::{Value, json};
 
 #[test]

@@ -2,8 +2,8 @@
 //! guardian, a student and an administrator see, under pseudonyms that differ per
 //! client, with every decision in the audit trail.
 
-use port_conformance::mcp::{open, rpc, seed_demo};
-use port_conformance::{access_grant_with, ok};
+use learner_conformance::mcp::{open, rpc, seed_demo};
+use learner_conformance::{access_grant_with, ok};
 use serde_json::{Value, json};
 
 const SCOPES: &str = "learner.profile learner.behavioral";

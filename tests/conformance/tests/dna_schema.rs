@@ -1,7 +1,7 @@
 //! The Learner DNA schema on every host's database: the same migrations apply through
 //! the SQL port (SQLite in the harness and in Spin, D1 on Cloudflare), once.
 
-use port_conformance::{agent, base_url};
+use learner_conformance::{agent, base_url};
 use serde_json::{Value, json};
 
 fn migrate() -> Value {

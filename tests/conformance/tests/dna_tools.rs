@@ -5,8 +5,8 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use port_conformance::mcp::{call_tool, open, read_json, rpc, seed_demo};
-use port_conformance::{access_grant_with, agent, base_url, ok, unique};
+use learner_conformance::mcp::{call_tool, open, read_json, rpc, seed_demo};
+use learner_conformance::{access_grant_with, agent, base_url, ok, unique};
 use serde_json::{Value, json};
 
 fn token(subject: &str, scope: &str, tenant: &str, role: &str) -> String {

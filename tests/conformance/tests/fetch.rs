@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use port_conformance::{err, ok};
+use learner_conformance::{err, ok};
 use serde_json::json;
 
 /// Serves one connection: reads the request head and body, then answers with

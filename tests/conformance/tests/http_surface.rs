@@ -1,6 +1,6 @@
 //! What every host's HTTP surface does before any feature: health, errors, limits.
 
-use port_conformance::{agent, base_url};
+use learner_conformance::{agent, base_url};
 use serde_json::{Value, json};
 
 fn json_body(response: &mut ureq::http::Response<ureq::Body>) -> Value {

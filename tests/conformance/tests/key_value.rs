@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use port_conformance::{err, ok, unique};
+use learner_conformance::{err, ok, unique};
 use serde_json::{Value, json};
 
 fn put(key: &str, value: &[u8], ttl_ms: Option<u64>) -> u64 {
@@ -172,7 +172,7 @@ fn compare_and_swap_under_concurrent_callers_has_exactly_one_winner() {
                 .map(|i| {
                     let key = &key;
                     scope.spawn(move || {
-                        port_conformance::port_call(cas_call(
+                        learner_conformance::port_call(cas_call(
                             key,
                             Some(base),
                             format!("w{i}").as_bytes(),

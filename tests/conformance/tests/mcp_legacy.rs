@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 
-use port_conformance::{access_token, agent, base_url};
+use learner_conformance::{access_token, agent, base_url};
 use serde_json::{Value, json};
 
 /// A legacy stream: its events as (event type, data).

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 
-use port_conformance::{access_grant, access_token, agent, base_url, request_from};
+use learner_conformance::{access_grant, access_token, agent, base_url, request_from};
 use serde_json::{Value, json};
 
 const ACCEPT: &str = "application/json, text/event-stream";

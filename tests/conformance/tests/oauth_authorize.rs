@@ -2,8 +2,8 @@
 //! form, the consent form, the redirect back with `code`, `state` and `iss`, and the
 //! attacks on the forms (no CSRF token, a wrong password, another person's session).
 
-use port_conformance::sign_in::{ticked_boxes, ticking};
-use port_conformance::{base_url, encode};
+use learner_conformance::sign_in::{ticked_boxes, ticking};
+use learner_conformance::{base_url, encode};
 use serde_json::{Value, json};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

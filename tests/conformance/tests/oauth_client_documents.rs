@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 
-use port_conformance::{agent, base_url, encode, request_from, strict_url};
+use learner_conformance::{agent, base_url, encode, request_from, strict_url};
 use serde_json::{Value, json};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

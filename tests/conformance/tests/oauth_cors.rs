@@ -1,7 +1,7 @@
 //! CORS on the OAuth endpoints: granted to the configured origin only (hosts under
 //! test allow `http://localhost:6274`), never reflected to others.
 
-use port_conformance::{agent, base_url};
+use learner_conformance::{agent, base_url};
 
 const ALLOWED: &str = "http://localhost:6274";
 

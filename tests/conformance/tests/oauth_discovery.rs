@@ -1,6 +1,6 @@
 //! OAuth discovery (RFC 8414, RFC 9728): the documents, and one issuer everywhere.
 
-use port_conformance::{agent, base_url};
+use learner_conformance::{agent, base_url};
 use serde_json::{Value, json};
 
 fn get_json(path: &str) -> (u16, Value) {
@@ -83,7 +83,7 @@ fn discovery_is_read_only() {
 #[test]
 fn without_public_url_only_loopback_hosts_are_served() {
     // A forged Host must not become the issuer that clients are told to trust.
-    let forged = port_conformance::request_from(
+    let forged = learner_conformance::request_from(
         std::net::Ipv4Addr::LOCALHOST,
         &base_url(),
         "GET",
@@ -98,7 +98,7 @@ fn without_public_url_only_loopback_hosts_are_served() {
         .rsplit_once(':')
         .map(|(_, p)| p.to_owned())
         .expect("port");
-    let local = port_conformance::request_from(
+    let local = learner_conformance::request_from(
         std::net::Ipv4Addr::LOCALHOST,
         &base_url(),
         "GET",

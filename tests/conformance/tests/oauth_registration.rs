@@ -1,7 +1,7 @@
 //! Dynamic client registration (RFC 7591) over HTTP: what is accepted, what is
 //! refused with which error, and that each decision reaches the audit trail.
 
-use port_conformance::{agent, base_url, ok};
+use learner_conformance::{agent, base_url, ok};
 use serde_json::{Value, json};
 
 fn register(body: &str, content_type: &str) -> (u16, Value, Option<String>) {

@@ -5,7 +5,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use port_conformance::{agent, base_url, encode, ok};
+use learner_conformance::{agent, base_url, encode, ok};
 use serde_json::{Value, json};
 
 // RFC 7636 Appendix B.
@@ -560,12 +560,12 @@ fn token_requests_are_rate_limited_per_client() {
 
 /// `GET /__test/whoami` (the guard every protected resource uses) with `authorization`
 /// as the header value, from 127.0.0.1 to `base` with `Host: host`.
-fn whoami(host: &str, authorization: Option<&str>, query: &str) -> port_conformance::RawResponse {
+fn whoami(host: &str, authorization: Option<&str>, query: &str) -> learner_conformance::RawResponse {
     let mut headers = vec![("Host", host)];
     if let Some(value) = authorization {
         headers.push(("Authorization", value));
     }
-    port_conformance::request_from(
+    learner_conformance::request_from(
         std::net::Ipv4Addr::LOCALHOST,
         &base_url(),
         "GET",

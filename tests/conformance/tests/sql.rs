@@ -3,7 +3,7 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
-use port_conformance::{err, ok, unique};
+use learner_conformance::{err, ok, unique};
 use serde_json::{Value, json};
 
 /// The largest integer every host keeps exact (D1 reads numbers as doubles).

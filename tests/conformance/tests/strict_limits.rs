@@ -7,7 +7,7 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use port_conformance::{RawResponse, encode, request_from, strict_url};
+use learner_conformance::{RawResponse, encode, request_from, strict_url};
 use serde_json::{Value, json};
 
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use super::*;
 use crate::authorize::AuthorizationRequest;
-use learner_core::testing::{Counter, MemoryKv, TestClock, run};
+use learner_testkit::{Counter, MemoryKv, TestClock, run};
 
 // RFC 7636 Appendix B.
 const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

@@ -4,13 +4,13 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use rusqlite::Connection;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::native::open_database;
 use learner_core::ports::SqlValue as NativeValue;
 
-use crate::native::sql as native_sql;
+use learner_storage::native::Conn;
+use learner_storage::Connection as _;
 use crate::state::RequestState;
 
 wasmtime::component::bindgen!({
@@ -27,7 +27,7 @@ use spin::sqlite::sqlite;
 /// One guest `connection`: its own SQLite connection, so a guest's transaction is
 /// isolated from other requests' (as in Spin's in-process SQLite).
 pub struct SpinConnection {
-    connection: Connection,
+    connection: Conn,
 }
 
 /// What the Spin interfaces reach: the databases the manifest grants, and the
@@ -99,7 +99,9 @@ impl sqlite::HostConnection for RequestState {
         };
         let connection = open_database(path).map_err(|e| sqlite::Error::Io(e.to_string()))?;
         self.table()
-            .push(SpinConnection { connection })
+            .push(SpinConnection {
+                connection: Conn(connection),
+            })
             .map_err(|e| sqlite::Error::Io(e.to_string()))
     }
 
@@ -115,7 +117,9 @@ impl sqlite::HostConnection for RequestState {
             .map_err(|_| sqlite::Error::InvalidConnection)?;
         let params: Vec<NativeValue> = parameters.into_iter().map(to_native).collect();
         // Spin reports every refusal by the database as `io(message)`.
-        let outcome = native_sql::run(&guest.connection, &statement, &params)
+        let outcome = guest
+            .connection
+            .query(&statement, &params)
             .map_err(|e| sqlite::Error::Io(e.to_string()))?;
         Ok(sqlite::QueryResult {
             columns: outcome.columns,
@@ -132,13 +136,13 @@ impl sqlite::HostConnection for RequestState {
     fn last_insert_rowid(&mut self, connection: Resource<SpinConnection>) -> i64 {
         self.table()
             .get(&connection)
-            .map_or(0, |guest| guest.connection.last_insert_rowid())
+            .map_or(0, |guest| guest.connection.0.last_insert_rowid())
     }
 
     fn changes(&mut self, connection: Resource<SpinConnection>) -> u64 {
         self.table()
             .get(&connection)
-            .map_or(0, |guest| guest.connection.changes())
+            .map_or(0, |guest| guest.connection.0.changes())
     }
 
     fn drop(&mut self, connection: Resource<SpinConnection>) -> wasmtime::Result<()> {

@@ -18,7 +18,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::{Arc, RwLock};
 use std::thread;
 
-use port_conformance::sign_in::obtain_token;
+use learner_conformance::sign_in::obtain_token;
 
 /// Longest request head forwarded.
 const MAX_HEAD: usize = 64 * 1024;

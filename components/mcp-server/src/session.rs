@@ -343,7 +343,7 @@ fn encode(session: &Session) -> Vec<u8> {
 
 #[cfg(test)]
 mod tests {
-    use learner_core::testing::{Counter, MemoryKv, TestClock, run};
+    use learner_testkit::{Counter, MemoryKv, TestClock, run};
     use serde_json::json;
 
     use super::*;

@@ -1,27 +1,18 @@
-//! Test support: the key-value, clock, random and audit ports in memory, a whole host
-//! over any SQL port, and an executor for futures that never wait.
+//! The key-value, clock, random and audit ports in memory, and a whole host over any
+//! SQL port.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
-use crate::ports::{
+use learner_core::ports::{
     Audit, AuditEntry, AuditError, AuditRecord, Clock, Config, Fetch, FetchError, Host, KeyValue,
     KvEntry, KvError, OutboundRequest, OutboundResponse, Random, Sql,
 };
 
 /// Drives a future whose every await is ready at once (the in-memory ports never wait).
 pub fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut Context::from_waker(Waker::noop()))
-    {
-        Poll::Ready(output) => output,
-        Poll::Pending => panic!("in-memory ports never wait"),
-    }
+    learner_core::executor::block_on(future).expect("in-memory ports never wait")
 }
 
 #[derive(Default)]

@@ -154,7 +154,7 @@ impl ClientRequests for Round {
 
 #[cfg(test)]
 mod tests {
-    use learner_core::testing::run;
+    use learner_testkit::run;
 
     use super::*;
 

@@ -1,14 +1,11 @@
-//! The SQL the hosts run for their SQLite-backed ports, written once.
-//!
-//! The harness (rusqlite), the Spin adapter (Spin SQLite) and the Cloudflare Durable
-//! Object (its SQLite storage) each execute these same statements with their own
-//! driver; only the driver calls differ. Parameters are positional `?`.
+//! The SQL text every host runs for its SQLite-backed ports. Parameters are positional
+//! `?`; each constant says what it takes and returns.
 
 /// Creates the key-value table, its expiry index and the version counter.
-pub const KV_SCHEMA: &str = include_str!("../kv.sql");
+pub const KV_SCHEMA: &str = include_str!("../sql/kv.sql");
 
 /// Creates the append-only audit table (also the Cloudflare D1 migration).
-pub const AUDIT_SCHEMA: &str = include_str!("../audit_log.sql");
+pub const AUDIT_SCHEMA: &str = include_str!("../sql/audit_log.sql");
 
 /// The live entry for a key: params (key, now_ms) → rows of (value, version).
 pub const KV_GET_LIVE: &str =
@@ -26,16 +23,16 @@ pub const KV_UPSERT: &str = "INSERT INTO kv (key, value, version, expires_at_ms)
 /// Deletes a key: params (key).
 pub const KV_DELETE: &str = "DELETE FROM kv WHERE key = ?";
 
-/// Frees expired entries (they are already invisible to reads): params (now_ms).
+/// Frees expired entries (they are already invisible to reads): params (now_ms) → a
+/// row per entry freed.
 pub const KV_PURGE_EXPIRED: &str =
-    "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ?";
+    "DELETE FROM kv WHERE expires_at_ms IS NOT NULL AND expires_at_ms <= ? RETURNING 1";
 
 /// The chain's head: no params → zero rows (empty log) or one row of (sequence, hash).
 pub const AUDIT_LAST: &str = "SELECT sequence, hash FROM audit_log ORDER BY sequence DESC LIMIT 1";
 
 /// Appends an audit entry: params (sequence, at_ms, kind, actor, outcome, detail_json,
-/// prev_hash, hash). Fails on a taken sequence (another append won the race): read the
-/// head again and retry.
+/// prev_hash, hash). Fails on a taken sequence (another append won the race).
 pub const AUDIT_APPEND: &str = "INSERT INTO audit_log \
      (sequence, at_ms, kind, actor, outcome, detail_json, prev_hash, hash) \
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)";
@@ -44,9 +41,6 @@ pub const AUDIT_APPEND: &str = "INSERT INTO audit_log \
 /// actor, outcome, detail_json, prev_hash, hash).
 pub const AUDIT_READ: &str = "SELECT sequence, at_ms, kind, actor, outcome, detail_json, \
      prev_hash, hash FROM audit_log WHERE sequence > ? ORDER BY sequence LIMIT ?";
-
-/// How many times an append retries after losing a race for the next sequence.
-pub const AUDIT_APPEND_ATTEMPTS: usize = 16;
 
 /// Splits a schema script into statements (the core's splitter, which migrations use
 /// too).

@@ -732,7 +732,7 @@ fn not_found(uri: &str, revision: Revision) -> RpcError {
 
 #[cfg(test)]
 mod tests {
-    use learner_core::testing::run;
+    use learner_testkit::run;
 
     use super::*;
     use crate::fixtures::Fixtures;

@@ -1,0 +1,73 @@
+//! What a host supplies: a SQLite connection that runs statements, and a way to run
+//! work inside an immediate transaction.
+
+use learner_core::ports::{SqlError, SqlValue};
+
+/// What a statement returned.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rows {
+    /// Column names, in order (empty for statements without a result set).
+    pub columns: Vec<String>,
+    /// Rows, one value per column.
+    pub rows: Vec<Vec<SqlValue>>,
+}
+
+/// One SQLite connection as a host reaches it.
+pub trait Connection {
+    /// Runs one statement with positional parameters.
+    fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Rows, SqlError>;
+}
+
+/// SQLite's change counters, which the SQL port reports from
+/// ([`crate::sql_port::execute`]).
+pub trait Counters: Connection {
+    /// Rows changed on this connection since it was opened (`total_changes()`).
+    fn total_changes(&self) -> Result<u64, SqlError>;
+    /// The rowid of the last row inserted on this connection.
+    fn last_insert_rowid(&self) -> Result<i64, SqlError>;
+}
+
+/// A SQLite database as a host opens it.
+pub trait Driver {
+    /// The connection work runs on.
+    type Connection: Connection;
+
+    /// Runs `work` inside an immediate transaction: the write lock is held from the
+    /// first statement, so nothing else writes between the reads and writes `work`
+    /// makes. Committed when `work` returns `Ok`, rolled back otherwise. The key-value
+    /// port's compare-and-swap and take are linearizable because of this promise.
+    fn immediate<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&Self::Connection) -> Result<T, E>,
+    ) -> Result<T, E>;
+
+    /// Runs `work` on the connection without an explicit transaction (each statement
+    /// commits by itself).
+    fn autocommit<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&Self::Connection) -> Result<T, E>,
+    ) -> Result<T, E>;
+}
+
+/// A value read back as a non-negative integer: versions, sequences and times. D1 and
+/// Durable Objects hand numbers over as JavaScript numbers, which may come back as
+/// REAL; an integral one counts.
+pub(crate) fn as_u64(value: &SqlValue) -> Option<u64> {
+    match value {
+        SqlValue::Integer(i) => u64::try_from(*i).ok(),
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // checked: integral, ≥ 0
+        SqlValue::Real(r) if r.fract() == 0.0 && *r >= 0.0 => Some(*r as u64),
+        _ => None,
+    }
+}
+
+/// The largest integer every backend keeps exact (D1 and Durable Objects pass numbers
+/// through JavaScript).
+pub const MAX_PORTABLE_INTEGER: i64 = (1 << 53) - 1;
+
+/// A time, version or sequence as a SQL integer, saturating at
+/// [`MAX_PORTABLE_INTEGER`] (milliseconds reach it in the year 287,000; a time to live
+/// of "forever" is clamped there).
+pub(crate) fn integer(value: u64) -> SqlValue {
+    SqlValue::Integer(i64::try_from(value).map_or(MAX_PORTABLE_INTEGER, |v| v.min(MAX_PORTABLE_INTEGER)))
+}

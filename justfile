@@ -43,6 +43,7 @@ build-gateway: rust-targets
     mkdir -p build
     cp {{target}}/wasm32-wasip2/release/learner_gateway.wasm build/gateway.wasm
     @just _size build/gateway.wasm
+    tests/hosts/release-clean.sh build/gateway.wasm
 
 # The gateway with the test-only routes the port conformance suite drives.
 build-gateway-test: rust-targets
@@ -69,6 +70,7 @@ _compose gateway out:
 # Build the Cloudflare worker (prints the bundle size raw and gzipped).
 build-worker: worker-tools
     hosts/cloudflare/build.sh
+    tests/hosts/release-clean.sh hosts/cloudflare/build/index_bg.wasm hosts/cloudflare/build/index.js
 
 # The worker with the test-only routes.
 build-worker-test: worker-tools
@@ -92,7 +94,7 @@ serve-cf: build-worker
 
 # Check that the core builds for wasm32-unknown-unknown (as the Cloudflare worker links it).
 check-core-wasm: rust-targets
-    cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-dna -p learner-app --target wasm32-unknown-unknown --features learner-app/test-routes
+    cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-dna -p learner-dna-mcp -p learner-app -p learner-test-routes -p learner-storage --target wasm32-unknown-unknown
 
 # Formatting, lints and unit tests.
 check: rust-targets

@@ -3,8 +3,9 @@
 //! (comma-separated), never by reflecting whatever `Origin` arrives.
 
 use http::{HeaderValue, Method, StatusCode, header};
-use learner_core::ports::Config;
 use learner_core::{Request, Response};
+
+use crate::settings::Settings;
 
 /// Headers a browser client may send.
 const ALLOW_HEADERS: &str = "authorization, content-type, mcp-protocol-version, mcp-session-id, last-event-id, mcp-method, mcp-name";
@@ -12,22 +13,24 @@ const ALLOW_HEADERS: &str = "authorization, content-type, mcp-protocol-version, 
 const EXPOSE_HEADERS: &str = "www-authenticate, mcp-session-id, retry-after";
 
 /// The request's `Origin`, if it is on the allow-list.
-fn allowed_origin<C: Config>(config: &C, request: &Request) -> Option<HeaderValue> {
+fn allowed_origin(settings: &Settings, request: &Request) -> Option<HeaderValue> {
     let origin = request.headers().get(header::ORIGIN)?.to_str().ok()?;
-    let list = config.get("cors.allowed_origins")?;
-    list.split(',')
-        .map(str::trim)
-        .any(|allowed| !allowed.is_empty() && allowed == origin)
+    allowed(settings, origin)
         .then(|| HeaderValue::from_str(origin).ok())
         .flatten()
 }
 
+/// Whether `origin` is one of `cors.allowed_origins`.
+pub fn allowed(settings: &Settings, origin: &str) -> bool {
+    settings.cors_allowed_origins.iter().any(|o| o == origin)
+}
+
 /// Adds the CORS response headers when the request's origin is allowed.
-pub fn decorate<C: Config>(config: &C, request: &Request, mut response: Response) -> Response {
+pub fn decorate(settings: &Settings, request: &Request, mut response: Response) -> Response {
     let headers = response.headers_mut();
     // Responses differ by Origin: caches must keep them apart.
     headers.append(header::VARY, HeaderValue::from_static("Origin"));
-    if let Some(origin) = allowed_origin(config, request) {
+    if let Some(origin) = allowed_origin(settings, request) {
         headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
         headers.insert(
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
@@ -39,12 +42,12 @@ pub fn decorate<C: Config>(config: &C, request: &Request, mut response: Response
 
 /// The answer to a preflight (`OPTIONS`) for a path that allows `methods`: 204, with
 /// the CORS grant only for an allowed origin.
-pub fn preflight<C: Config>(config: &C, request: &Request, methods: &'static str) -> Response {
+pub fn preflight(settings: &Settings, request: &Request, methods: &'static str) -> Response {
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = StatusCode::NO_CONTENT;
     let headers = response.headers_mut();
     headers.insert(header::ALLOW, HeaderValue::from_static(methods));
-    if allowed_origin(config, request).is_some() {
+    if allowed_origin(settings, request).is_some() {
         headers.insert(
             header::ACCESS_CONTROL_ALLOW_METHODS,
             HeaderValue::from_static(methods),
@@ -58,7 +61,7 @@ pub fn preflight<C: Config>(config: &C, request: &Request, methods: &'static str
             HeaderValue::from_static("600"),
         );
     }
-    decorate(config, request, response)
+    decorate(settings, request, response)
 }
 
 /// Whether a request is a CORS preflight.
@@ -70,15 +73,13 @@ pub fn is_preflight(request: &Request) -> bool {
 mod tests {
     use super::*;
 
-    struct Settings(Option<&'static str>);
-    impl Config for Settings {
-        fn get(&self, name: &str) -> Option<String> {
-            (name == "cors.allowed_origins")
-                .then(|| self.0.map(str::to_owned))
-                .flatten()
-        }
-        fn secret(&self, _: &str) -> Option<String> {
-            None
+    /// Settings allowing `origins` (comma-separated).
+    fn allowing(origins: Option<&'static str>) -> Settings {
+        Settings {
+            cors_allowed_origins: origins
+                .map(|list| list.split(',').map(|o| o.trim().to_owned()).collect())
+                .unwrap_or_default(),
+            ..Settings::default()
         }
     }
 
@@ -94,7 +95,7 @@ mod tests {
 
     #[test]
     fn only_listed_origins_are_granted_and_never_reflected() {
-        let config = Settings(Some("http://localhost:6274, https://inspector.example"));
+        let config = allowing(Some("http://localhost:6274, https://inspector.example"));
         let granted = decorate(
             &config,
             &request(Some("http://localhost:6274"), Method::POST),
@@ -125,7 +126,7 @@ mod tests {
             );
         }
         let unconfigured = decorate(
-            &Settings(None),
+            &allowing(None),
             &request(Some("http://localhost:6274"), Method::POST),
             http::Response::new(Vec::new()),
         );
@@ -139,7 +140,7 @@ mod tests {
 
     #[test]
     fn preflights_grant_methods_and_headers_to_allowed_origins() {
-        let config = Settings(Some("http://localhost:6274"));
+        let config = allowing(Some("http://localhost:6274"));
         let allowed = preflight(
             &config,
             &request(Some("http://localhost:6274"), Method::OPTIONS),

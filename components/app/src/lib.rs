@@ -1,23 +1,24 @@
 //! The Learner DNA MCP application: one entry point, [`App::handle`], that routes each
 //! request to the feature that serves it. Hosts build an [`App`] over their ports and
 //! hand it every request; nothing here knows which host runs it.
+//!
+//! | module | serves |
+//! |---|---|
+//! | `router` | the entry point: limits, settings, routes |
+//! | [`settings`] | every setting, parsed and validated once |
+//! | `guard` | the resource guard: a request's token → its [`learner_core::identity::Principal`] |
+//! | [`oauth`] | the authorization server's endpoints: discovery, registration, authorize (sign-in, consent), token, revoke, introspect |
+//! | `mcp` | the MCP endpoint: one shared core, one module per transport (Streamable HTTP, legacy HTTP+SSE, stateless 2026-07-28) |
+//! | `cors` | CORS for the endpoints browsers call |
+//! | [`extension`] | what a build adds (test builds: `learner-test-routes`) |
 
-mod access_revocation;
-mod authorize_endpoint;
-mod client_lookup;
 mod cors;
-mod mcp_events;
-mod mcp_http;
-mod mcp_legacy;
-mod mcp_stateless;
-mod mcp_stream;
-mod mcp_subscriptions;
-mod oauth_http;
-mod pages;
-mod resource_guard;
+pub mod extension;
+pub mod guard;
+mod mcp;
+pub mod oauth;
 mod router;
-#[cfg(feature = "test-routes")]
-mod test_routes;
-mod token_endpoint;
+pub mod settings;
 
+pub use extension::{Extension, Production};
 pub use router::App;

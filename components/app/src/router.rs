@@ -1,28 +1,44 @@
 //! Routing: one entry point, `App::handle`, for every host.
 
-use http::Method;
-
-use learner_core::health;
-use learner_core::ports::Host;
 use std::rc::Rc;
 
+use http::Method;
+use learner_core::health;
+use learner_core::ports::Host;
 use learner_core::{
     ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Reply, Request, Response, header_bytes,
 };
 
-use crate::{authorize_endpoint, cors, mcp_http, mcp_legacy, oauth_http, pages, token_endpoint};
+use crate::cors;
+use crate::extension::{Extension, Production};
+use crate::mcp::{self, Endpoint};
+use crate::oauth::{self, authorize, discovery, limits, register, token};
+use crate::settings::{Settings, SettingsError};
 
-/// The application over a host's ports.
-pub struct App<H> {
+/// The application over a host's ports, with what its build adds (`E`).
+pub struct App<H, E = Production> {
     // Shared with the streams a reply may outlive the request with.
     host: Rc<H>,
+    settings: Result<Rc<Settings>, SettingsError>,
+    extension: Rc<E>,
 }
 
 impl<H: Host + 'static> App<H> {
-    /// Wraps a host's ports.
+    /// The application over a host's ports, as it ships.
     pub fn new(host: H) -> Self {
+        Self::with(host, Production)
+    }
+}
+
+impl<H: Host + 'static, E: Extension> App<H, E> {
+    /// The application over a host's ports, with `extension`'s routes and catalogue.
+    /// The settings are read and validated here, once.
+    pub fn with(host: H, extension: E) -> Self {
+        let settings = Settings::from_config(host.config()).map(Rc::new);
         Self {
             host: Rc::new(host),
+            settings,
+            extension: Rc::new(extension),
         }
     }
 
@@ -31,30 +47,47 @@ impl<H: Host + 'static> App<H> {
         &self.host
     }
 
+    /// The settings, or why they are invalid.
+    pub fn settings(&self) -> Result<&Settings, &SettingsError> {
+        self.settings.as_deref()
+    }
+
     /// Serves one request. Never panics; every failure becomes a JSON error response.
     pub async fn handle(&self, request: Request) -> Reply {
         if let Err(error) = check_limits(&request) {
             return error.into_response().into();
         }
-        match request.uri().path() {
-            "/mcp" => return mcp_http::handle(Rc::clone(&self.host), &request).await,
-            path if mcp_legacy::serves(path) => {
-                return mcp_legacy::handle(Rc::clone(&self.host), &request).await;
+        let settings = match &self.settings {
+            Ok(settings) => Rc::clone(settings),
+            Err(error) => {
+                return ApiError::Misconfigured(error.to_string())
+                    .into_response()
+                    .into();
             }
-            _ => {}
+        };
+        let path = request.uri().path();
+        if path == "/mcp" || mcp::legacy::serves(path) {
+            let endpoint =
+                Endpoint::new(Rc::clone(&self.host), settings, Rc::clone(&self.extension));
+            return if path == "/mcp" {
+                mcp::streamable::handle(&endpoint, &request).await
+            } else {
+                mcp::legacy::handle(&endpoint, &request).await
+            };
         }
-        match self.route(request).await {
+        match self.route(&settings, request).await {
             Ok(response) => response.into(),
             Err(error) => error.into_response().into(),
         }
     }
 
-    async fn route(&self, request: Request) -> Result<Response, ApiError> {
+    async fn route(&self, settings: &Settings, request: Request) -> Result<Response, ApiError> {
+        let host = self.host();
         let path = request.uri().path();
         match path {
             "/healthz" => {
                 only(&request, &Method::GET, "GET")?;
-                Ok(health::check(self.host()).await)
+                Ok(health::check(host).await)
             }
             "/.well-known/oauth-authorization-server"
             | "/.well-known/oauth-protected-resource"
@@ -65,10 +98,10 @@ impl<H: Host + 'static> App<H> {
             | "/oauth/introspect" => {
                 // Errors too carry CORS headers, so browser clients can read them.
                 let response = self
-                    .oauth(&request)
+                    .oauth(settings, &request)
                     .await
                     .unwrap_or_else(ApiError::into_response);
-                Ok(cors::decorate(self.host.config(), &request, response))
+                Ok(cors::decorate(settings, &request, response))
             }
             "/oauth/authorize" => {
                 if !matches!(*request.method(), Method::GET | Method::POST) {
@@ -77,58 +110,31 @@ impl<H: Host + 'static> App<H> {
                         allow: "GET, POST",
                     });
                 }
-                if let Some(retry_after_s) = oauth_http::over_address_limit(
-                    self.host(),
-                    &request,
-                    "oauth",
-                    oauth_http::REQUESTS_PER_ADDRESS,
-                )
-                .await
+                let limit = settings.limits.requests_per_address;
+                if let Some(retry_after_s) =
+                    limits::over_address_limit(host, &request, "oauth", limit).await
                 {
-                    return Ok(pages::too_many_requests(retry_after_s));
+                    return Ok(oauth::pages::too_many_requests(retry_after_s));
                 }
                 Ok(if request.method() == Method::GET {
-                    authorize_endpoint::start(self.host(), &request).await
+                    authorize::start(host, settings, &request).await
                 } else {
-                    authorize_endpoint::submit(self.host(), &request).await
+                    authorize::submit(host, settings, &request).await
                 })
             }
-            #[cfg(feature = "test-routes")]
-            "/__test/oauth/code" => {
-                only(&request, &Method::POST, "POST")?;
-                Ok(crate::test_routes::issue_code(self.host(), &request).await)
-            }
-            #[cfg(feature = "test-routes")]
-            "/__test/dna/migrate" => {
-                only(&request, &Method::POST, "POST")?;
-                Ok(crate::test_routes::migrate(self.host()).await)
-            }
-            #[cfg(feature = "test-routes")]
-            "/__test/dna/seed" => {
-                only(&request, &Method::POST, "POST")?;
-                Ok(crate::test_routes::seed(self.host(), &request).await)
-            }
-            #[cfg(feature = "test-routes")]
-            "/__test/whoami" => {
-                only(&request, &Method::GET, "GET")?;
-                Ok(crate::test_routes::whoami(self.host(), &request).await)
-            }
-            #[cfg(feature = "test-routes")]
-            "/__test/ports" => {
-                only(&request, &Method::POST, "POST")?;
-                learner_core::test_routes::handle(self.host(), request.body()).await
-            }
-            _ => Err(ApiError::NotFound {
-                method: request.method().to_string(),
-                path: path.to_owned(),
-            }),
+            _ => match self.extension.route(host, settings, &request).await {
+                Some(answer) => answer,
+                None => Err(ApiError::NotFound {
+                    method: request.method().to_string(),
+                    path: path.to_owned(),
+                }),
+            },
         }
     }
-}
 
-impl<H: Host + 'static> App<H> {
     /// The OAuth endpoints browser-based clients call (CORS applies to them).
-    async fn oauth(&self, request: &Request) -> Result<Response, ApiError> {
+    async fn oauth(&self, settings: &Settings, request: &Request) -> Result<Response, ApiError> {
+        let host = self.host();
         let path = request.uri().path();
         let methods = if path.starts_with("/.well-known/") {
             "GET"
@@ -136,7 +142,7 @@ impl<H: Host + 'static> App<H> {
             "POST"
         };
         if cors::is_preflight(request) {
-            return Ok(cors::preflight(self.host.config(), request, methods));
+            return Ok(cors::preflight(settings, request, methods));
         }
         let method = if methods == "GET" {
             Method::GET
@@ -145,28 +151,26 @@ impl<H: Host + 'static> App<H> {
         };
         only(request, &method, methods)?;
         if method == Method::POST
-            && let Some(retry_after_s) = oauth_http::over_address_limit(
-                self.host(),
+            && let Some(retry_after_s) = limits::over_address_limit(
+                host,
                 request,
                 "oauth",
-                oauth_http::REQUESTS_PER_ADDRESS,
+                settings.limits.requests_per_address,
             )
             .await
         {
-            return Ok(oauth_http::too_many_requests(retry_after_s));
+            return Ok(limits::too_many_requests(retry_after_s));
         }
         Ok(match path {
             "/.well-known/oauth-authorization-server" => {
-                let issuer = oauth_http::issuer(self.host(), request)?;
-                oauth_http::authorization_server_metadata(self.host(), &issuer)
+                let issuer = oauth::issuer(settings, request)?;
+                discovery::authorization_server_metadata(settings, &issuer)
             }
-            "/oauth/register" => oauth_http::register(self.host(), request).await,
-            "/oauth/token" => token_endpoint::token(self.host(), request).await,
-            "/oauth/revoke" => token_endpoint::revoke(self.host(), request).await,
-            "/oauth/introspect" => token_endpoint::introspect(self.host(), request).await,
-            _ => {
-                oauth_http::protected_resource_metadata(&oauth_http::issuer(self.host(), request)?)
-            }
+            "/oauth/register" => register::register(host, settings, request).await,
+            "/oauth/token" => token::token(host, settings, request).await,
+            "/oauth/revoke" => token::revoke(host, settings, request).await,
+            "/oauth/introspect" => token::introspect(host, settings, request).await,
+            _ => discovery::protected_resource_metadata(&oauth::issuer(settings, request)?),
         })
     }
 }

@@ -46,6 +46,10 @@ pub enum ApiError {
     /// The request names a host this server does not answer for (RFC 9110 §15.5.20).
     #[error("{0}")]
     MisdirectedRequest(String),
+    /// The operator's settings are invalid: nothing is served until they are fixed
+    /// (the message names the setting; settings are not secrets).
+    #[error("the server is misconfigured: {0}")]
+    Misconfigured(String),
 }
 
 impl ApiError {
@@ -59,6 +63,7 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::MisdirectedRequest(_) => StatusCode::MISDIRECTED_REQUEST,
+            Self::Misconfigured(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -72,6 +77,7 @@ impl ApiError {
             Self::BadRequest(_) => "invalid_request",
             Self::Unavailable(_) => "temporarily_unavailable",
             Self::MisdirectedRequest(_) => "misdirected_request",
+            Self::Misconfigured(_) => "server_misconfigured",
         }
     }
 

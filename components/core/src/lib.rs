@@ -1,10 +1,10 @@
 //! Learner DNA MCP core: the ports every component reaches the world through, the HTTP
-//! types and limits every host enforces, and the host-independent endpoints that
-//! belong to no feature (health, the test-only port routes).
+//! types and limits every host enforces, the one identity type, and the
+//! host-independent endpoint that belongs to no feature (health).
 //!
 //! The core sees the world only through the traits in [`ports`]; a host (the gateway
 //! component, the Cloudflare worker) implements them and hands requests to the
-//! application's router (`learner-app`).
+//! application's router (`learner-app`). Who asks is an [`identity::Principal`].
 
 pub mod audit_chain;
 mod client_addr;
@@ -12,10 +12,9 @@ mod error;
 pub mod executor;
 pub mod health;
 mod http_util;
+pub mod identity;
 pub mod outbound;
 pub mod ports;
-#[cfg(feature = "test-routes")]
-pub mod test_routes;
 mod wit_conversions;
 
 pub use client_addr::{ClientAddr, PEER_ADDR_HEADER};

@@ -1,80 +1,72 @@
 //! The privacy rules every read of a learner's record passes (ARCHITECTURE.md, "Privacy
 //! rules"): the relationship between the requester and the learner (FERPA legitimate
 //! educational interest), COPPA for learners under 13, and the token's scopes ∩ the
-//! consent on file. Each decision carries its reason, for the audit trail. Learners are
-//! shown to each client under a pairwise pseudonym.
+//! consent on file. The rules are one pure function, [`decide`], from the facts of one
+//! learner to a decision with its reason (for the audit trail); the queries here only
+//! gather those facts, for one learner or a whole set at once. Learners are shown to
+//! each client under a pairwise pseudonym.
 
 use hmac::{Hmac, KeyInit, Mac};
+pub use learner_core::identity::Role;
+use learner_core::identity::{Member, Principal};
 use learner_core::ports::{Sql, SqlError, SqlValue, Statement};
 use sha2::Sha256;
 
 use crate::text;
 
-/// Who asks, from the access token (never from the request).
+/// Who asks, as the domain serves them: a principal (from the access token, never
+/// from the request) who is a member of a tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Requester {
-    /// The tenant of the person's account.
-    pub tenant: String,
-    /// The person (`demo:teacher`, …).
-    pub subject: String,
-    /// Their role.
-    pub role: Role,
-    /// The client acting for them.
-    pub client_id: String,
-    /// The token's scopes.
-    pub scopes: Vec<String>,
+    /// The principal.
+    pub principal: Principal,
+    /// Their tenant and role (the principal's, which every Learner DNA operation needs).
+    pub member: Member,
 }
 
 impl Requester {
+    /// `principal` as a requester; `None` when its grant names no member of a tenant.
+    pub fn new(principal: Principal) -> Option<Self> {
+        let member = principal.member.clone()?;
+        Some(Self { principal, member })
+    }
+
+    /// The tenant of the person's account.
+    pub fn tenant(&self) -> &str {
+        &self.member.tenant
+    }
+
+    /// Their role.
+    pub fn role(&self) -> Role {
+        self.member.role
+    }
+
+    /// The person (`demo:teacher`, …).
+    pub fn subject(&self) -> &str {
+        &self.principal.subject
+    }
+
+    /// The client acting for them.
+    pub fn client_id(&self) -> &str {
+        &self.principal.client_id
+    }
+
     /// Whether the token carries `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes.iter().any(|s| s == scope)
+        self.principal.has_scope(scope)
     }
 
     /// `categories` ∩ the token's scopes.
     pub fn in_scope(&self, categories: Vec<Category>) -> Vec<Category> {
-        categories
-            .into_iter()
-            .filter(|category| self.has_scope(category.scope()))
-            .collect()
+        in_scope(categories, &self.principal.scopes)
     }
 }
 
-/// The requester's role in the tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Role {
-    /// Sees learners in the classes they teach, while enrolled.
-    Teacher,
-    /// Sees their own children.
-    Guardian,
-    /// Sees themself.
-    Student,
-    /// Sees aggregates and the audit trail, never one learner.
-    TenantAdmin,
-}
-
-impl Role {
-    /// Its name in grants' props and in the audit trail.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Teacher => "teacher",
-            Self::Guardian => "guardian",
-            Self::Student => "student",
-            Self::TenantAdmin => "tenant_admin",
-        }
-    }
-
-    /// The role named `name`.
-    pub fn parse(name: &str) -> Option<Self> {
-        [
-            Self::Teacher,
-            Self::Guardian,
-            Self::Student,
-            Self::TenantAdmin,
-        ]
+fn in_scope(categories: Vec<Category>, scopes: &[String]) -> Vec<Category> {
+    categories
         .into_iter()
-        .find(|role| role.as_str() == name)
-    }
+        .filter(|category| scopes.iter().any(|s| s == category.scope()))
+        .collect()
 }
 
 /// A category of a learner's data: each is one scope and one kind of consent.
@@ -193,6 +185,76 @@ pub fn pseudonym(key: &[u8; 32], client_id: &str, learner_id: &str) -> String {
     format!("lp_{}", learner_core::hex(&digest[..16]))
 }
 
+/// Why a learner's data is wanted: the rules differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// One learner's record, read by someone related to them: the categories both
+    /// consented and in the token's scopes.
+    Read,
+    /// A class aggregate: the learner counts as far as their consent allows (the token's
+    /// `class.aggregates` scope stands for the per-learner scopes).
+    Aggregate,
+}
+
+/// What is on file about one learner for one client.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ConsentFacts {
+    /// Whole years of age today (`None`: unknown, which counts as under 13).
+    pub age: Option<u32>,
+    /// Whether a guardian of the learner gave consent for this client by a method
+    /// COPPA accepts as verified ([`VERIFIED_PARENTAL_METHODS`]).
+    pub parental_consent: bool,
+    /// The categories consented for this client now (withdrawn ones excluded).
+    pub consented: Vec<Category>,
+}
+
+/// Everything one decision about one learner is made from.
+#[derive(Debug, Clone, Copy)]
+pub struct Facts<'a> {
+    /// The requester's role.
+    pub role: Role,
+    /// What the data is for.
+    pub purpose: Purpose,
+    /// Whether the learner is in the requester's tenant.
+    pub in_tenant: bool,
+    /// Whether the requester relates to the learner today: teaches an active
+    /// enrollment of theirs, is their guardian, or is the learner.
+    pub related: bool,
+    /// Age and consent.
+    pub consent: &'a ConsentFacts,
+    /// The token's scopes.
+    pub scopes: &'a [String],
+}
+
+/// The privacy rules, in the order they apply: a tenant administrator never reads one
+/// learner (before anything is looked up, so nothing is revealed); a learner outside
+/// the tenant or the requester's relationships is not visible; a learner under 13
+/// needs verified parental consent (COPPA); and what may be seen is the consented
+/// categories — within the token's scopes, for a read.
+pub fn decide(facts: &Facts<'_>) -> Access {
+    let read = facts.purpose == Purpose::Read;
+    if read && facts.role == Role::TenantAdmin {
+        return Access::Denied(Denial::AggregatesOnly);
+    }
+    if !facts.in_tenant || (read && !facts.related) {
+        return Access::Denied(Denial::NotVisible);
+    }
+    let under_13 = facts.consent.age.is_none_or(|age| age < 13);
+    if under_13 && !facts.consent.parental_consent {
+        return Access::Denied(Denial::NoParentalConsent);
+    }
+    let categories = if read {
+        in_scope(facts.consent.consented.clone(), facts.scopes)
+    } else {
+        facts.consent.consented.clone()
+    };
+    if categories.is_empty() {
+        Access::Denied(Denial::NothingConsented)
+    } else {
+        Access::Allowed(categories)
+    }
+}
+
 async fn exists<S: Sql>(sql: &S, query: &str, params: Vec<SqlValue>) -> Result<bool, SqlError> {
     let result = sql.execute(&Statement::new(query, params)).await?;
     Ok(!result.rows.is_empty())
@@ -209,7 +271,8 @@ const IS_SELF: &str =
     "SELECT 1 FROM learners WHERE subject = ? AND tenant_id = ? AND id = ? LIMIT 1";
 const IN_TENANT: &str = "SELECT 1 FROM learners WHERE id = ? AND tenant_id = ? LIMIT 1";
 
-/// Decides what `requester` may read of `learner_id` on `today` (ISO date) at `now_ms`.
+/// Decides what `requester` may read of `learner_id` on `today` (ISO date) at `now_ms`:
+/// gathers the facts of that one learner and applies [`decide`].
 pub async fn learner_access<S: Sql>(
     sql: &S,
     requester: &Requester,
@@ -217,79 +280,48 @@ pub async fn learner_access<S: Sql>(
     today: &str,
     now_ms: u64,
 ) -> Result<Access, SqlError> {
-    let tenant = requester.tenant.as_str();
-    let subject = requester.subject.as_str();
-    // The learner, in the requester's tenant only.
-    if !exists(sql, IN_TENANT, vec![text(learner_id), text(tenant)]).await? {
-        return Ok(Access::Denied(Denial::NotVisible));
-    }
-    let related = match requester.role {
-        Role::TenantAdmin => return Ok(Access::Denied(Denial::AggregatesOnly)),
-        Role::Teacher => {
-            exists(
-                sql,
-                TEACHES,
-                vec![
-                    text(subject),
-                    text(tenant),
-                    text(learner_id),
-                    text(today),
-                    text(today),
-                ],
-            )
-            .await?
-        }
-        Role::Guardian => {
-            exists(
-                sql,
-                GUARDS,
-                vec![text(subject), text(tenant), text(learner_id)],
-            )
-            .await?
-        }
-        Role::Student => {
-            exists(
-                sql,
-                IS_SELF,
-                vec![text(subject), text(tenant), text(learner_id)],
-            )
-            .await?
-        }
-    };
-    if !related {
-        return Ok(Access::Denied(Denial::NotVisible));
-    }
+    let tenant = requester.tenant();
+    let subject = requester.subject();
+    let in_tenant = exists(sql, IN_TENANT, vec![text(learner_id), text(tenant)]).await?;
+    let who = vec![text(subject), text(tenant), text(learner_id)];
+    let related = in_tenant
+        && match requester.role() {
+            Role::TenantAdmin => false,
+            Role::Teacher => {
+                let mut params = who;
+                params.extend([text(today), text(today)]);
+                exists(sql, TEACHES, params).await?
+            }
+            Role::Guardian => exists(sql, GUARDS, who).await?,
+            Role::Student => exists(sql, IS_SELF, who).await?,
+        };
     let one = crate::records::LearnerSet::one(learner_id);
-    let consented = match consented_set(sql, tenant, &requester.client_id, &one, today, now_ms)
+    let consent = consent_facts(sql, tenant, requester.client_id(), &one, today, now_ms)
         .await?
         .pop()
-    {
-        Some((_, Some(categories))) => categories,
-        Some((_, None)) => return Ok(Access::Denied(Denial::NoParentalConsent)),
-        None => return Ok(Access::Denied(Denial::NotVisible)),
-    };
-    let allowed = requester.in_scope(consented);
-    Ok(if allowed.is_empty() {
-        Access::Denied(Denial::NothingConsented)
-    } else {
-        Access::Allowed(allowed)
-    })
+        .map(|(_, facts)| facts)
+        .unwrap_or_default();
+    Ok(decide(&Facts {
+        role: requester.role(),
+        purpose: Purpose::Read,
+        in_tenant,
+        related,
+        consent: &consent,
+        scopes: &requester.principal.scopes,
+    }))
 }
 
-/// Consent for every learner of a set at once (two queries whatever its size): per
-/// learner of `tenant` in the set, in id order, `None` when the learner is under 13 (or of
-/// unknown age) without verified parental consent for `client_id` (COPPA), else the
-/// categories consented for that client at `now_ms`, whatever a token's scopes.
-/// Aggregates count a learner by this; one learner's read intersects it with the
-/// token's scopes.
-pub async fn consented_set<S: Sql>(
+/// The age and consent facts of every learner of a set at once (two queries whatever
+/// its size): per learner of `tenant` in the set, in id order, for `client_id` at
+/// `now_ms`. [`decide`] turns each into a decision.
+pub async fn consent_facts<S: Sql>(
     sql: &S,
     tenant: &str,
     client_id: &str,
     set: &crate::records::LearnerSet,
     today: &str,
     now_ms: u64,
-) -> Result<Vec<(String, Option<Vec<Category>>)>, SqlError> {
+) -> Result<Vec<(String, ConsentFacts)>, SqlError> {
     let now = SqlValue::Integer(i64::try_from(now_ms).unwrap_or(i64::MAX));
     let mut params = set.params.clone();
     params.push(text(tenant));
@@ -319,17 +351,19 @@ pub async fn consented_set<S: Sql>(
             params,
         ))
         .await?;
-    let mut decided = Vec::new();
+    let mut gathered = Vec::new();
     for row in learners.rows {
         let [SqlValue::Text(id), SqlValue::Text(birth_date)] = row.as_slice() else {
             continue;
+        };
+        let mut facts = ConsentFacts {
+            age: age_on(birth_date, today),
+            ..ConsentFacts::default()
         };
         let own = consents
             .rows
             .iter()
             .filter(|c| matches!(c.first(), Some(SqlValue::Text(l)) if l == id));
-        let mut categories = Vec::new();
-        let mut parental = false;
         for consent in own {
             if let [
                 _,
@@ -338,22 +372,21 @@ pub async fn consented_set<S: Sql>(
                 by_guardian,
             ] = consent.as_slice()
             {
-                parental |= matches!(by_guardian, SqlValue::Integer(1))
+                facts.parental_consent |= matches!(by_guardian, SqlValue::Integer(1))
                     && VERIFIED_PARENTAL_METHODS.contains(&method.as_str());
                 if let Some(c) = Category::ALL
                     .into_iter()
                     .find(|c| c.consent_name() == category)
                 {
-                    categories.push(c);
+                    facts.consented.push(c);
                 }
             }
         }
-        categories.sort();
-        categories.dedup();
-        let under_13 = age_on(birth_date, today).is_none_or(|age| age < 13);
-        decided.push((id.clone(), (!under_13 || parental).then_some(categories)));
+        facts.consented.sort();
+        facts.consented.dedup();
+        gathered.push((id.clone(), facts));
     }
-    Ok(decided)
+    Ok(gathered)
 }
 
 /// The smallest group an aggregate may describe (k-anonymity).
@@ -366,7 +399,7 @@ pub fn aggregate_allowed(members: usize) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use learner_testkit::run;
+    use learner_testkit::{principal, run};
 
     use super::*;
     use learner_testkit::MemorySql as Memory;
@@ -417,13 +450,7 @@ INSERT INTO consents VALUES
     }
 
     fn requester(subject: &str, role: Role, client: &str, scopes: &[&str]) -> Requester {
-        Requester {
-            tenant: "a".into(),
-            subject: subject.into(),
-            role,
-            client_id: client.into(),
-            scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-        }
+        Requester::new(principal("a", subject, role, client, scopes)).expect("a member")
     }
 
     #[test]
@@ -470,13 +497,11 @@ INSERT INTO consents VALUES
         ];
         for (who, learner, expected) in cases {
             let got = run(learner_access(&sql, who, learner, TODAY, NOW)).expect("decided");
-            assert_eq!(got, expected, "{} → {learner}", who.subject);
+            assert_eq!(got, expected, "{} → {learner}", who.subject());
         }
         // The tenant comes from the token: the same person in tenant b sees nothing of a.
-        let elsewhere = Requester {
-            tenant: "b".into(),
-            ..teacher.clone()
-        };
+        let mut elsewhere = teacher.clone();
+        elsewhere.member.tenant = "b".into();
         assert_eq!(
             run(learner_access(&sql, &elsewhere, "l14", TODAY, NOW)).expect("decided"),
             Denied(Denial::NotVisible)
@@ -498,5 +523,175 @@ INSERT INTO consents VALUES
         assert!(a.starts_with("lp_") && a.len() == 35, "{a}");
         assert!(!a.contains("l14"));
         assert!(aggregate_allowed(5) && !aggregate_allowed(4));
+    }
+
+    #[test]
+    fn the_decision_is_a_pure_function_of_the_facts() {
+        use Access::{Allowed, Denied};
+        use Category::*;
+        let consent = |age: Option<u32>, parental: bool, consented: &[Category]| ConsentFacts {
+            age,
+            parental_consent: parental,
+            consented: consented.to_vec(),
+        };
+        let adult = consent(Some(14), false, &[Profile, Struggles, Identity]);
+        let child_verified = consent(Some(10), true, &[Profile]);
+        let child_unverified = consent(Some(10), false, &[Profile]);
+        let unknown_age = consent(None, false, &[Profile]);
+        let nothing = consent(Some(14), false, &[]);
+        let all: Vec<String> = Category::ALL.iter().map(|c| c.scope().to_owned()).collect();
+        let profile_only = vec!["learner.profile".to_owned()];
+        let none: Vec<String> = Vec::new();
+        // (role, purpose, in tenant, related, consent, scopes) → decision
+        type Case<'a> = (
+            Role,
+            Purpose,
+            bool,
+            bool,
+            &'a ConsentFacts,
+            &'a [String],
+            Access,
+        );
+        let cases: Vec<Case<'_>> = vec![
+            (
+                Role::Teacher,
+                Purpose::Read,
+                true,
+                true,
+                &adult,
+                &all,
+                Allowed(vec![Profile, Struggles, Identity]),
+            ),
+            (
+                Role::Teacher,
+                Purpose::Read,
+                true,
+                true,
+                &adult,
+                &profile_only,
+                Allowed(vec![Profile]),
+            ),
+            (
+                Role::Teacher,
+                Purpose::Read,
+                true,
+                true,
+                &adult,
+                &none,
+                Denied(Denial::NothingConsented),
+            ),
+            (
+                Role::Teacher,
+                Purpose::Read,
+                true,
+                false,
+                &adult,
+                &all,
+                Denied(Denial::NotVisible),
+            ),
+            (
+                Role::Teacher,
+                Purpose::Read,
+                false,
+                true,
+                &adult,
+                &all,
+                Denied(Denial::NotVisible),
+            ),
+            (
+                Role::Guardian,
+                Purpose::Read,
+                true,
+                true,
+                &child_verified,
+                &all,
+                Allowed(vec![Profile]),
+            ),
+            (
+                Role::Guardian,
+                Purpose::Read,
+                true,
+                true,
+                &child_unverified,
+                &all,
+                Denied(Denial::NoParentalConsent),
+            ),
+            (
+                Role::Student,
+                Purpose::Read,
+                true,
+                true,
+                &unknown_age,
+                &all,
+                Denied(Denial::NoParentalConsent),
+            ),
+            (
+                Role::Student,
+                Purpose::Read,
+                true,
+                true,
+                &nothing,
+                &all,
+                Denied(Denial::NothingConsented),
+            ),
+            // An administrator is refused one learner before anything else is weighed.
+            (
+                Role::TenantAdmin,
+                Purpose::Read,
+                false,
+                false,
+                &adult,
+                &all,
+                Denied(Denial::AggregatesOnly),
+            ),
+            // Aggregates: consent decides, whatever the scopes; COPPA still applies.
+            (
+                Role::TenantAdmin,
+                Purpose::Aggregate,
+                true,
+                false,
+                &adult,
+                &none,
+                Allowed(vec![Profile, Struggles, Identity]),
+            ),
+            (
+                Role::Teacher,
+                Purpose::Aggregate,
+                true,
+                false,
+                &child_unverified,
+                &all,
+                Denied(Denial::NoParentalConsent),
+            ),
+            (
+                Role::Teacher,
+                Purpose::Aggregate,
+                true,
+                true,
+                &nothing,
+                &all,
+                Denied(Denial::NothingConsented),
+            ),
+            (
+                Role::Teacher,
+                Purpose::Aggregate,
+                false,
+                true,
+                &adult,
+                &all,
+                Denied(Denial::NotVisible),
+            ),
+        ];
+        for (role, purpose, in_tenant, related, consent, scopes, expected) in cases {
+            let facts = Facts {
+                role,
+                purpose,
+                in_tenant,
+                related,
+                consent,
+                scopes,
+            };
+            assert_eq!(decide(&facts), expected, "{facts:?}");
+        }
     }
 }

@@ -31,8 +31,8 @@ pub struct LearnerSet {
 impl LearnerSet {
     /// The learners `requester` relates to on `today` (none for an administrator).
     pub fn related(requester: &Requester, tenant: &str, today: &str) -> Self {
-        let subject = text(&requester.subject);
-        let (query, params) = match requester.role {
+        let subject = text(requester.subject());
+        let (query, params) = match requester.role() {
             Role::Teacher => (
                 "SELECT DISTINCT e.learner_id FROM class_teachers ct JOIN staff s ON s.id = ct.staff_id \
                  JOIN enrollments e ON e.class_id = ct.class_id WHERE s.subject = ? AND s.tenant_id = ? \
@@ -220,13 +220,13 @@ impl<'a, S: Sql> Records<'a, S> {
     /// The classes `requester` may see aggregates of: a teacher's own, every class of
     /// the tenant for its administrator, none for anyone else.
     pub async fn classes(&self, requester: &Requester) -> Result<Vec<Class>, SqlError> {
-        let rows = match requester.role {
+        let rows = match requester.role() {
             Role::Teacher => {
                 self.rows(
                     "SELECT c.id, c.name, c.subject_area FROM classes c \
                      JOIN class_teachers ct ON ct.class_id = c.id JOIN staff s ON s.id = ct.staff_id \
                      WHERE s.subject = ? AND s.tenant_id = ? AND c.tenant_id = ? ORDER BY c.id",
-                    vec![text(&requester.subject), text(self.tenant), text(self.tenant)],
+                    vec![text(requester.subject()), text(self.tenant), text(self.tenant)],
                 )
                 .await?
             }

@@ -5,15 +5,15 @@ use learner_core::{
     ApiError, ClientAddr, MAX_BODY_BYTES, PEER_ADDR_HEADER, Reply, Request, Response,
 };
 
-use crate::stream::next_chunk;
-use learner_core::executor::block_on;
 use crate::exports::wasi::http::incoming_handler::Guest;
 use crate::ports::WitHost;
+use crate::stream::next_chunk;
 use crate::wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse,
     ResponseOutparam, Scheme,
 };
 use crate::wasi::io::streams::StreamError;
+use learner_core::executor::block_on;
 
 /// Largest chunk `blocking-write-and-flush` accepts (WASI 0.2 guarantees 4096).
 const WRITE_CHUNK: usize = 4096;
@@ -22,7 +22,7 @@ impl Guest for crate::Component {
     fn handle(request: IncomingRequest, response_out: ResponseOutparam) {
         let reply = match to_core_request(&request) {
             Ok(core_request) => {
-                let app = App::new(WitHost);
+                let app = app();
                 block_on(app.handle(core_request)).unwrap_or_else(|| {
                     ApiError::Unavailable("port future stalled".into())
                         .into_response()
@@ -38,6 +38,20 @@ impl Guest for crate::Component {
             }
         }
     }
+}
+
+/// The application as this build has it: as it ships, or with the test build's routes
+/// and fixtures (feature `test-routes`).
+#[cfg(not(feature = "test-routes"))]
+fn app() -> App<WitHost> {
+    App::new(WitHost)
+}
+
+/// The application as this build has it: as it ships, or with the test build's routes
+/// and fixtures (feature `test-routes`).
+#[cfg(feature = "test-routes")]
+fn app() -> App<WitHost, learner_test_routes::TestBuild> {
+    App::with(WitHost, learner_test_routes::TestBuild)
 }
 
 fn method(method: Method) -> String {

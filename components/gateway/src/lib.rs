@@ -5,9 +5,9 @@
 //! imported WIT interfaces (see `ports`). The imports are synchronous, so every port
 //! future is ready on its first poll and `learner_core::executor::block_on` suffices.
 
-mod stream;
 mod http_binding;
 mod ports;
+mod stream;
 
 wit_bindgen::generate!({
     world: "gateway",

@@ -75,7 +75,12 @@ impl core::KeyValue for WitKeyValue {
         value: &[u8],
         ttl_ms: Option<u64>,
     ) -> Result<u64, KvError> {
-        Ok(key_value::compare_and_swap(key, expected_version, value, ttl_ms)?)
+        Ok(key_value::compare_and_swap(
+            key,
+            expected_version,
+            value,
+            ttl_ms,
+        )?)
     }
     async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
         Ok(key_value::take(key)?.map(Into::into))
@@ -94,7 +99,10 @@ impl core::Sql for WitSql {
     }
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>, SqlError> {
         let statements: Vec<sql::Statement> = statements.iter().cloned().map(Into::into).collect();
-        Ok(sql::batch(&statements)?.into_iter().map(Into::into).collect())
+        Ok(sql::batch(&statements)?
+            .into_iter()
+            .map(Into::into)
+            .collect())
     }
 }
 

@@ -2,7 +2,8 @@
 //! standard error and an id that can be echoed safely, and the messages the server
 //! writes. Never panics on any input.
 
-use serde_json::{Map, Value, json};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 /// Standard error codes (JSON-RPC 2.0 §5.1).
 pub mod code {
@@ -22,7 +23,8 @@ pub mod code {
 pub const MAX_ID_BYTES: usize = 256;
 
 /// A request id: MCP allows strings and integers only (never null).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(untagged)]
 pub enum Id {
     /// An integer id (within i64).
     Number(i64),
@@ -49,13 +51,14 @@ impl Id {
 }
 
 /// An error object (JSON-RPC 2.0 §5.1).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RpcError {
     /// The code.
     pub code: i64,
     /// A short description.
     pub message: String,
     /// Extra detail, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
 }
 
@@ -96,14 +99,6 @@ impl RpcError {
     pub fn with_data(mut self, data: Value) -> Self {
         self.data = Some(data);
         self
-    }
-
-    fn to_value(&self) -> Value {
-        let mut error = json!({"code": self.code, "message": self.message});
-        if let (Some(data), Value::Object(map)) = (&self.data, &mut error) {
-            map.insert("data".into(), data.clone());
-        }
-        error
     }
 }
 
@@ -248,33 +243,81 @@ pub fn parse_message(value: &Value) -> Parsed {
     }
 }
 
+const VERSION: &str = "2.0";
+
+/// A response carrying a result.
+#[derive(Serialize)]
+struct ResultMessage<'a, R> {
+    jsonrpc: &'static str,
+    id: &'a Id,
+    result: R,
+}
+
+/// A response carrying an error; `id` is null when the request's could not be read.
+#[derive(Serialize)]
+struct ErrorMessage<'a> {
+    jsonrpc: &'static str,
+    id: Option<&'a Id>,
+    error: &'a RpcError,
+}
+
+/// A notification or a request the server sends (a request has an id).
+#[derive(Serialize)]
+struct Outgoing<'a, P> {
+    jsonrpc: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a Id>,
+    method: &'a str,
+    params: P,
+}
+
+/// Serializes a message: ids, strings and JSON values only, so it cannot fail.
+fn message(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
 /// A success response.
 pub fn result(id: &Id, result: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id.to_value(), "result": result})
+    message(&ResultMessage {
+        jsonrpc: VERSION,
+        id,
+        result,
+    })
 }
 
 /// An error response; `id` is `None` when the request's id could not be read.
 pub fn error(id: Option<&Id>, error: &RpcError) -> Value {
-    json!({
-        "jsonrpc": "2.0",
-        "id": id.map_or(Value::Null, Id::to_value),
-        "error": error.to_value(),
+    message(&ErrorMessage {
+        jsonrpc: VERSION,
+        id,
+        error,
     })
 }
 
 /// A notification the server sends.
-pub fn notification(method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "method": method, "params": params})
+pub fn notification(method: &str, params: &impl Serialize) -> Value {
+    message(&Outgoing {
+        jsonrpc: VERSION,
+        id: None,
+        method,
+        params,
+    })
 }
 
 /// A request the server sends.
-pub fn request(id: &Id, method: &str, params: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id.to_value(), "method": method, "params": params})
+pub fn request(id: &Id, method: &str, params: &impl Serialize) -> Value {
+    message(&Outgoing {
+        jsonrpc: VERSION,
+        id: Some(id),
+        method,
+        params,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn single(bytes: &[u8]) -> Parsed {
         match parse_body(bytes) {

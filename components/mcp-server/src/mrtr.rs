@@ -11,11 +11,19 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use hmac::{Hmac, KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use sha2::Sha256;
 
 use crate::catalogue::{BoxFuture, ClientRequests};
 use crate::jsonrpc::RpcError;
+use crate::model::results::{InputRequiredResult, to_json};
+
+/// One input a request needs: a request the client would otherwise be sent.
+#[derive(Serialize)]
+struct InputRequest<'a> {
+    method: &'a str,
+    params: Value,
+}
 
 /// Longest `requestState` accepted.
 pub const MAX_STATE_BYTES: usize = 64 * 1024;
@@ -112,7 +120,7 @@ impl Round {
     }
 
     /// The `InputRequiredResult`: the inputs asked for and the state to send back.
-    pub fn input_required(&self, key: &[u8; 32]) -> Result<Value, RpcError> {
+    pub fn input_required(&self, key: &[u8; 32]) -> Result<InputRequiredResult, RpcError> {
         if self.round + 1 > MAX_ROUNDS {
             return Err(RpcError::invalid_request(
                 "too many rounds of input for one request",
@@ -124,11 +132,11 @@ impl Round {
             r: self.round + 1,
             a: self.answers.clone(),
         };
-        Ok(json!({
-            "resultType": "input_required",
-            "inputRequests": Value::Object(self.requested.borrow().clone()),
-            "requestState": seal(key, &state),
-        }))
+        Ok(InputRequiredResult {
+            result_type: "input_required",
+            input_requests: self.requested.borrow().clone(),
+            request_state: seal(key, &state),
+        })
     }
 }
 
@@ -144,9 +152,10 @@ impl ClientRequests for Round {
             if let Some(answer) = self.answers.get(key).filter(|a| a.is_object()) {
                 return Ok(Some(answer.clone()));
             }
+            let request = InputRequest { method, params };
             self.requested
                 .borrow_mut()
-                .insert(key.to_owned(), json!({"method": method, "params": params}));
+                .insert(key.to_owned(), to_json(&request));
             Ok(None)
         })
     }
@@ -155,6 +164,7 @@ impl ClientRequests for Round {
 #[cfg(test)]
 mod tests {
     use learner_testkit::run;
+    use serde_json::json;
 
     use super::*;
 
@@ -173,7 +183,7 @@ mod tests {
             Ok(None)
         );
         assert!(first.needs_input());
-        let result = first.input_required(&KEY).expect("input required");
+        let result = to_json(&first.input_required(&KEY).expect("input required"));
         assert_eq!(result["resultType"], "input_required");
         assert_eq!(
             result["inputRequests"]["name"]["method"],
@@ -198,7 +208,7 @@ mod tests {
             run(second.ask("color", "elicitation/create", json!({}))),
             Ok(None)
         );
-        let again = second.input_required(&KEY).expect("round 3 needed");
+        let again = to_json(&second.input_required(&KEY).expect("round 3 needed"));
         assert_ne!(again["requestState"], json!(state));
         // The third round still has the first answer, from the state alone.
         let third = Round::from_request(
@@ -226,7 +236,7 @@ mod tests {
         let first =
             Round::from_request(&KEY, "tools/call", "t", &params(json!({}))).expect("round 1");
         let _ = run(first.ask("k", "roots/list", json!({})));
-        let state = first.input_required(&KEY).expect("state")["requestState"]
+        let state = to_json(&first.input_required(&KEY).expect("state"))["requestState"]
             .as_str()
             .expect("string")
             .to_owned();

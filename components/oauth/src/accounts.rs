@@ -10,31 +10,7 @@ use serde::{Deserialize, Serialize};
 /// Longest username or password accepted, in bytes (hashing cost is bounded too).
 pub const MAX_CREDENTIAL_BYTES: usize = 256;
 
-/// What a person is to the learners' records (ARCHITECTURE.md, "Relationships").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Reads learners in the classes they teach.
-    Teacher,
-    /// Reads their own children.
-    Guardian,
-    /// Reads themself.
-    Student,
-    /// Reads aggregates and the audit trail of a tenant.
-    TenantAdmin,
-}
-
-impl Role {
-    /// How the consent page names the role.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Teacher => "teacher",
-            Self::Guardian => "guardian",
-            Self::Student => "student",
-            Self::TenantAdmin => "tenant administrator",
-        }
-    }
-}
+pub use learner_core::identity::Role;
 
 /// An account, without its password hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

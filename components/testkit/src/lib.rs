@@ -7,7 +7,29 @@
 mod ports;
 mod sql;
 
-pub use ports::{
-    Counter, MemoryAudit, MemoryHost, MemoryKv, NoConfig, NoFetch, TestClock, run,
-};
+pub use ports::{Counter, MemoryAudit, MemoryHost, MemoryKv, NoConfig, NoFetch, TestClock, run};
 pub use sql::MemorySql;
+
+use learner_core::identity::{Member, Principal, Role};
+
+/// A principal of `tenant` in `role`, with `scopes`, acting through `client` (grant
+/// `g-<client>`).
+pub fn principal(
+    tenant: &str,
+    subject: &str,
+    role: Role,
+    client: &str,
+    scopes: &[&str],
+) -> Principal {
+    Principal {
+        subject: subject.into(),
+        client_id: client.into(),
+        grant_id: format!("g-{client}"),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        member: Some(Member {
+            tenant: tenant.into(),
+            role,
+            display_name: None,
+        }),
+    }
+}

@@ -249,7 +249,9 @@ impl ObjectKv {
                 expected,
                 value,
                 ttl_ms,
-            } => KvAnswer::Version(kv.compare_and_swap(&key, expected, &decode(&value)?, ttl_ms)?),
+            } => {
+                KvAnswer::Version(kv.compare_and_swap(&key, expected, &decode(&value)?, ttl_ms)?)
+            }
             KvCall::Take { key } => entry_answer(kv.take(&key)?),
             KvCall::Delete { key } => KvAnswer::Deleted(kv.delete(&key)?),
         })

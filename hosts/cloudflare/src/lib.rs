@@ -20,7 +20,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         Ok(request) => request,
         Err(error) => return to_worker_response(error.into_response()),
     };
-    let app = App::new(ports::CfHost::new(env));
+    let app = app(ports::CfHost::new(env));
     match app.handle(core_request).await {
         Reply::Complete(response) => to_worker_response(response),
         Reply::Stream { head, mut body } => {
@@ -36,6 +36,20 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
                 .from_stream(chunks)?)
         }
     }
+}
+
+/// The application as this build has it: as it ships, or with the test build's routes
+/// and fixtures (feature `test-routes`).
+#[cfg(not(feature = "test-routes"))]
+fn app(host: ports::CfHost) -> App<ports::CfHost> {
+    App::new(host)
+}
+
+/// The application as this build has it: as it ships, or with the test build's routes
+/// and fixtures (feature `test-routes`).
+#[cfg(feature = "test-routes")]
+fn app(host: ports::CfHost) -> App<ports::CfHost, learner_test_routes::TestBuild> {
+    App::with(host, learner_test_routes::TestBuild)
 }
 
 async fn to_core_request(mut request: Request) -> Result<learner_core::Request, ApiError> {

@@ -32,8 +32,11 @@ fn sql_error(error: Error) -> SqlError {
 
 fn open() -> Result<SpinDb, SqlError> {
     let db = SpinDb(sqlite3::Connection::open_default().map_err(sql_error)?);
-    for statement in schema::statements(schema::KV_SCHEMA).chain(schema::statements(schema::AUDIT_SCHEMA)) {
-        db.query(&statement, &[]).map_err(|e| SqlError::Backend(format!("applying the schema: {e}")))?;
+    for statement in
+        schema::statements(schema::KV_SCHEMA).chain(schema::statements(schema::AUDIT_SCHEMA))
+    {
+        db.query(&statement, &[])
+            .map_err(|e| SqlError::Backend(format!("applying the schema: {e}")))?;
     }
     Ok(db)
 }
@@ -78,7 +81,9 @@ impl Counters for SpinDb {
         let found = self.query("SELECT total_changes()", &[])?;
         match found.rows.first().and_then(|row| row.first()) {
             Some(SqlValue::Integer(n)) => Ok(u64::try_from(*n).unwrap_or_default()),
-            other => Err(SqlError::Backend(format!("total_changes() returned {other:?}"))),
+            other => Err(SqlError::Backend(format!(
+                "total_changes() returned {other:?}"
+            ))),
         }
     }
     fn last_insert_rowid(&self) -> Result<i64, SqlError> {
@@ -98,7 +103,11 @@ impl Driver for Database {
         self.autocommit(|db| {
             db.query("BEGIN IMMEDIATE", &[])?;
             let outcome = work(db);
-            let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+            let end = if outcome.is_ok() {
+                "COMMIT"
+            } else {
+                "ROLLBACK"
+            };
             if let Err(error) = db.query(end, &[]) {
                 // A failed COMMIT leaves the transaction open: end it, and report.
                 let _ = db.query("ROLLBACK", &[]);

@@ -64,8 +64,7 @@ impl key_value::Guest for Adapter {
         // Spin SQLite cannot notify; an instance serves one request, so it may block
         // between looks.
         let sleep = |ms: u64| {
-            wasi::clocks::monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000))
-                .block();
+            wasi::clocks::monotonic_clock::subscribe_duration(ms.saturating_mul(1_000_000)).block();
             std::future::ready(())
         };
         let store = kv();
@@ -92,13 +91,20 @@ impl sql::Guest for Adapter {
 impl audit::Guest for Adapter {
     fn append(record: audit::AuditRecord) -> Result<u64, String> {
         let (db, record) = (SqlPort(Database), record.into());
-        at_once(async { learner_storage::audit::append(&db, &record).await.map_err(|e| e.0) })
+        at_once(async {
+            learner_storage::audit::append(&db, &record)
+                .await
+                .map_err(|e| e.0)
+        })
     }
 
     fn read(after: u64, limit: u32) -> Result<Vec<audit::AuditEntry>, String> {
         let db = SqlPort(Database);
-        let entries =
-            at_once(async { learner_storage::audit::read(&db, after, limit).await.map_err(|e| e.0) })?;
+        let entries = at_once(async {
+            learner_storage::audit::read(&db, after, limit)
+                .await
+                .map_err(|e| e.0)
+        })?;
         Ok(entries.into_iter().map(Into::into).collect())
     }
 }

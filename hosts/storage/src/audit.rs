@@ -9,7 +9,9 @@
 //! transaction, it is what keeps the chain linear.
 
 use learner_core::audit_chain;
-use learner_core::ports::{AuditEntry, AuditError, AuditRecord, Sql, SqlError, SqlValue, Statement};
+use learner_core::ports::{
+    AuditEntry, AuditError, AuditRecord, Sql, SqlError, SqlValue, Statement,
+};
 
 use crate::driver::{as_u64, integer};
 use crate::schema;
@@ -62,7 +64,9 @@ pub async fn append<S: Sql>(db: &S, record: &AuditRecord) -> Result<u64, AuditEr
                 // the database refused the entry itself (it did not: give up).
                 let moved = head(db).await?;
                 if moved.0 == last {
-                    return Err(AuditError(format!("the audit entry was refused: {refused}")));
+                    return Err(AuditError(format!(
+                        "the audit entry was refused: {refused}"
+                    )));
                 }
                 (last, prev_hash) = moved;
             }
@@ -88,7 +92,16 @@ pub async fn read<S: Sql>(db: &S, after: u64, limit: u32) -> Result<Vec<AuditEnt
 
 fn entry(row: Vec<SqlValue>) -> Result<AuditEntry, AuditError> {
     let malformed = |row: &[SqlValue]| AuditError(format!("malformed audit row {row:?}"));
-    let [sequence, at_ms, kind, actor, outcome, detail_json, prev_hash, hash] = row.as_slice()
+    let [
+        sequence,
+        at_ms,
+        kind,
+        actor,
+        outcome,
+        detail_json,
+        prev_hash,
+        hash,
+    ] = row.as_slice()
     else {
         return Err(malformed(&row));
     };

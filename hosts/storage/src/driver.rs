@@ -69,5 +69,7 @@ pub const MAX_PORTABLE_INTEGER: i64 = (1 << 53) - 1;
 /// [`MAX_PORTABLE_INTEGER`] (milliseconds reach it in the year 287,000; a time to live
 /// of "forever" is clamped there).
 pub(crate) fn integer(value: u64) -> SqlValue {
-    SqlValue::Integer(i64::try_from(value).map_or(MAX_PORTABLE_INTEGER, |v| v.min(MAX_PORTABLE_INTEGER)))
+    SqlValue::Integer(
+        i64::try_from(value).map_or(MAX_PORTABLE_INTEGER, |v| v.min(MAX_PORTABLE_INTEGER)),
+    )
 }

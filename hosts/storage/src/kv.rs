@@ -60,12 +60,7 @@ impl<D: Driver> KvStore<D> {
     }
 
     /// Writes `key` unconditionally; returns the new version.
-    pub fn put(
-        &self,
-        key: &str,
-        value: &[u8],
-        ttl_ms: Option<u64>,
-    ) -> Result<u64, KvError> {
+    pub fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
         check_kv_args(key, Some(value))?;
         let now_ms = (self.now_ms)();
         self.driver
@@ -177,7 +172,10 @@ fn malformed(column: &str, found: Option<&SqlValue>) -> KvError {
 }
 
 fn purge<C: Connection>(db: &C, now_ms: u64) -> Result<usize, KvError> {
-    Ok(db.query(schema::KV_PURGE_EXPIRED, &[integer(now_ms)])?.rows.len())
+    Ok(db
+        .query(schema::KV_PURGE_EXPIRED, &[integer(now_ms)])?
+        .rows
+        .len())
 }
 
 /// Writes `key` at the next version.

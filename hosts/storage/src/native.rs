@@ -6,8 +6,8 @@
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
 
-use learner_core::ports::{SqlError, SqlValue};
 use crate::driver::{Connection, Counters, Driver, Rows};
+use learner_core::ports::{SqlError, SqlValue};
 use rusqlite::types::{Value as SqliteValue, ValueRef};
 use rusqlite::{ErrorCode, OpenFlags};
 
@@ -150,7 +150,11 @@ impl Driver for SqliteFile {
         let conn = self.lock()?;
         conn.0.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
         let outcome = work(&conn);
-        let end = if outcome.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        let end = if outcome.is_ok() {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
         if let Err(error) = conn.0.execute_batch(end) {
             // A failed COMMIT leaves the transaction open: end it, and report.
             let _ = conn.0.execute_batch("ROLLBACK");

@@ -7,10 +7,10 @@ use std::time::Instant;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use learner_core::ports::{Sql, Statement};
-use learner_testkit::{MemoryHost, TestClock, run};
 use learner_dna::gdpr::{AccessRevocation, Revoked};
 use learner_dna::privacy::{Requester, Role};
 use learner_dna::service::Service;
+use learner_testkit::{MemoryHost, TestClock, principal, run};
 
 const LEARNERS: u32 = 10_000;
 
@@ -55,20 +55,19 @@ fn dna_fetch(c: &mut Criterion) {
     .expect("teacher linked");
     let clock = TestClock(now_ms.into());
     let host = MemoryHost::new(&clock, sql);
-    let requester = Requester {
-        tenant: "t001".into(),
-        subject: "bench:teacher".into(),
-        role: Role::Teacher,
-        client_id: "bench-client".into(),
-        scopes: [
+    let requester = Requester::new(principal(
+        "t001",
+        "bench:teacher",
+        Role::Teacher,
+        "bench-client",
+        &[
             "learner.profile",
             "learner.behavioral",
             "learner.assessment",
             "learner.struggles",
-        ]
-        .map(String::from)
-        .to_vec(),
-    };
+        ],
+    ))
+    .expect("a member");
     let revocation = NoRevocation;
     let service = run(Service::open(&host, &revocation, requester.clone())).expect("service");
     let visible = run(service.learners()).expect("learners");

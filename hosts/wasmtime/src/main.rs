@@ -276,6 +276,13 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
     let mut settings = vec![("host.name".to_owned(), host_name.to_owned())];
     settings.extend(args.settings);
     let mut config = HostConfig::new(settings);
+    // The application's settings, validated as it will read them: an invalid one stops
+    // the server here, naming it. (A Spin application reads its own variables; it
+    // answers every request with the error instead.)
+    if spin_app.is_none() {
+        learner_app::settings::Settings::from_config(&config)
+            .map_err(|error| wasmtime::format_err!("{error}"))?;
+    }
     // The password the application will see (empty: no demo accounts).
     let demo = match &spin_app {
         None => Some(password),

@@ -1,9 +1,12 @@
-//! Port conformance suite.
+//! The suites that run unchanged against every host.
 //!
 //! The tests in `tests/` run against a live server whose base URL is given in
-//! `LEARNER_BASE_URL`, built with the core's `test-routes` feature. They are written
+//! `LEARNER_BASE_URL`, a test build (with `learner-test-routes`). They are written
 //! once and run unchanged against every host (`just test` starts each in turn), so
-//! every host's ports are held to the same contract (`wit/ports.wit`).
+//! every host is held to the same contract. The port contract ([`contract`]) also runs
+//! in-process against the harness's storage driver.
+
+pub mod contract;
 
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpStream};
@@ -39,9 +42,13 @@ pub fn agent() -> ureq::Agent {
         .into()
 }
 
-/// Calls `POST /__test/ports` and returns the JSON answer (`{"ok": …}` or
-/// `{"err": …}`); panics on any other status.
+/// Makes one port call through the installed [`contract::PortCaller`], by default
+/// `POST /__test/ports`, and returns the JSON answer (`{"ok": …}` or `{"err": …}`);
+/// panics on any other status.
 pub fn port_call(call: Value) -> Value {
+    if let Some(caller) = contract::installed() {
+        return caller.call(&call);
+    }
     let mut response = agent()
         .post(format!("{}/__test/ports", base_url()))
         .send_json(&call)

@@ -560,7 +560,11 @@ fn token_requests_are_rate_limited_per_client() {
 
 /// `GET /__test/whoami` (the guard every protected resource uses) with `authorization`
 /// as the header value, from 127.0.0.1 to `base` with `Host: host`.
-fn whoami(host: &str, authorization: Option<&str>, query: &str) -> learner_conformance::RawResponse {
+fn whoami(
+    host: &str,
+    authorization: Option<&str>,
+    query: &str,
+) -> learner_conformance::RawResponse {
     let mut headers = vec![("Host", host)];
     if let Some(value) = authorization {
         headers.push(("Authorization", value));

@@ -15,7 +15,9 @@ use learner_storage::native::SqliteFile;
 pub struct SqliteAudit(SqlPort<SqliteFile>);
 
 /// The native store answers at once; a future that did not is a bug, not a wait.
-fn now<T>(future: impl Future<Output = Result<T, learner_core::ports::AuditError>>) -> Result<T, String> {
+fn now<T>(
+    future: impl Future<Output = Result<T, learner_core::ports::AuditError>>,
+) -> Result<T, String> {
     match block_on(future) {
         Some(outcome) => outcome.map_err(|e| e.0),
         None => Err("the audit store did not answer at once".into()),

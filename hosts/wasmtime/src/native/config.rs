@@ -48,6 +48,15 @@ impl HostConfig {
     }
 }
 
+impl learner_core::ports::Config for HostConfig {
+    fn get(&self, name: &str) -> Option<String> {
+        HostConfig::get(self, name)
+    }
+    fn secret(&self, name: &str) -> Option<String> {
+        HostConfig::secret(self, name)
+    }
+}
+
 /// Parses a `name=value` command-line argument.
 pub fn parse_pair(arg: &str) -> Result<(String, String), String> {
     match arg.split_once('=') {

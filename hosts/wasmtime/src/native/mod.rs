@@ -9,7 +9,6 @@ pub mod fetch;
 pub mod kv;
 pub mod sql;
 
-
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::state::RequestState;
@@ -85,7 +84,11 @@ impl wit_kv::Host for RequestState {
     async fn wait(&mut self, key: String, timeout_ms: u32) -> KvResult<Option<wit_kv::Entry>> {
         // SQLite cannot notify: look again every few milliseconds without a thread.
         let sleep = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
-        let found = self.ports().kv.wait_polling(&key, timeout_ms, sleep).await?;
+        let found = self
+            .ports()
+            .kv
+            .wait_polling(&key, timeout_ms, sleep)
+            .await?;
         Ok(found.map(Into::into))
     }
 }

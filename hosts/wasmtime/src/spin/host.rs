@@ -9,9 +9,9 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 use crate::native::open_database;
 use learner_core::ports::SqlValue as NativeValue;
 
-use learner_storage::native::Conn;
-use learner_storage::Connection as _;
 use crate::state::RequestState;
+use learner_storage::Connection as _;
+use learner_storage::native::Conn;
 
 wasmtime::component::bindgen!({
     world: "spin-imports",

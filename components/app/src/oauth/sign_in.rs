@@ -1,0 +1,191 @@
+//! Signing in at the authorization endpoint: the sign-in form's post, checked against
+//! the accounts and limited per username; a signed-in session is an HttpOnly,
+//! SameSite=Lax cookie naming the account for an hour.
+
+use http::{HeaderValue, StatusCode, header};
+use learner_core::ports::{Config, Host, KeyValue};
+use learner_core::{Request, Response};
+use learner_oauth::accounts::{Account, Accounts, seed_demo};
+use learner_oauth::metadata::Issuer;
+use learner_oauth::params::Params;
+use serde_json::json;
+
+use super::authorize::{
+    PENDING_TTL_MS, Pending, consent_page, pending_key, random_hex, unavailable,
+};
+use super::limits::{over_limit, refund_limit};
+use super::{audit, pages};
+use crate::settings::Settings;
+
+/// How long a sign-in lasts.
+const SESSION_TTL_MS: u64 = 60 * 60 * 1_000;
+/// The session cookie.
+const SESSION_COOKIE: &str = "ldna_session";
+
+fn session_key(id: &str) -> String {
+    format!("oauth:session:{id}")
+}
+
+fn session_id(request: &Request) -> Option<String> {
+    request
+        .headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| v.len() == 64 && v.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// The account signed in on this browser, if any.
+pub async fn signed_in<H: Host>(host: &H, request: &Request) -> Option<Account> {
+    let id = session_id(request)?;
+    let entry = host.key_value().get(&session_key(&id)).await.ok()??;
+    serde_json::from_slice(&entry.value).ok()
+}
+
+/// Adds the demo accounts where the `demo-password` secret is set.
+pub async fn seed_demo_accounts<H: Host>(host: &H) {
+    if let Some(password) = host
+        .config()
+        .secret("demo-password")
+        .filter(|p| !p.is_empty())
+    {
+        let accounts = Accounts::new(host.key_value(), host.random());
+        // Best effort: a failure shows up as a failed sign-in.
+        let _ = seed_demo(&accounts, &password).await;
+    }
+}
+
+fn session_cookie(id: &str, secure: bool) -> HeaderValue {
+    let secure = if secure { "; Secure" } else { "" };
+    let value = format!(
+        "{SESSION_COOKIE}={id}; Path=/oauth; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        SESSION_TTL_MS / 1_000
+    );
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The sign-in form for parked request `request_id`: on the right password, a session
+/// and the consent page; otherwise the form again, saying why.
+pub(super) async fn sign_in<H: Host>(
+    host: &H,
+    settings: &Settings,
+    params: &Params,
+    request_id: &str,
+    mut pending: Pending,
+    version: u64,
+    issuer: &Issuer,
+) -> Response {
+    let kv = host.key_value();
+    let accounts = Accounts::new(kv, host.random());
+    let username = params.get("username").unwrap_or_default();
+    let password = params.get("password").unwrap_or_default();
+    // Guessing is limited per username (existing or not): every attempt counts
+    // before the password is checked (so parallel guesses cannot slip through),
+    // and a successful one is taken back.
+    let key = format!("sign-in:{}", username.to_ascii_lowercase());
+    let rate = settings.limits.sign_in_attempts;
+    if let Some(retry_after_s) = over_limit(host, rate, &key).await {
+        audit(
+            host,
+            "oauth.sign_in.rate_limited",
+            username,
+            "denied",
+            json!({}),
+        )
+        .await;
+        let mut page = pages::sign_in(
+            request_id,
+            &pending.csrf,
+            &pending.client_name,
+            Some("Too many attempts. Wait a minute and try again."),
+        );
+        *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
+            page.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return page;
+    }
+    let account = match accounts.verify(username, password).await {
+        Ok(Some(account)) => {
+            // The limit is on guessing: a sign-in that succeeded does not count.
+            refund_limit(host, rate, &key).await;
+            account
+        }
+        Ok(None) => {
+            audit(
+                host,
+                "oauth.sign_in",
+                username,
+                "denied",
+                json!({ "client_id": pending.client_id }),
+            )
+            .await;
+            return pages::sign_in(
+                request_id,
+                &pending.csrf,
+                &pending.client_name,
+                Some("Wrong username or password."),
+            );
+        }
+        Err(_) => return unavailable(),
+    };
+    let session = random_hex(host.random());
+    // Accounts hold strings only: serialization cannot fail.
+    let account_bytes = serde_json::to_vec(&account).unwrap_or_default();
+    pending.subject = Some(account.subject.clone());
+    let pending_bytes = serde_json::to_vec(&pending).unwrap_or_default();
+    let stored = kv
+        .put(&session_key(&session), &account_bytes, Some(SESSION_TTL_MS))
+        .await
+        .is_ok()
+        && kv
+            .compare_and_swap(
+                &pending_key(request_id),
+                Some(version),
+                &pending_bytes,
+                Some(PENDING_TTL_MS),
+            )
+            .await
+            .is_ok();
+    if !stored {
+        return unavailable();
+    }
+    audit(
+        host,
+        "oauth.sign_in",
+        &account.subject,
+        "allowed",
+        json!({ "client_id": pending.client_id }),
+    )
+    .await;
+    let mut response = consent_page(request_id, &pending, &account, None);
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        session_cookie(&session, issuer.as_str().starts_with("https://")),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_cookies_are_read_strictly() {
+        let id = "a".repeat(64);
+        let request = http::Request::builder()
+            .header("cookie", format!("other=1; {SESSION_COOKIE}={id}"))
+            .body(Vec::new())
+            .unwrap();
+        assert_eq!(session_id(&request), Some(id));
+        let bad = http::Request::builder()
+            .header("cookie", format!("{SESSION_COOKIE}=../../x"))
+            .body(Vec::new())
+            .unwrap();
+        assert_eq!(session_id(&bad), None);
+    }
+}

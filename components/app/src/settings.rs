@@ -1,0 +1,421 @@
+//! The application's settings: every one the operator may set, parsed once from the
+//! config port into one typed struct and validated, with an error that names the
+//! setting, what it holds and what it should hold. The harness refuses to start with
+//! invalid settings; on hosts without a start (Spin, Workers) the application answers
+//! every request with that error instead (503), so a misconfiguration is never
+//! silently replaced by a default.
+
+use learner_core::outbound::{AllowedHost, parse_list};
+use learner_core::ports::Config;
+use learner_oauth::grants::Lifetimes;
+use learner_oauth::metadata::Issuer;
+use learner_oauth::rate_limit::RateLimit;
+use thiserror::Error;
+
+/// One minute, the window of most limits.
+pub const MINUTE_MS: u64 = 60_000;
+
+/// A setting that does not hold what it must.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("setting {name} is {value:?}: expected {expected}")]
+pub struct SettingsError {
+    /// The setting (`oauth.access_lifetime_s`, …).
+    pub name: &'static str,
+    /// What it holds.
+    pub value: String,
+    /// What it should hold.
+    pub expected: &'static str,
+}
+
+/// How clients may register (`oauth.registration`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Registration {
+    /// Anyone may register (the default: MCP clients register themselves).
+    Open,
+    /// Only with the initial access token in the secret `oauth-registration-token`.
+    Token,
+    /// Not offered.
+    Closed,
+}
+
+/// The request limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Token requests per client per minute (`oauth.token_requests_per_minute`).
+    pub token_requests: RateLimit,
+    /// Sign-in attempts per username per minute (`oauth.sign_in_attempts_per_minute`).
+    pub sign_in_attempts: RateLimit,
+    /// Requests to the OAuth endpoints per client address per minute
+    /// (`oauth.requests_per_minute_per_ip`).
+    pub requests_per_address: RateLimit,
+    /// Client registrations per client address per hour
+    /// (`oauth.registrations_per_hour_per_ip`).
+    pub registrations_per_address: RateLimit,
+}
+
+/// The MCP endpoint's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct McpSettings {
+    /// A session ends after this long unused (`mcp.session_idle_s`).
+    pub session_idle_ms: u64,
+    /// A GET or listen stream is closed after this long (`mcp.stream_max_s`).
+    pub stream_max_ms: u64,
+    /// Definitions per page of a list (`mcp.page_size`).
+    pub page_size: usize,
+}
+
+/// Every setting, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The issuer and public base URL (`public.url`); `None`: the loopback URL each
+    /// request was sent to, for local use only.
+    pub public_url: Option<Issuer>,
+    /// Client registration.
+    pub registration: Registration,
+    /// Whose Client ID Metadata Documents are accepted
+    /// (`oauth.client_metadata_documents`; empty: none).
+    pub client_metadata_documents: Vec<AllowedHost>,
+    /// Credential lifetimes (`oauth.code_lifetime_s`, `oauth.access_lifetime_s`,
+    /// `oauth.refresh_lifetime_s`).
+    pub lifetimes: Lifetimes,
+    /// Browser origins allowed to call discovery, registration and token
+    /// (`cors.allowed_origins`).
+    pub cors_allowed_origins: Vec<String>,
+    /// Request limits.
+    pub limits: Limits,
+    /// The MCP endpoint.
+    pub mcp: McpSettings,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let defaults = Lifetimes::default();
+        Self {
+            public_url: None,
+            registration: Registration::Open,
+            client_metadata_documents: Vec::new(),
+            lifetimes: defaults,
+            cors_allowed_origins: Vec::new(),
+            limits: Limits {
+                token_requests: per_minute(120),
+                sign_in_attempts: per_minute(10),
+                requests_per_address: per_minute(300),
+                registrations_per_address: RateLimit {
+                    limit: 60,
+                    window_ms: 60 * MINUTE_MS,
+                },
+            },
+            mcp: McpSettings {
+                session_idle_ms: 30 * MINUTE_MS,
+                stream_max_ms: 5 * MINUTE_MS,
+                page_size: 50,
+            },
+        }
+    }
+}
+
+fn per_minute(limit: u32) -> RateLimit {
+    RateLimit {
+        limit,
+        window_ms: MINUTE_MS,
+    }
+}
+
+/// A setting's value, if set (an empty value counts as unset, as hosts that cannot
+/// unset a variable write it).
+fn value<C: Config>(config: &C, name: &str) -> Option<String> {
+    config
+        .get(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn invalid(name: &'static str, value: &str, expected: &'static str) -> SettingsError {
+    SettingsError {
+        name,
+        value: value.to_owned(),
+        expected,
+    }
+}
+
+/// A whole number of seconds above 0, as milliseconds.
+fn seconds<C: Config>(
+    config: &C,
+    name: &'static str,
+    default_ms: u64,
+) -> Result<u64, SettingsError> {
+    match value(config, name) {
+        None => Ok(default_ms),
+        Some(text) => text
+            .parse::<u64>()
+            .ok()
+            .filter(|s| *s > 0)
+            .map(|s| s.saturating_mul(1_000))
+            .ok_or_else(|| invalid(name, &text, "a whole number of seconds above 0")),
+    }
+}
+
+/// A limit: a whole number of requests (0 refuses all).
+fn limit<C: Config>(
+    config: &C,
+    name: &'static str,
+    default: RateLimit,
+) -> Result<RateLimit, SettingsError> {
+    match value(config, name) {
+        None => Ok(default),
+        Some(text) => text
+            .parse::<u32>()
+            .map(|limit| RateLimit { limit, ..default })
+            .map_err(|_| invalid(name, &text, "a whole number of requests")),
+    }
+}
+
+/// An origin: `scheme://host[:port]`, nothing after it.
+fn is_origin(text: &str) -> bool {
+    let Some((scheme, rest)) = text.split_once("://") else {
+        return false;
+    };
+    matches!(scheme, "http" | "https")
+        && !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@'])
+        && !rest
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+}
+
+impl Settings {
+    /// Reads and validates every setting from `config`; the first invalid one is the
+    /// error.
+    pub fn from_config<C: Config>(config: &C) -> Result<Self, SettingsError> {
+        let defaults = Self::default();
+        let public_url = value(config, "public.url")
+            .map(|url| {
+                Issuer::new(&url).map_err(|_| {
+                    invalid(
+                        "public.url",
+                        &url,
+                        "https://host[:port][/path] without query or fragment (http only on loopback)",
+                    )
+                })
+            })
+            .transpose()?;
+        let registration = match value(config, "oauth.registration").as_deref() {
+            None | Some("open") => Registration::Open,
+            Some("token") => Registration::Token,
+            Some("closed") => Registration::Closed,
+            Some(other) => {
+                return Err(invalid(
+                    "oauth.registration",
+                    other,
+                    "open, token or closed",
+                ));
+            }
+        };
+        let client_metadata_documents = match value(config, "oauth.client_metadata_documents") {
+            None => Vec::new(),
+            Some(list) => parse_list(&list).map_err(|_| {
+                invalid(
+                    "oauth.client_metadata_documents",
+                    &list,
+                    "scheme://host[:port] patterns separated by commas, e.g. https://*",
+                )
+            })?,
+        };
+        let lifetimes = Lifetimes {
+            code_ms: seconds(config, "oauth.code_lifetime_s", defaults.lifetimes.code_ms)?,
+            access_ms: seconds(
+                config,
+                "oauth.access_lifetime_s",
+                defaults.lifetimes.access_ms,
+            )?,
+            refresh_ms: seconds(
+                config,
+                "oauth.refresh_lifetime_s",
+                defaults.lifetimes.refresh_ms,
+            )?,
+        };
+        let cors_allowed_origins = match value(config, "cors.allowed_origins") {
+            None => Vec::new(),
+            Some(list) => {
+                let origins: Vec<String> = list
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|o| !o.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                if !origins.iter().all(|o| is_origin(o)) {
+                    return Err(invalid(
+                        "cors.allowed_origins",
+                        &list,
+                        "origins (scheme://host[:port], no path) separated by commas",
+                    ));
+                }
+                origins
+            }
+        };
+        let limits = Limits {
+            token_requests: limit(
+                config,
+                "oauth.token_requests_per_minute",
+                defaults.limits.token_requests,
+            )?,
+            sign_in_attempts: limit(
+                config,
+                "oauth.sign_in_attempts_per_minute",
+                defaults.limits.sign_in_attempts,
+            )?,
+            requests_per_address: limit(
+                config,
+                "oauth.requests_per_minute_per_ip",
+                defaults.limits.requests_per_address,
+            )?,
+            registrations_per_address: limit(
+                config,
+                "oauth.registrations_per_hour_per_ip",
+                defaults.limits.registrations_per_address,
+            )?,
+        };
+        let page_size = match value(config, "mcp.page_size") {
+            None => defaults.mcp.page_size,
+            Some(text) => text
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| invalid("mcp.page_size", &text, "a whole number above 0"))?,
+        };
+        let mcp = McpSettings {
+            session_idle_ms: seconds(config, "mcp.session_idle_s", defaults.mcp.session_idle_ms)?,
+            stream_max_ms: seconds(config, "mcp.stream_max_s", defaults.mcp.stream_max_ms)?,
+            page_size,
+        };
+        Ok(Self {
+            public_url,
+            registration,
+            client_metadata_documents,
+            lifetimes,
+            cors_allowed_origins,
+            limits,
+            mcp,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    struct Values(BTreeMap<&'static str, &'static str>);
+
+    impl Config for Values {
+        fn get(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| (*v).to_owned())
+        }
+        fn secret(&self, _: &str) -> Option<String> {
+            None
+        }
+    }
+
+    fn parse(pairs: &[(&'static str, &'static str)]) -> Result<Settings, SettingsError> {
+        Settings::from_config(&Values(pairs.iter().copied().collect()))
+    }
+
+    #[test]
+    fn nothing_set_is_the_defaults_and_empty_counts_as_unset() {
+        assert_eq!(parse(&[]), Ok(Settings::default()));
+        assert_eq!(
+            parse(&[("oauth.access_lifetime_s", ""), ("public.url", " ")]),
+            Ok(Settings::default())
+        );
+    }
+
+    #[test]
+    fn every_setting_is_read_into_its_field() {
+        let settings = parse(&[
+            ("public.url", "https://learner.example.org/"),
+            ("oauth.registration", "token"),
+            (
+                "oauth.client_metadata_documents",
+                "https://*.vscode.dev, https://claude.ai",
+            ),
+            ("oauth.code_lifetime_s", "30"),
+            ("oauth.access_lifetime_s", "3"),
+            ("oauth.refresh_lifetime_s", "600"),
+            (
+                "cors.allowed_origins",
+                "http://localhost:6274, https://inspector.example",
+            ),
+            ("oauth.token_requests_per_minute", "5"),
+            ("oauth.sign_in_attempts_per_minute", "0"),
+            ("oauth.requests_per_minute_per_ip", "7"),
+            ("oauth.registrations_per_hour_per_ip", "2"),
+            ("mcp.session_idle_s", "60"),
+            ("mcp.stream_max_s", "10"),
+            ("mcp.page_size", "5"),
+        ])
+        .expect("valid");
+        assert_eq!(
+            settings.public_url.as_ref().map(Issuer::as_str),
+            Some("https://learner.example.org")
+        );
+        assert_eq!(settings.registration, Registration::Token);
+        assert_eq!(settings.client_metadata_documents.len(), 2);
+        assert_eq!(
+            (
+                settings.lifetimes.code_ms,
+                settings.lifetimes.access_ms,
+                settings.lifetimes.refresh_ms
+            ),
+            (30_000, 3_000, 600_000)
+        );
+        assert_eq!(
+            settings.cors_allowed_origins,
+            ["http://localhost:6274", "https://inspector.example"]
+        );
+        assert_eq!(settings.limits.token_requests, per_minute(5));
+        assert_eq!(settings.limits.sign_in_attempts, per_minute(0));
+        assert_eq!(settings.limits.requests_per_address, per_minute(7));
+        assert_eq!(settings.limits.registrations_per_address.limit, 2);
+        assert_eq!(
+            settings.limits.registrations_per_address.window_ms,
+            60 * MINUTE_MS
+        );
+        assert_eq!(
+            settings.mcp,
+            McpSettings {
+                session_idle_ms: 60_000,
+                stream_max_ms: 10_000,
+                page_size: 5
+            }
+        );
+    }
+
+    #[test]
+    fn an_invalid_setting_is_refused_by_name_never_replaced_by_a_default() {
+        for (name, value) in [
+            ("public.url", "http://learner.example.org"),
+            ("public.url", "https://learner.example.org/?x"),
+            ("oauth.registration", "clsoed"),
+            ("oauth.client_metadata_documents", "*"),
+            ("oauth.code_lifetime_s", "0"),
+            ("oauth.access_lifetime_s", "an hour"),
+            ("oauth.refresh_lifetime_s", "-1"),
+            ("cors.allowed_origins", "https://app.example/"),
+            ("cors.allowed_origins", "app.example"),
+            ("oauth.token_requests_per_minute", "many"),
+            ("oauth.requests_per_minute_per_ip", "-3"),
+            ("mcp.session_idle_s", "1.5"),
+            ("mcp.page_size", "0"),
+        ] {
+            let error = parse(&[(name, value)]).expect_err(name);
+            assert_eq!((error.name, error.value.as_str()), (name, value));
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("setting {name} is ")),
+                "{error}"
+            );
+        }
+    }
+}

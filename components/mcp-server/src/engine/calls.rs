@@ -1,0 +1,230 @@
+//! The methods that run something of the catalogue's: tools, resource reads,
+//! prompts and completions — each after the caller's scope for it is checked.
+
+use serde_json::Value;
+
+use super::{Dispatch, MAX_COMPLETIONS, RESOURCE_NOT_FOUND, Refusal, check_arguments};
+use crate::catalogue::{Catalogue, ToolContext};
+use crate::jsonrpc::{RpcError, code};
+use crate::model::Downlevel;
+use crate::model::params::{
+    CallToolParams, CompleteParams, CompletionRef, GetPromptParams, Params, UriParams,
+};
+use crate::model::results::{CompleteResult, Completion, ReadResourceResult, to_json};
+use crate::mrtr::Round;
+use crate::revision::Revision;
+use crate::uri_template::match_template;
+
+/// A missing resource: `-32002` in the session era; 2026-07-28 standardized on
+/// `-32602` (SEP-2164). The URI is in `data` either way.
+fn not_found(uri: &str, revision: Revision) -> RpcError {
+    let code = if revision.has_sessions() {
+        RESOURCE_NOT_FOUND
+    } else {
+        code::INVALID_PARAMS
+    };
+    let mut data = serde_json::Map::new();
+    data.insert("uri".into(), Value::String(uri.to_owned()));
+    RpcError::new(code, "Resource not found").with_data(Value::Object(data))
+}
+
+/// `Err` naming the scope when the caller lacks it.
+fn require(caller_has: bool, scope: Option<String>) -> Result<(), Refusal> {
+    match scope {
+        Some(scope) if !caller_has => Err(Refusal::InsufficientScope(scope)),
+        _ => Ok(()),
+    }
+}
+
+impl<C: Catalogue> Dispatch<'_, C> {
+    fn scope_check(&self, scope: Option<String>) -> Result<(), Refusal> {
+        let has = scope.as_deref().is_none_or(|s| self.caller.has_scope(s));
+        require(has, scope)
+    }
+
+    pub(super) async fn call_tool(&self, params: &Params) -> Result<Value, Refusal> {
+        let call = CallToolParams::parse(params)?;
+        let tool = self
+            .catalogue
+            .tools()
+            .into_iter()
+            .find(|t| t.name == call.name)
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown tool {:?}", call.name)))?;
+        self.scope_check(tool.scope)?;
+        check_arguments(&tool.input_schema, &call.arguments)?;
+        let round = self.round("tools/call", &call.name, params)?;
+        let context = self.context(call.progress_token, round.as_ref());
+        let output = self
+            .catalogue
+            .call_tool(&call.name, &call.arguments, &context)
+            .await?;
+        if let Some(round) = round.filter(|r| r.needs_input()) {
+            return Ok(to_json(
+                &round.input_required(&self.state_key.unwrap_or_default())?,
+            ));
+        }
+        Ok(to_json(&output.downlevel(self.revision)))
+    }
+
+    /// The round of a multi-round request (stateless revision only).
+    fn round(
+        &self,
+        method: &str,
+        target: &str,
+        params: &Params,
+    ) -> Result<Option<Round>, RpcError> {
+        if self.revision.has_sessions() {
+            return Ok(None);
+        }
+        let key = self.state_key.ok_or_else(RpcError::internal)?;
+        Round::from_request(&key, method, target, params).map(Some)
+    }
+
+    fn context<'c>(
+        &'c self,
+        progress_token: Option<Value>,
+        round: Option<&'c Round>,
+    ) -> ToolContext<'c> {
+        ToolContext {
+            caller: self.caller,
+            revision: self.revision,
+            client_capabilities: self.client_capabilities,
+            log_level: self.log_level,
+            progress_token,
+            notifications: &self.notifications,
+            updated: &self.updated,
+            client: match round {
+                Some(round) => Some(round),
+                None => self.client,
+            },
+        }
+    }
+
+    /// The `uri` parameter, when a resource or template the caller may see covers it.
+    pub(super) fn admitted_uri(&self, params: &Params) -> Result<String, Refusal> {
+        let UriParams { uri } = UriParams::parse(params)?;
+        let scope = if let Some(resource) = self
+            .catalogue
+            .resources()
+            .into_iter()
+            .find(|r| r.uri == uri)
+        {
+            resource.scope
+        } else if let Some(template) = self
+            .catalogue
+            .templates()
+            .into_iter()
+            .find(|t| match_template(&t.uri_template, &uri).is_some())
+        {
+            template.scope
+        } else {
+            return Err(not_found(&uri, self.revision).into());
+        };
+        self.scope_check(scope)?;
+        Ok(uri)
+    }
+
+    pub(super) async fn read_resource(&self, params: &Params) -> Result<Value, Refusal> {
+        let uri = self.admitted_uri(params)?;
+        match self.catalogue.read_resource(&uri, self.caller).await? {
+            Some(contents) => Ok(to_json(&ReadResourceResult { contents })),
+            None => Err(not_found(&uri, self.revision).into()),
+        }
+    }
+
+    pub(super) async fn get_prompt(&self, params: &Params) -> Result<Value, Refusal> {
+        let GetPromptParams { name, arguments } = GetPromptParams::parse(params)?;
+        let prompt = self
+            .catalogue
+            .prompts()
+            .into_iter()
+            .find(|p| p.name == name)
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt {name:?}")))?;
+        self.scope_check(prompt.scope)?;
+        for argument in &prompt.arguments {
+            match arguments.get(&argument.name) {
+                Some(Value::String(_)) => {}
+                None if !argument.required => {}
+                None => {
+                    return Err(RpcError::invalid_params(format!(
+                        "missing required argument {:?}",
+                        argument.name
+                    ))
+                    .into());
+                }
+                Some(_) => {
+                    return Err(RpcError::invalid_params(format!(
+                        "argument {:?} must be a string",
+                        argument.name
+                    ))
+                    .into());
+                }
+            }
+        }
+        let round = self.round("prompts/get", &name, params)?;
+        let context = self.context(None, round.as_ref());
+        let output = self
+            .catalogue
+            .get_prompt(&name, &arguments, &context)
+            .await?;
+        if let Some(round) = round.filter(|r| r.needs_input()) {
+            return Ok(to_json(
+                &round.input_required(&self.state_key.unwrap_or_default())?,
+            ));
+        }
+        let output = output.ok_or_else(RpcError::internal)?;
+        Ok(to_json(&output))
+    }
+
+    pub(super) async fn complete(&self, params: &Params) -> Result<Value, Refusal> {
+        let request = CompleteParams::parse(params)?;
+        match &request.reference {
+            CompletionRef::Prompt(name) => {
+                let prompt = self
+                    .catalogue
+                    .prompts()
+                    .into_iter()
+                    .find(|p| &p.name == name)
+                    .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt {name:?}")))?;
+                self.scope_check(prompt.scope)?;
+                if !prompt.arguments.iter().any(|a| a.name == request.argument) {
+                    return Err(RpcError::invalid_params(format!(
+                        "prompt {name:?} has no argument {:?}",
+                        request.argument
+                    ))
+                    .into());
+                }
+            }
+            CompletionRef::Template(uri) => {
+                let template = self
+                    .catalogue
+                    .templates()
+                    .into_iter()
+                    .find(|t| &t.uri_template == uri)
+                    .ok_or_else(|| {
+                        RpcError::invalid_params(format!("unknown resource template {uri:?}"))
+                    })?;
+                self.scope_check(template.scope)?;
+            }
+        }
+        let mut values = self
+            .catalogue
+            .complete(
+                &request.reference,
+                &request.argument,
+                &request.value,
+                &request.context,
+                self.caller,
+            )
+            .await?;
+        let total = values.len();
+        values.truncate(MAX_COMPLETIONS);
+        Ok(to_json(&CompleteResult {
+            completion: Completion {
+                values,
+                total,
+                has_more: total > MAX_COMPLETIONS,
+            },
+        }))
+    }
+}

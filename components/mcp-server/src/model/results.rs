@@ -1,0 +1,248 @@
+//! Results, one type per method.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::content::{Content, PromptMessage, ResourceContents};
+use super::definitions::{Prompt, Resource, ResourceTemplate, Tool};
+
+/// A result with nothing in it (`ping`, `logging/setLevel`, subscriptions).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Empty {}
+
+/// `tools/list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListToolsResult {
+    /// A page of tools.
+    pub tools: Vec<Tool>,
+    /// Where the next page starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `resources/list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResourcesResult {
+    /// A page of resources.
+    pub resources: Vec<Resource>,
+    /// Where the next page starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `resources/templates/list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListResourceTemplatesResult {
+    /// A page of templates.
+    pub resource_templates: Vec<ResourceTemplate>,
+    /// Where the next page starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `prompts/list`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListPromptsResult {
+    /// A page of prompts.
+    pub prompts: Vec<Prompt>,
+    /// Where the next page starts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `tools/call`: what a tool answers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallToolResult {
+    /// Content blocks.
+    pub content: Vec<Content>,
+    /// Structured result matching the tool's `outputSchema` (2025-06-18+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub structured_content: Option<Value>,
+    /// A tool-level failure the model should see (not a protocol error).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub is_error: bool,
+}
+
+impl CallToolResult {
+    /// A result of one text block.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            content: vec![Content::text(text)],
+            ..Self::default()
+        }
+    }
+
+    /// A text summary for the model and the same facts as structured content.
+    pub fn structured(text: impl Into<String>, structured: Value) -> Self {
+        Self {
+            content: vec![Content::text(text)],
+            structured_content: Some(structured),
+            is_error: false,
+        }
+    }
+
+    /// The result of a handler that asked for input it does not have yet
+    /// (`ToolContext::input`); the engine answers with what was asked for instead.
+    pub fn awaiting_input() -> Self {
+        Self::default()
+    }
+
+    /// A tool failure with a message for the model.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            content: vec![Content::text(message)],
+            is_error: true,
+            ..Self::default()
+        }
+    }
+}
+
+/// `resources/read`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReadResourceResult {
+    /// The contents.
+    pub contents: Vec<ResourceContents>,
+}
+
+/// `prompts/get`: a prompt's messages.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct GetPromptResult {
+    /// Description of this rendering.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The messages.
+    pub messages: Vec<PromptMessage>,
+}
+
+/// `completion/complete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CompleteResult {
+    /// The values.
+    pub completion: Completion,
+}
+
+/// Completion values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Completion {
+    /// At most 100 values.
+    pub values: Vec<String>,
+    /// How many there are in all.
+    pub total: usize,
+    /// Whether there are more than `values`.
+    pub has_more: bool,
+}
+
+/// An implementation's name and version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Implementation {
+    /// Name.
+    pub name: String,
+    /// Version.
+    pub version: String,
+}
+
+/// A capability with nothing to say beyond its presence.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Present {}
+
+/// Whether a list may change while a session lives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListChanges {
+    /// It may, and the server says so.
+    pub list_changed: bool,
+}
+
+/// The resources capability.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ResourcesCapability {
+    /// Clients may subscribe to resources.
+    pub subscribe: bool,
+    /// The list may change.
+    pub list_changed: bool,
+}
+
+/// What the server does.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ServerCapabilities {
+    /// Tools.
+    pub tools: ListChanges,
+    /// Resources.
+    pub resources: ResourcesCapability,
+    /// Prompts.
+    pub prompts: ListChanges,
+    /// Log messages.
+    pub logging: Present,
+    /// Argument completion (2025-03-26+).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub completions: Option<Present>,
+}
+
+/// `initialize`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InitializeResult {
+    /// The revision agreed.
+    pub protocol_version: &'static str,
+    /// What the server does.
+    pub capabilities: ServerCapabilities,
+    /// The server.
+    pub server_info: Implementation,
+    /// Guidance for the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+}
+
+/// `server/discover` (2026-07-28).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DiscoverResult {
+    /// The revisions spoken, newest first.
+    pub supported_versions: Vec<&'static str>,
+    /// What the server does.
+    pub capabilities: ServerCapabilities,
+    /// Guidance for the model.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub instructions: Option<String>,
+}
+
+/// What every stateless (2026-07-28) result adds: whether it is complete, and for the
+/// cacheable ones how long it keeps and for whom.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StatelessFields {
+    /// `complete` or `input_required`.
+    pub result_type: &'static str,
+    /// How long the result may be reused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ttl_ms: Option<u64>,
+    /// Who may reuse it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_scope: Option<&'static str>,
+}
+
+/// `InputRequiredResult` (2026-07-28): what a request needs from the client, and the
+/// state to send back with the answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InputRequiredResult {
+    /// Always `input_required`.
+    pub result_type: &'static str,
+    /// The requests, by key.
+    pub input_requests: serde_json::Map<String, Value>,
+    /// The signed state.
+    pub request_state: String,
+}
+
+/// A result as JSON. The model's types hold strings, numbers and JSON values only, so
+/// this cannot fail.
+pub fn to_json(result: &impl Serialize) -> Value {
+    serde_json::to_value(result).unwrap_or(Value::Null)
+}

@@ -50,7 +50,8 @@ async function teacherToken() {
 
 // inspector-cli 1.0.3 finds its own package.json by a path it tests against the working
 // directory but imports relative to its module: it runs only from its build directory.
-const options = { timeout: 60_000, cwd: dirname(cli) };
+// A bound on the CLI's run, generous for a busy machine.
+const options = { timeout: 180_000, cwd: dirname(cli) };
 
 async function inspect(token, ...args) {
   const { stdout } = await promisify(execFile)(

@@ -26,6 +26,13 @@ let inspector;
 let inspectorUrl;
 let home;
 
+// Every wait below is on a condition (a page, an element, a state); these bounds only
+// end a test that can no longer pass. They are generous because a busy 2-core machine
+// (a cold workerd compiling the worker, Chromium, the Inspector and its own web server
+// at once) takes tens of seconds for what an idle one does in one.
+const STEP_MS = 180_000;
+const TEST_MS = 900_000;
+
 function freePort() {
   return new Promise((resolve, reject) => {
     const server = createServer();
@@ -53,7 +60,7 @@ async function startInspector() {
   inspector = spawn(process.execPath, [launcher], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
   let printed = "";
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the Inspector did not start:\n${printed}`)), 60_000);
+    const timer = setTimeout(() => reject(new Error(`the Inspector did not start:\n${printed}`)), STEP_MS);
     const read = (chunk) => {
       printed += chunk;
       const url = printed.match(/http:\/\/127\.0\.0\.1:\d+\?MCP_INSPECTOR_API_TOKEN=[0-9a-f]+/);
@@ -72,7 +79,29 @@ before(async () => {
   mkdirSync(artifacts, { recursive: true });
   inspectorUrl = await startInspector();
   browser = await launchChromium();
-});
+}, { timeout: 2 * STEP_MS });
+
+/** Switches the server on: clicks its switch until it shows connecting or connected (a
+ * click that lands while the page is still settling is lost, so the state decides,
+ * not the click). */
+async function switchOn(page, name) {
+  const toggle = page.locator(`[aria-label="Connect or disconnect \\"${name}\\""]`);
+  await toggle.waitFor({ state: "attached" });
+  const deadline = Date.now() + STEP_MS;
+  while (!(await toggle.isChecked())) {
+    if (Date.now() > deadline) throw new Error(`the switch of ${name} never turned on`);
+    if (await toggle.isEnabled()) await toggle.click({ force: true });
+    // Wait for the click to show, or for the switch to become clickable again.
+    await page
+      .waitForFunction(
+        (el) => el.checked || !el.disabled,
+        await toggle.elementHandle(),
+        { timeout: 5_000, polling: 100 },
+      )
+      .catch(() => {});
+    if (!(await toggle.isChecked())) await page.waitForTimeout(250);
+  }
+}
 
 after(async () => {
   await browser?.close();
@@ -86,8 +115,10 @@ after(async () => {
   if (home) rmSync(home, { recursive: true, force: true });
 });
 
-test("the Inspector's web UI connects through sign-in and consent, lists the tools and calls one", async () => {
+test("the Inspector's web UI connects through sign-in and consent, lists the tools and calls one", { timeout: TEST_MS }, async () => {
   const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  page.setDefaultTimeout(STEP_MS);
+  page.setDefaultNavigationTimeout(STEP_MS);
   await page.goto(inspectorUrl);
 
   // Add the server as the README says: Streamable HTTP, URL <base>/mcp.
@@ -99,10 +130,10 @@ test("the Inspector's web UI connects through sign-in and consent, lists the too
   await page.fill('input[placeholder="https://example.com/mcp"]', `${base}/mcp`);
   await page.click("[role=dialog] button:has-text('Add')");
   await page.waitForSelector("[role=dialog]", { state: "detached" });
-  await page.locator('[aria-label="Connect or disconnect \\"learner-dna\\""]').click({ force: true });
+  await switchOn(page, "learner-dna");
 
   // The Inspector sends the browser to this server's sign-in page.
-  await page.waitForURL((url) => url.href.startsWith(`${base}/oauth/authorize?`), { timeout: 30_000 });
+  await page.waitForURL((url) => url.href.startsWith(`${base}/oauth/authorize?`));
   const asked = new URL(page.url()).searchParams.get("scope").split(" ");
   await page.fill("#username", "teacher");
   await page.fill("#password", password);
@@ -118,8 +149,8 @@ test("the Inspector's web UI connects through sign-in and consent, lists the too
   await page.click('button:has-text("Allow")');
 
   // Back in the Inspector, connected.
-  await page.waitForURL((url) => url.origin === new URL(inspectorUrl).origin, { timeout: 30_000 });
-  await page.waitForSelector("text=Connected", { timeout: 30_000 });
+  await page.waitForURL((url) => url.origin === new URL(inspectorUrl).origin);
+  await page.waitForSelector("text=Connected");
 
   // The tools the granted scope allows — no export or erasure — none of them with a
   // schema the Inspector flags as unportable. (Test builds list the conformance
@@ -140,7 +171,7 @@ test("the Inspector's web UI connects through sign-in and consent, lists the too
   await page.getByRole("textbox", { name: "class" }).fill("demo-cls0");
   await page.getByRole("textbox", { name: "concept" }).fill("fractions");
   await page.click("button:has-text('Execute Tool')");
-  await page.waitForSelector("text=/struggle with fractions in demo-cls0/", { timeout: 30_000 });
+  await page.waitForSelector("text=/struggle with fractions in demo-cls0/");
   await page.screenshot({ path: join(artifacts, "inspector-tool-result.png") });
   await page.close();
 });

@@ -78,7 +78,7 @@ class Person:
     async def callback(self) -> AuthorizationCodeResult:
         assert self.url, "the SDK sent the person to authorize"
         endpoint = self.url.split("?", 1)[0]
-        async with httpx2.AsyncClient(follow_redirects=False) as browser:
+        async with httpx2.AsyncClient(follow_redirects=False, timeout=TIMEOUT) as browser:
             page = await browser.get(self.url)
             assert page.status_code == 200, page.status_code
             signed_in = await browser.post(
@@ -109,6 +109,11 @@ class Person:
         return AuthorizationCodeResult(code=params["code"], state=params.get("state"), iss=params.get("iss"))
 
 
+# A bound on each request, not a wait: a busy 2-core machine (a cold workerd compiling
+# the worker, say) can take longer than httpx's 5-second default to answer.
+TIMEOUT = httpx2.Timeout(120.0)
+
+
 def provider(server: str, storage: MemoryStorage, person: Person) -> OAuthClientProvider:
     """The SDK's OAuth provider for a public client of `server`."""
     return OAuthClientProvider(
@@ -129,7 +134,7 @@ def provider(server: str, storage: MemoryStorage, person: Person) -> OAuthClient
 async def main() -> None:
     storage = MemoryStorage()
     auth = provider(BASE, storage, Person("teacher"))
-    async with httpx2.AsyncClient(auth=auth) as http:
+    async with httpx2.AsyncClient(auth=auth, timeout=TIMEOUT) as http:
         async with Client(streamable_http_client(f"{BASE}/mcp", http_client=http)) as client:
             assert storage.client and storage.client.client_id, "registered dynamically"
             assert storage.tokens and storage.tokens.refresh_token, "tokens with a refresh token"
@@ -174,7 +179,7 @@ async def refresh_after_expiry() -> None:
     sign in."""
     storage = MemoryStorage()
     person = Person("teacher", STRICT)
-    async with httpx2.AsyncClient(auth=provider(STRICT, storage, person)) as http:
+    async with httpx2.AsyncClient(auth=provider(STRICT, storage, person), timeout=TIMEOUT) as http:
         async with Client(streamable_http_client(f"{STRICT}/mcp", http_client=http)) as client:
             assert (await client.list_tools()).tools
         first = storage.tokens

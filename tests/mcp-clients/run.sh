@@ -21,7 +21,10 @@ echo "== MCP TypeScript SDK $version, MCP Inspector CLI $inspector, MCP Inspecto
 curl -fsS -X POST -H 'content-type: application/json' \
   -d '{"demo": true, "tenants": 0, "learners": 30}' "$LEARNER_BASE_URL/__test/dna/seed" >/dev/null
 cd "$here"
-node --test --test-reporter=spec --test-timeout=60000 --test-force-exit ts-sdk.test.mjs inspector-cli.test.mjs inspector-web.test.mjs browser.test.mjs
+# Each test's bound (a test that cannot pass any more ends); every wait inside is on
+# a condition, and a busy 2-core machine needs minutes for what an idle one does in
+# seconds.
+node --test --test-reporter=spec --test-timeout=300000 --test-force-exit ts-sdk.test.mjs inspector-cli.test.mjs inspector-web.test.mjs browser.test.mjs
 python=$("$here/.venv/bin/python" -c 'import importlib.metadata as m; print(m.version("mcp"))')
 echo "== MCP Python SDK $python against $LEARNER_BASE_URL"
 "$here/.venv/bin/python" python_sdk.py

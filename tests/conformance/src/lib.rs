@@ -37,7 +37,8 @@ pub fn strict_url() -> String {
 pub fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(30)))
+        // A bound on one exchange, generous for a busy machine (a cold workerd).
+        .timeout_global(Some(Duration::from_secs(120)))
         .build()
         .into()
 }

@@ -87,7 +87,7 @@ pub async fn shared_secret<K: KeyValue, R: Random>(
         match kv.compare_and_swap(key, None, &secret, None).await {
             Ok(_) => return Ok(secret),
             // Another instance made it first: read theirs.
-            Err(KvError::Conflict(_)) => continue,
+            Err(KvError::Conflict(_)) => {}
             Err(other) => return Err(other),
         }
     }

@@ -82,6 +82,7 @@ macro_rules! wit_conversions {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_pass_by_value)] // Helpers take JSON by value, as a call writes it.
 mod tests {
     //! The macro over hand-written stand-ins for generated bindings, shaped as
     //! wit-bindgen and wasmtime generate them.

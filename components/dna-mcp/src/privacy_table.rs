@@ -397,7 +397,7 @@ fn every_role_relationship_age_consent_and_scope_gets_exactly_its_due() {
                             assert_eq!(body["learner"], json!(pseudonym));
                         }
                         Err(e) if traits.is_empty() => {
-                            assert_eq!(e.code, ACCESS_DENIED, "{context}")
+                            assert_eq!(e.code, ACCESS_DENIED, "{context}");
                         }
                         other => panic!("{context}: profile {other:?}"),
                     }

@@ -94,8 +94,7 @@ pub async fn prompt<H: Host, R: AccessRevocation>(
     arguments: &Map<String, Value>,
 ) -> Result<Option<GetPromptResult>, RpcError> {
     let invalid = |failure: Failure| match failure {
-        Failure::Invalid(message) => RpcError::invalid_params(message),
-        Failure::NotFound(message) => RpcError::invalid_params(message),
+        Failure::Invalid(message) | Failure::NotFound(message) => RpcError::invalid_params(message),
         other => resource_error(other),
     };
     match name {

@@ -23,12 +23,13 @@ pub fn start_of(date: &str) -> Option<u64> {
     let (y, m, d) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let days = days_from_civil(y, m, d)?;
     // Round-tripping rejects 2026-02-30 and the like.
-    (days >= 0 && civil_from_days(days as u64) == date).then(|| days as u64 * DAY_MS)
+    let days = u64::try_from(days).ok()?;
+    (civil_from_days(days) == date).then(|| days * DAY_MS)
 }
 
 /// `YYYY-MM-DD` of days since 1970-01-01 (Howard Hinnant's algorithm).
 pub fn civil_from_days(days: u64) -> String {
-    let z = days as i64 + 719_468;
+    let z = i64::try_from(days).unwrap_or(i64::MAX - 719_468) + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
     let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;

@@ -2,6 +2,14 @@
 //! the same DNA on every host and in every test. Each trait carries its confidence
 //! (how much the evidence supports it, growing with the sample) and sample count.
 
+// Statistics over counts, times and ratios: every float cast here is of a value clamped
+// or known to be non-negative and far below the target's range.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 use std::collections::BTreeMap;
 
 /// One learning event, as derivation reads it.

@@ -162,7 +162,7 @@ mod tests {
             42,
         ))
         .expect("withdrawn");
-        assert_eq!(n as i64, 1);
+        assert_eq!(n, 1);
         assert_eq!(live("struggles"), 0);
         assert!(live("profile") > 0);
         assert_eq!(

@@ -7,6 +7,14 @@
 //! `demo:teacher` teaches its first class, `demo:student` is in it, `demo:guardian`
 //! is the student's parent (and of a younger sibling), `demo:admin` runs the tenant.
 
+// The generator draws u64s and uses them as indices below the lengths they index, and
+// as counts far below 2^31: none of its casts can truncate.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    clippy::cast_possible_wrap
+)]
+
 use learner_core::ports::{Sql, SqlError, SqlValue, Statement};
 
 use crate::derive::{self, Event};

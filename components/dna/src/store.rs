@@ -192,7 +192,7 @@ mod tests {
         // Another instance has just claimed the demo tenant.
         run(sql.execute(&Statement::new(
             "INSERT INTO seed_runs (tenant_id, started_at_ms) VALUES ('demo', ?)",
-            vec![SqlValue::Integer(NOW as i64)],
+            vec![SqlValue::Integer(i64::try_from(NOW).unwrap())],
         )))
         .expect("claimed");
         // It never finishes here: the request gives up after the wait, having written

@@ -5,14 +5,14 @@ use learner_core::{
     ApiError, ClientAddr, MAX_BODY_BYTES, PEER_ADDR_HEADER, Reply, Request, Response,
 };
 
-use crate::exports::wasi::http::incoming_handler::Guest;
-use crate::ports::WitHost;
-use crate::stream::next_chunk;
-use crate::wasi::http::types::{
+use crate::bindings::exports::wasi::http::incoming_handler::Guest;
+use crate::bindings::wasi::http::types::{
     Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse,
     ResponseOutparam, Scheme,
 };
-use crate::wasi::io::streams::StreamError;
+use crate::bindings::wasi::io::streams::StreamError;
+use crate::ports::WitHost;
+use crate::stream::next_chunk;
 use learner_core::executor::block_on;
 
 /// Largest chunk `blocking-write-and-flush` accepts (WASI 0.2 guarantees 4096).

@@ -9,12 +9,22 @@ mod http_binding;
 mod ports;
 mod stream;
 
-wit_bindgen::generate!({
-    world: "gateway",
-    path: "../../wit",
-    generate_all,
-});
+/// The bindings wit-bindgen generates for the `gateway` world: canonical ABI glue, the
+/// only unsafe and undocumented code here.
+#[allow(unsafe_code, missing_docs, clippy::pedantic)]
+mod bindings {
+    wit_bindgen::generate!({
+        world: "gateway",
+        path: "../../wit",
+        generate_all,
+    });
+}
 
 struct Component;
 
-export!(Component);
+/// The component's exports: the ABI entry points the bindings generate for [`Component`].
+#[allow(unsafe_code)]
+mod exports {
+    use super::Component;
+    crate::bindings::export!(Component with_types_in crate::bindings);
+}

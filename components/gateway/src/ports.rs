@@ -5,9 +5,9 @@ use learner_core::ports::{
     OutboundRequest, OutboundResponse, QueryResult, SqlError, Statement,
 };
 
-use crate::learner_dna::app::{audit, config, fetch, key_value, sql};
-use crate::wasi::clocks::{monotonic_clock, wall_clock};
-use crate::wasi::random::random;
+use crate::bindings::learner_dna::app::{audit, config, fetch, key_value, sql};
+use crate::bindings::wasi::clocks::{monotonic_clock, wall_clock};
+use crate::bindings::wasi::random::random;
 
 learner_core::wit_conversions!(key_value, sql, audit, fetch);
 

@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn wrong_types_are_invalid_requests() {
         for (body, id) in [
-            (&br#"[1]"#[..], None),
+            (&br"[1]"[..], None),
             (br#""ping""#, None),
             (br#"{"id":1,"method":"ping"}"#, Some(Id::Number(1))),
             (

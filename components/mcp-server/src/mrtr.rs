@@ -71,7 +71,8 @@ fn open(key: &[u8; 32], text: &str) -> Option<State> {
 pub struct Round {
     method: String,
     target: String,
-    round: u32,
+    /// Rounds so far.
+    number: u32,
     answers: Map<String, Value>,
     requested: RefCell<Map<String, Value>>,
 }
@@ -108,7 +109,7 @@ impl Round {
         Ok(Self {
             method: method.to_owned(),
             target: target.to_owned(),
-            round,
+            number: round,
             answers,
             requested: RefCell::default(),
         })
@@ -121,7 +122,7 @@ impl Round {
 
     /// The `InputRequiredResult`: the inputs asked for and the state to send back.
     pub fn input_required(&self, key: &[u8; 32]) -> Result<InputRequiredResult, RpcError> {
-        if self.round + 1 > MAX_ROUNDS {
+        if self.number + 1 > MAX_ROUNDS {
             return Err(RpcError::invalid_request(
                 "too many rounds of input for one request",
             ));
@@ -129,7 +130,7 @@ impl Round {
         let state = State {
             m: self.method.clone(),
             t: self.target.clone(),
-            r: self.round + 1,
+            r: self.number + 1,
             a: self.answers.clone(),
         };
         Ok(InputRequiredResult {
@@ -162,6 +163,7 @@ impl ClientRequests for Round {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_pass_by_value)] // Helpers take JSON by value, as a call writes it.
 mod tests {
     use learner_testkit::run;
     use serde_json::json;

@@ -221,7 +221,7 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
                 .compare_and_swap(&index, version, &value, Some(GRANT_INDEX_TTL_MS))
                 .await
             {
-                Err(KvError::Conflict(_)) => continue,
+                Err(KvError::Conflict(_)) => {}
                 Err(other) => return Err(other),
                 Ok(_) => return Ok(evicted),
             }

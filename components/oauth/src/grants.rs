@@ -625,7 +625,7 @@ impl<'a, K: KeyValue, R: Random> Grants<'a, K, R> {
                 .await
             {
                 Ok(_) => return Ok(()),
-                Err(KvError::Conflict(_)) => continue,
+                Err(KvError::Conflict(_)) => {}
                 Err(other) => return Err(other.into()),
             }
         }

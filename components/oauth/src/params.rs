@@ -84,7 +84,7 @@ fn check_encoding(input: &[u8]) -> Result<(), OAuthError> {
         let hex = |b: Option<u8>| b.and_then(|b| (b as char).to_digit(16));
         match (hex(bytes.next()), hex(bytes.next())) {
             // Two hex digits: at most 0xff, so the cast cannot truncate.
-            (Some(high), Some(low)) => decoded.push((high * 16 + low) as u8),
+            (Some(high), Some(low)) => decoded.push(u8::try_from(high * 16 + low).unwrap_or(0)),
             _ => return malformed("a % must be followed by two hex digits"),
         }
     }

@@ -66,7 +66,7 @@ pub async fn check<K: KeyValue>(
                     remaining: limit.limit - count - 1,
                 });
             }
-            Err(KvError::Conflict(_)) => continue,
+            Err(KvError::Conflict(_)) => {}
             Err(other) => return Err(other),
         }
     }
@@ -103,7 +103,7 @@ pub async fn refund<K: KeyValue>(
             )
             .await
         {
-            Err(KvError::Conflict(_)) => continue,
+            Err(KvError::Conflict(_)) => {}
             other => return other.map(|_| ()),
         }
     }

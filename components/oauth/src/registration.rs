@@ -219,6 +219,7 @@ impl ClientMetadata {
 }
 
 #[cfg(test)]
+#[allow(clippy::needless_pass_by_value)] // Helpers take JSON by value, as a call writes it.
 mod tests {
     use super::*;
 

@@ -217,7 +217,7 @@ mod tests {
     use super::*;
 
     fn bytes(seed: u8) -> [u8; 32] {
-        std::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add(i as u8))
+        std::array::from_fn(|i| seed.wrapping_mul(31).wrapping_add(u8::try_from(i).unwrap()))
     }
 
     #[test]
@@ -243,7 +243,7 @@ mod tests {
             &text[..text.len() - 1],
             &format!("{text}A"),
             &text.replace("ldna_rt_", "LDNA_RT_"),
-            &format!("{}=", text),
+            &format!("{text}="),
             &format!("{}+{}", &text[..10], &text[11..]),
         ] {
             assert_eq!(Token::parse(TokenKind::RefreshToken, bad), None, "{bad:?}");

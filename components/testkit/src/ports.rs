@@ -15,6 +15,7 @@ pub fn run<F: Future>(future: F) -> F::Output {
     learner_core::executor::block_on(future).expect("in-memory ports never wait")
 }
 
+/// A clock that moves only when told to (or when something sleeps on it).
 #[derive(Default)]
 pub struct TestClock(pub Cell<u64>);
 
@@ -43,7 +44,7 @@ impl Random for Counter {
         }
         // Make every call unique even after the counter wraps.
         if let Some(first) = buf.first_mut() {
-            *first ^= (self.0.get() as usize % 251) as u8;
+            *first ^= self.0.get() % 251;
         }
     }
 }
@@ -59,6 +60,7 @@ pub struct MemoryKv<'c> {
 }
 
 impl<'c> MemoryKv<'c> {
+    /// An empty store whose expiry follows `clock`.
     pub fn new(clock: &'c TestClock) -> Self {
         Self {
             clock,
@@ -95,8 +97,10 @@ impl<'c> MemoryKv<'c> {
         self.entries
             .borrow()
             .iter()
-            .map(|(k, (v, _, _))| format!("{k}={}\n", String::from_utf8_lossy(v)))
-            .collect()
+            .fold(String::new(), |mut out, (k, (v, _, _))| {
+                out.push_str(&format!("{k}={}\n", String::from_utf8_lossy(v)));
+                out
+            })
     }
 }
 

@@ -24,10 +24,7 @@ use learner_core::ports::{KvEntry, KvError, SqlError, SqlValue};
 use learner_storage::kv::KvStore;
 use learner_storage::{Connection, Driver, Rows};
 use serde::{Deserialize, Serialize};
-use worker::{
-    Date, Delay, DurableObject, Env, Request, Response, Result, SqlStorage, SqlStorageValue, State,
-    durable_object,
-};
+use worker::{Date, Delay, Request, Response, Result, SqlStorage, SqlStorageValue, State};
 
 /// One key-value operation, as sent from the worker to the object.
 #[derive(Debug, Serialize, Deserialize)]
@@ -168,18 +165,6 @@ pub struct ObjectKv {
     waiters: RefCell<Vec<(String, oneshot::Sender<()>)>>,
 }
 
-/// The hash-sharded objects (keys outside any partition).
-#[durable_object]
-pub struct KvObject {
-    kv: ObjectKv,
-}
-
-/// One object per key partition: an MCP session's keys, and its waiting streams.
-#[durable_object]
-pub struct McpSession {
-    kv: ObjectKv,
-}
-
 impl ObjectKv {
     fn new(state: &State) -> Self {
         let store = KvStore::new(ObjectStorage(state.storage().sql()), now_ms);
@@ -265,26 +250,49 @@ fn entry_answer(found: Option<KvEntry>) -> KvAnswer {
     }))
 }
 
-impl DurableObject for KvObject {
-    fn new(state: State, _env: Env) -> Self {
-        Self {
-            kv: ObjectKv::new(&state),
+/// The two classes of Durable Object. (`#[durable_object]` generates JavaScript glue
+/// without docs.)
+#[allow(missing_docs)]
+mod objects {
+    use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
+
+    use super::ObjectKv;
+
+    /// The hash-sharded objects (keys outside any partition).
+    #[durable_object]
+    pub struct KvObject {
+        kv: ObjectKv,
+    }
+
+    /// One object per key partition: an MCP session's keys, and its waiting streams.
+    #[durable_object]
+    pub struct McpSession {
+        kv: ObjectKv,
+    }
+
+    impl DurableObject for KvObject {
+        fn new(state: State, _env: Env) -> Self {
+            Self {
+                kv: ObjectKv::new(&state),
+            }
+        }
+
+        async fn fetch(&self, request: Request) -> Result<Response> {
+            self.kv.serve(request).await
         }
     }
 
-    async fn fetch(&self, request: Request) -> Result<Response> {
-        self.kv.serve(request).await
-    }
-}
+    impl DurableObject for McpSession {
+        fn new(state: State, _env: Env) -> Self {
+            Self {
+                kv: ObjectKv::new(&state),
+            }
+        }
 
-impl DurableObject for McpSession {
-    fn new(state: State, _env: Env) -> Self {
-        Self {
-            kv: ObjectKv::new(&state),
+        async fn fetch(&self, request: Request) -> Result<Response> {
+            self.kv.serve(request).await
         }
     }
-
-    async fn fetch(&self, request: Request) -> Result<Response> {
-        self.kv.serve(request).await
-    }
 }
+
+pub use objects::{KvObject, McpSession};

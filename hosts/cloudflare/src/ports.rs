@@ -42,8 +42,7 @@ impl CfHost {
     pub fn new(env: Env) -> Self {
         let config = CfConfig::new(env.clone());
         let allowed = core::Config::get(&config, "outbound.allow")
-            .map(|list| outbound::parse_list(&list))
-            .unwrap_or_else(|| Ok(vec![]));
+            .map_or_else(|| Ok(vec![]), |list| outbound::parse_list(&list));
         Self {
             kv: CfKeyValue { env: env.clone() },
             sql: CfSql { env },
@@ -244,6 +243,8 @@ fn from_js(value: &JsValue) -> SqlValue {
         SqlValue::Null
     } else if let Some(n) = value.as_f64() {
         if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER as f64 {
+            // Integral and within ±2^53 (checked above): exact.
+            #[allow(clippy::cast_possible_truncation)]
             SqlValue::Integer(n as i64)
         } else {
             SqlValue::Real(n)
@@ -259,7 +260,12 @@ fn from_js(value: &JsValue) -> SqlValue {
         SqlValue::Blob(
             array
                 .iter()
-                .map(|b| b.as_f64().unwrap_or(0.0) as u8)
+                // Bytes, as D1 hands them over: 0..=255.
+                .map(|b| {
+                    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                    let byte = b.as_f64().unwrap_or(0.0).clamp(0.0, 255.0) as u8;
+                    byte
+                })
                 .collect(),
         )
     } else if let Some(bytes) = value.dyn_ref::<js_sys::Uint8Array>() {
@@ -273,6 +279,7 @@ fn from_js(value: &JsValue) -> SqlValue {
 #[derive(Deserialize)]
 struct RawRow(#[serde(with = "serde_wasm_bindgen::preserve")] JsValue);
 
+#[allow(clippy::needless_pass_by_value)] // A `map_err` callback.
 fn d1_error(error: worker::Error) -> SqlError {
     let message = error.to_string();
     // D1 prefixes what the database refused with D1_ERROR / D1_TYPE_ERROR; anything
@@ -287,7 +294,7 @@ fn d1_error(error: worker::Error) -> SqlError {
     }
 }
 
-fn to_result(result: worker::D1Result) -> Result<QueryResult, SqlError> {
+fn to_result(result: &worker::D1Result) -> Result<QueryResult, SqlError> {
     let rows: Vec<RawRow> = result.results().map_err(d1_error)?;
     let mut columns = Vec::new();
     let mut out = Vec::with_capacity(rows.len());
@@ -343,7 +350,7 @@ impl core::Sql for CfSql {
     async fn execute(&self, statement: &Statement) -> Result<QueryResult, SqlError> {
         let db = self.db()?;
         let prepared = Self::prepare(&db, statement)?;
-        to_result(prepared.all().await.map_err(d1_error)?)
+        to_result(&prepared.all().await.map_err(d1_error)?)
     }
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>, SqlError> {
         let db = self.db()?;
@@ -356,7 +363,7 @@ impl core::Sql for CfSql {
             .await
             .map_err(d1_error)?
             .into_iter()
-            .map(to_result)
+            .map(|result| to_result(&result))
             .collect()
     }
 }

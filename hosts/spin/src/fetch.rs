@@ -11,7 +11,7 @@ use wasi::io::poll;
 use wasi::io::streams::StreamError;
 
 use crate::Adapter;
-use crate::exports::learner_dna::app::fetch::{
+use crate::bindings::exports::learner_dna::app::fetch::{
     FetchError, Guest, OutboundRequest, OutboundResponse,
 };
 

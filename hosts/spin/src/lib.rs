@@ -17,13 +17,23 @@ mod database;
 mod fetch;
 mod ports;
 
-spin_sdk::wit_bindgen::generate!({
-    world: "ports",
-    path: "../../wit",
-    runtime_path: "spin_sdk::wit_bindgen::rt",
-    generate_all,
-});
+/// The bindings wit-bindgen generates for the `ports` world: canonical ABI glue, the
+/// only unsafe and undocumented code here.
+#[allow(unsafe_code, missing_docs, clippy::pedantic)]
+mod bindings {
+    spin_sdk::wit_bindgen::generate!({
+        world: "ports",
+        path: "../../wit",
+        runtime_path: "spin_sdk::wit_bindgen::rt",
+        generate_all,
+    });
+}
 
 struct Adapter;
 
-export!(Adapter);
+/// The component's exports: the ABI entry points the bindings generate for [`Adapter`].
+#[allow(unsafe_code)]
+mod exports {
+    use super::Adapter;
+    crate::bindings::export!(Adapter with_types_in crate::bindings);
+}

@@ -6,8 +6,8 @@ use learner_storage::kv::KvStore;
 use learner_storage::sql_port::SqlPort;
 
 use crate::Adapter;
+use crate::bindings::exports::learner_dna::app::{audit, config, fetch, key_value, sql};
 use crate::database::Database;
-use crate::exports::learner_dna::app::{audit, config, fetch, key_value, sql};
 
 learner_core::wit_conversions!(key_value, sql, audit, fetch);
 

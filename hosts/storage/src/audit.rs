@@ -24,7 +24,7 @@ async fn head<S: Sql>(db: &S) -> Result<(u64, String), AuditError> {
     let found = db
         .execute(&Statement::new(schema::AUDIT_LAST, Vec::new()))
         .await
-        .map_err(failed)?;
+        .map_err(|e| failed(&e))?;
     match found.rows.first().map(Vec::as_slice) {
         None => Ok((0, audit_chain::GENESIS.to_owned())),
         Some([sequence, SqlValue::Text(hash)]) => as_u64(sequence)
@@ -34,7 +34,7 @@ async fn head<S: Sql>(db: &S) -> Result<(u64, String), AuditError> {
     }
 }
 
-fn failed(error: SqlError) -> AuditError {
+fn failed(error: &SqlError) -> AuditError {
     AuditError(error.to_string())
 }
 
@@ -70,7 +70,7 @@ pub async fn append<S: Sql>(db: &S, record: &AuditRecord) -> Result<u64, AuditEr
                 }
                 (last, prev_hash) = moved;
             }
-            Err(backend) => return Err(failed(backend)),
+            Err(backend) => return Err(failed(&backend)),
         }
     }
     Err(AuditError(format!(
@@ -86,11 +86,11 @@ pub async fn read<S: Sql>(db: &S, after: u64, limit: u32) -> Result<Vec<AuditEnt
             vec![integer(after), SqlValue::Integer(i64::from(limit))],
         ))
         .await
-        .map_err(failed)?;
-    found.rows.into_iter().map(entry).collect()
+        .map_err(|e| failed(&e))?;
+    found.rows.iter().map(|row| entry(row)).collect()
 }
 
-fn entry(row: Vec<SqlValue>) -> Result<AuditEntry, AuditError> {
+fn entry(row: &[SqlValue]) -> Result<AuditEntry, AuditError> {
     let malformed = |row: &[SqlValue]| AuditError(format!("malformed audit row {row:?}"));
     let [
         sequence,
@@ -101,9 +101,9 @@ fn entry(row: Vec<SqlValue>) -> Result<AuditEntry, AuditError> {
         detail_json,
         prev_hash,
         hash,
-    ] = row.as_slice()
+    ] = row
     else {
-        return Err(malformed(&row));
+        return Err(malformed(row));
     };
     let text = |value: &SqlValue| match value {
         SqlValue::Text(text) => Some(text.clone()),
@@ -123,5 +123,5 @@ fn entry(row: Vec<SqlValue>) -> Result<AuditEntry, AuditError> {
             hash: text(hash)?,
         })
     })();
-    parsed.ok_or_else(|| malformed(&row))
+    parsed.ok_or_else(|| malformed(row))
 }

@@ -24,6 +24,7 @@ pub fn open_database(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
 
 /// Maps a rusqlite error to the port's: what the database refused is a statement
 /// error; a failure of the database itself is a backend error.
+#[allow(clippy::needless_pass_by_value)] // A `map_err` callback.
 pub fn sql_error(error: rusqlite::Error) -> SqlError {
     let backend = matches!(
         error.sqlite_error_code(),

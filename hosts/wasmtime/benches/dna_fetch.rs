@@ -92,6 +92,8 @@ fn dna_fetch(c: &mut Criterion) {
         })
         .collect();
     samples.sort_by(f64::total_cmp);
+    // The q-quantile's index: a fraction of the length, so the cast cannot truncate.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
     eprintln!(
         "DNA fetch over {} fetches: p50 {:.0} µs, p95 {:.0} µs, p99 {:.0} µs",

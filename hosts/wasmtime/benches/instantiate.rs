@@ -45,7 +45,7 @@ fn instantiate(c: &mut Criterion) {
         b.iter(|| {
             runtime
                 .block_on(app.instantiate_once())
-                .expect("instantiate")
+                .expect("instantiate");
         });
     });
 }

@@ -41,7 +41,7 @@ struct Client {
 impl Client {
     /// One JSON-RPC request; the answer (JSON or the SSE message with an id) and the
     /// session id returned.
-    fn call(&self, session: Option<&str>, method: &str, params: Value) -> (Value, Option<String>) {
+    fn call(&self, session: Option<&str>, method: &str, params: &Value) -> (Value, Option<String>) {
         let mut request = self
             .agent
             .post(format!("{}/mcp", self.base))
@@ -80,7 +80,7 @@ impl Client {
         let (_, session) = self.call(
             None,
             "initialize",
-            json!({"protocolVersion": "2025-11-25", "capabilities": {},
+            &json!({"protocolVersion": "2025-11-25", "capabilities": {},
                    "clientInfo": {"name": "bench", "version": "1"}}),
         );
         session.expect("session")
@@ -97,6 +97,8 @@ fn percentiles(name: &str, mut f: impl FnMut(usize)) {
         })
         .collect();
     samples.sort_by(f64::total_cmp);
+    // The q-quantile's index: a fraction of the length, so the cast cannot truncate.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
     eprintln!(
         "{name:<40} p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({SAMPLES} requests)",
@@ -111,7 +113,7 @@ fn mcp_requests(c: &mut Criterion) {
     let sql = learner_wasmtime::native::sql::open(&dir.path().join("app.db")).expect("sql");
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as u64);
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
     run(learner_dna::migrations::migrate(&sql, now_ms)).expect("migrated");
     let report = run(learner_dna::seed::seed(
         &sql,
@@ -170,7 +172,7 @@ fn mcp_requests(c: &mut Criterion) {
     let (learners, _) = client.call(
         Some(&session),
         "resources/read",
-        json!({"uri": "learner-dna://learners"}),
+        &json!({"uri": "learner-dna://learners"}),
     );
     let list: Value = serde_json::from_str(
         learners["result"]["contents"][0]["text"]
@@ -187,31 +189,31 @@ fn mcp_requests(c: &mut Criterion) {
     eprintln!("the demo teacher may read {} learners", ids.len());
 
     percentiles("resources/list", |_| {
-        client.call(Some(&session), "resources/list", json!({}));
+        client.call(Some(&session), "resources/list", &json!({}));
     });
     percentiles("resources/read (a learner's profile)", |i| {
         let uri = format!("learner-dna://learners/{}/profile", ids[i % ids.len()]);
-        client.call(Some(&session), "resources/read", json!({"uri": uri}));
+        client.call(Some(&session), "resources/read", &json!({"uri": uri}));
     });
     percentiles("resources/read learner-dna://learners", |_| {
         client.call(
             Some(&session),
             "resources/read",
-            json!({"uri": "learner-dna://learners"}),
+            &json!({"uri": "learner-dna://learners"}),
         );
     });
     percentiles("tools/call class_insights", |_| {
         client.call(
             Some(&session),
             "tools/call",
-            json!({"name": "class_insights", "arguments": {"class": "demo-cls0"}}),
+            &json!({"name": "class_insights", "arguments": {"class": "demo-cls0"}}),
         );
     });
     percentiles("tools/call get_learner_dna (all fields)", |i| {
         client.call(
             Some(&session),
             "tools/call",
-            json!({"name": "get_learner_dna", "arguments": {"learner": ids[i % ids.len()]}}),
+            &json!({"name": "get_learner_dna", "arguments": {"learner": ids[i % ids.len()]}}),
         );
     });
     // Last: a grant holds at most 64 sessions, so this ends the one used above.
@@ -226,7 +228,7 @@ fn mcp_requests(c: &mut Criterion) {
             b.iter(|| {
                 i += 1;
                 let uri = format!("learner-dna://learners/{}/profile", ids[i % ids.len()]);
-                client.call(Some(&session), "resources/read", json!({"uri": uri}))
+                client.call(Some(&session), "resources/read", &json!({"uri": uri}))
             });
         },
     );

@@ -45,6 +45,7 @@ fn cache_path(engine: &Engine, wasm: &[u8], cache_dir: &Path) -> PathBuf {
 }
 
 /// Loads a component, compiling it only if no cached compilation exists.
+#[allow(unsafe_code)] // Deserializing a compiled component; see the SAFETY note.
 pub fn load_component(
     engine: &Engine,
     wasm_path: &Path,
@@ -69,7 +70,7 @@ pub fn load_component(
     let component = Component::new(engine, &wasm)
         .with_context(|| format!("compiling component {}", wasm_path.display()))?;
     tracing::info!(
-        elapsed_ms = started.elapsed().as_millis() as u64,
+        elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
         "compiled component"
     );
     std::fs::create_dir_all(cache_dir)?;

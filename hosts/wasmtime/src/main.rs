@@ -149,13 +149,13 @@ fn main() -> wasmtime::Result<()> {
     match cli.command {
         Command::Serve(args) => runtime.block_on(serve(args)),
         Command::Seed(args) => runtime.block_on(seed(args)),
-        Command::Audit(command) => audit(command),
+        Command::Audit(command) => audit(&command),
     }
 }
 
 /// `learner-mcp audit verify|export`.
-fn audit(command: AuditCommand) -> wasmtime::Result<()> {
-    let (path, verdict) = match &command {
+fn audit(command: &AuditCommand) -> wasmtime::Result<()> {
+    let (path, verdict) = match command {
         AuditCommand::Verify(args) => {
             let (path, trail) = args.open()?;
             (path, audit_trail::verify(&trail))
@@ -300,7 +300,13 @@ async fn serve(args: ServeArgs) -> wasmtime::Result<()> {
         }
     }
     let spin = spin_app
-        .map(|app| SpinHost::new(args.data.join("spin"), &app.sqlite_databases, app.variables))
+        .map(|app| {
+            SpinHost::new(
+                &args.data.join("spin"),
+                &app.sqlite_databases,
+                app.variables,
+            )
+        })
         .transpose()?;
     let ports = Arc::new(Ports {
         kv: learner_wasmtime::native::kv::open(&args.data.join("kv.db"))?,
@@ -348,7 +354,7 @@ fn demo_password(data: &std::path::Path) -> wasmtime::Result<String> {
 /// Removes expired key-value entries once a minute (reads already ignore them).
 fn spawn_purger(ports: Arc<Ports>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut tick = tokio::time::interval(std::time::Duration::from_mins(1));
         loop {
             tick.tick().await;
             let ports = Arc::clone(&ports);

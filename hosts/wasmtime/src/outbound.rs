@@ -48,10 +48,9 @@ impl WasiHttpHooks for OutboundPolicy {
                 tracing::debug!(%url, %reason, "outbound request denied");
                 return Err(Error::HttpRequestDenied);
             }
-            use http_body_util::BodyExt;
             let (response, io) = wasmtime_wasi_http::default_send_request(request, options).await?;
             Ok((
-                response.map(BodyExt::boxed_unsync),
+                response.map(http_body_util::BodyExt::boxed_unsync),
                 Box::new(io) as Box<dyn Future<Output = _> + Send>,
             ))
         })

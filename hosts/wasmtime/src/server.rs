@@ -162,7 +162,8 @@ pub async fn serve(listener: TcpListener, app: App) -> wasmtime::Result<()> {
                         }
                     };
                     tracing::debug!(%method, %path, status = response.status().as_u16(),
-                        micros = started.elapsed().as_micros() as u64, "served");
+                        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+                        "served");
                     Ok::<_, std::convert::Infallible>(response)
                 }
             });

@@ -71,7 +71,7 @@ fn each_role_sees_what_its_relationships_and_the_consents_allow() {
         "{body}"
     );
     assert!(
-        !body.to_string().contains("@"),
+        !body.to_string().contains('@'),
         "no email without the identity scope: {body}"
     );
 
@@ -170,7 +170,7 @@ fn each_role_sees_what_its_relationships_and_the_consents_allow() {
     assert!(learners(&admin, &admin_session).is_empty());
 
     // Every decision is in the audit trail, with its reason.
-    let entries = ok(json!({"port": "audit", "op": "read", "after": 0, "limit": 100000}));
+    let entries = ok(json!({"port": "audit", "op": "read", "after": 0, "limit": 100_000}));
     let entries = entries.as_array().expect("entries");
     let kinds: Vec<(&str, &str)> = entries
         .iter()

@@ -538,7 +538,7 @@ fn withdrawal_and_erasure_end_grants_and_sessions_at_once() {
 
     // The tombstone: the erasure is on record, the person is not.
     let tombstone = erased["tombstone"].as_str().expect("tombstone");
-    let entries = ok(json!({"port": "audit", "op": "read", "after": 0, "limit": 100000}));
+    let entries = ok(json!({"port": "audit", "op": "read", "after": 0, "limit": 100_000}));
     let entry = entries
         .as_array()
         .expect("entries")

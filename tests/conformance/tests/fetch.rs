@@ -1,6 +1,9 @@
 //! The fetch port contract, against a small HTTP server this test runs on loopback.
 //! Hosts under test allow `http://127.0.0.1:*` and nothing else on loopback.
 
+// Test helpers take JSON values by value, so a call reads as the request it makes.
+#![allow(clippy::needless_pass_by_value)]
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::thread;
@@ -99,7 +102,7 @@ fn a_response_over_the_limit_is_too_large() {
 
 #[test]
 fn a_slow_response_times_out() {
-    let port = one_shot_server(Duration::from_millis(3_000), |_, _, _| b"late".to_vec());
+    let port = one_shot_server(Duration::from_secs(3), |_, _, _| b"late".to_vec());
     let error = err(send(
         format!("http://127.0.0.1:{port}/slow"),
         b"",

@@ -47,7 +47,7 @@ impl Stream {
                 continue;
             }
             if let Some(value) = line.strip_prefix("event: ") {
-                kind = value.to_owned();
+                value.clone_into(&mut kind);
             } else if let Some(value) = line.strip_prefix("data: ") {
                 data = Some(value.to_owned());
             }

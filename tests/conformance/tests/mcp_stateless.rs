@@ -2,6 +2,9 @@
 //! header rules and their error codes, results that say what they are, input across
 //! rounds with a signed `requestState`, and `subscriptions/listen`.
 
+// Test helpers take JSON values by value, so a call reads as the request it makes.
+#![allow(clippy::needless_pass_by_value)]
+
 use std::io::{BufRead, BufReader};
 
 use learner_conformance::{access_token, agent, base_url};
@@ -129,7 +132,7 @@ type Case<'a> = (&'a str, Value, Vec<(&'a str, Option<&'a str>)>, u16, i64);
 fn header_and_meta_rules_have_their_codes_and_statuses() {
     let token = access_token("demo:teacher", "learner.profile");
     let good = json!({"_meta": meta(json!({}))});
-    let cases: Vec<Case> = vec![
+    let cases: Vec<Case<'_>> = vec![
         (
             "tools/list",
             good.clone(),

@@ -2,6 +2,9 @@
 //! authorization, headers, sessions and their binding to the token, batches, JSON-RPC
 //! errors, and streamed tool calls that talk to the client before they answer.
 
+// Test helpers take JSON values by value, so a call reads as the request it makes.
+#![allow(clippy::needless_pass_by_value)]
+
 use std::io::{BufRead, BufReader};
 
 use learner_conformance::{access_grant, access_token, agent, base_url, request_from};
@@ -500,8 +503,9 @@ impl Frames {
                 if id.is_some() || data.is_some() {
                     let message = data
                         .filter(|d: &String| !d.trim().is_empty())
-                        .map(|d| serde_json::from_str(&d).expect("JSON data"))
-                        .unwrap_or(Value::Null);
+                        .map_or(Value::Null, |d| {
+                            serde_json::from_str(&d).expect("JSON data")
+                        });
                     return Some((id, message));
                 }
                 continue;

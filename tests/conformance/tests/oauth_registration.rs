@@ -1,6 +1,9 @@
 //! Dynamic client registration (RFC 7591) over HTTP: what is accepted, what is
 //! refused with which error, and that each decision reaches the audit trail.
 
+// Test helpers take JSON values by value, so a call reads as the request it makes.
+#![allow(clippy::needless_pass_by_value)]
+
 use learner_conformance::{agent, base_url, ok};
 use serde_json::{Value, json};
 
@@ -148,7 +151,7 @@ fn each_registration_decision_is_audited() {
     }));
     assert_eq!(status, 201);
     let client_id = client["client_id"].as_str().expect("client_id").to_owned();
-    let entries = ok(json!({"port": "audit", "op": "read", "after": 0, "limit": 100000}));
+    let entries = ok(json!({"port": "audit", "op": "read", "after": 0, "limit": 100_000}));
     let ours: Vec<&Value> = entries
         .as_array()
         .expect("entries")

@@ -38,7 +38,7 @@ fn assert_limited(response: &RawResponse) {
 }
 
 fn audit_actors_and_kinds(from: Ipv4Addr) -> Vec<(String, String)> {
-    let call = json!({"port": "audit", "op": "read", "after": 0, "limit": 100000});
+    let call = json!({"port": "audit", "op": "read", "after": 0, "limit": 100_000});
     let answer = request_from(
         from,
         &strict_url(),

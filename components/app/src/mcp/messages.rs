@@ -2,6 +2,8 @@
 //! `/messages`): notifications and answers taken in, requests dispatched, the session
 //! saved, subscriptions indexed, and subscribers of changed resources told.
 
+use std::cell::RefCell;
+
 use learner_core::Response;
 use learner_core::ports::Host;
 use learner_mcp_server::catalogue::{ClientRequests, Outbox};
@@ -64,7 +66,7 @@ pub async fn run_messages<H: Host + 'static, E: Extension>(
                     page_size: endpoint.settings.mcp.page_size,
                     client,
                     notifications: Outbox::default(),
-                    updated: Default::default(),
+                    updated: RefCell::default(),
                     state_key: None,
                 };
                 let outcome = if method == "initialize" {

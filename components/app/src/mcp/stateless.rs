@@ -4,6 +4,8 @@
 //! server's identity; input from the client comes by rounds (`InputRequiredResult`),
 //! never by requests on the stream; `subscriptions/listen` is a long-lived stream.
 
+use std::cell::RefCell;
+
 use std::rc::Rc;
 
 use http::StatusCode;
@@ -60,7 +62,7 @@ fn status_for(error: &RpcError) -> StatusCode {
 }
 
 /// A refused request as its HTTP answer, echoing the request's id.
-fn rejected(id: &Id, rejection: stateless::Rejection) -> Response {
+fn rejected(id: &Id, rejection: &stateless::Rejection) -> Response {
     let status = StatusCode::from_u16(rejection.status).unwrap_or(StatusCode::BAD_REQUEST);
     rpc_error(status, Some(id), &rejection.error)
 }
@@ -111,7 +113,7 @@ pub async fn post<H: Host + 'static, E: Extension>(
         method: header_str(request, "mcp-method"),
         name: header_str(request, "mcp-name"),
     };
-    let meta = stateless::validate(&headers, &method, &params).map_err(|r| rejected(&id, r))?;
+    let meta = stateless::validate(&headers, &method, &params).map_err(|r| rejected(&id, &r))?;
     match method.as_str() {
         "server/discover" => {
             let result = identified(engine::discover_result(&server_info()));
@@ -133,7 +135,7 @@ pub async fn post<H: Host + 'static, E: Extension>(
         stateless::check_param_headers(&tool.input_schema, &arguments, |name| {
             header_str(request, name)
         })
-        .map_err(|r| rejected(&id, r))?;
+        .map_err(|r| rejected(&id, &r))?;
     }
     let key = shared_secret(host.key_value(), host.random(), STATE_KEY)
         .await
@@ -147,7 +149,7 @@ pub async fn post<H: Host + 'static, E: Extension>(
         page_size: endpoint.settings.mcp.page_size,
         client: None,
         notifications: Outbox::default(),
-        updated: Default::default(),
+        updated: RefCell::default(),
         state_key: Some(key),
     };
     let outcome = dispatch.request(&method, &params).await;

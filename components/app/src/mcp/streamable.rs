@@ -5,6 +5,8 @@
 //! the engine. Requests are answered as JSON, or as an SSE stream when the client
 //! accepts one and the answer carries notifications.
 
+use std::cell::RefCell;
+
 use std::rc::Rc;
 
 use http::{HeaderValue, Method, StatusCode};
@@ -254,7 +256,7 @@ fn stream_tool_call<H: Host + 'static, E: Extension>(
             page_size: endpoint.settings.mcp.page_size,
             client: Some(&requests),
             notifications: Rc::clone(&out),
-            updated: Default::default(),
+            updated: RefCell::default(),
             state_key: None,
         };
         let outcome = dispatch.request("tools/call", &params).await;
@@ -300,42 +302,39 @@ async fn get_stream<H: Host + 'static, E: Extension>(
     let stored = open_session(endpoint, request, admitted).await?;
     let kv = host.key_value();
     let max_ms = endpoint.settings.mcp.stream_max_ms;
-    let (stream, after, prefix) = match header_str(request, "last-event-id") {
-        Some(last) => {
-            let unknown = || {
-                rpc_error(
-                    StatusCode::BAD_REQUEST,
-                    None,
-                    &RpcError::invalid_request("Last-Event-ID names no stream of this session"),
-                )
-            };
-            let (stream, after) = events::parse_event_id(last).ok_or_else(unknown)?;
-            let known = stream == events::STANDALONE
-                || events::last(kv, &stored.id, &stream)
-                    .await
-                    .map_err(|_| unavailable())?
-                    > 0;
-            if !known {
-                return Err(unknown());
-            }
-            (stream, after, Vec::new())
-        }
-        None => {
-            let after = events::last(kv, &stored.id, events::STANDALONE)
-                .await
-                .map_err(|_| unavailable())?;
-            let priming = (stored.session.revision() >= Revision::V2025_11_25).then(|| {
-                events::priming_frame(
-                    &events::event_id(events::STANDALONE, after),
-                    stream::RETRY_MS,
-                )
-            });
-            (
-                events::STANDALONE.to_owned(),
-                after,
-                priming.into_iter().collect(),
+    let (stream, after, prefix) = if let Some(last) = header_str(request, "last-event-id") {
+        let unknown = || {
+            rpc_error(
+                StatusCode::BAD_REQUEST,
+                None,
+                &RpcError::invalid_request("Last-Event-ID names no stream of this session"),
             )
+        };
+        let (stream, after) = events::parse_event_id(last).ok_or_else(unknown)?;
+        let known = stream == events::STANDALONE
+            || events::last(kv, &stored.id, &stream)
+                .await
+                .map_err(|_| unavailable())?
+                > 0;
+        if !known {
+            return Err(unknown());
         }
+        (stream, after, Vec::new())
+    } else {
+        let after = events::last(kv, &stored.id, events::STANDALONE)
+            .await
+            .map_err(|_| unavailable())?;
+        let priming = (stored.session.revision() >= Revision::V2025_11_25).then(|| {
+            events::priming_frame(
+                &events::event_id(events::STANDALONE, after),
+                stream::RETRY_MS,
+            )
+        });
+        (
+            events::STANDALONE.to_owned(),
+            after,
+            priming.into_iter().collect(),
+        )
     };
     endpoint
         .sessions()

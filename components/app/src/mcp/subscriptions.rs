@@ -53,7 +53,7 @@ async fn change<K: KeyValue>(
             .await
         {
             Ok(_) => return Ok(()),
-            Err(KvError::Conflict(_)) => continue,
+            Err(KvError::Conflict(_)) => {}
             Err(other) => return Err(other),
         }
     }
@@ -83,7 +83,7 @@ pub async fn remove<K: KeyValue>(
     ttl_ms: u64,
 ) -> Result<(), KvError> {
     change(kv, uri, ttl_ms, |sessions| {
-        sessions.retain(|s| s != session)
+        sessions.retain(|s| s != session);
     })
     .await
 }

@@ -195,11 +195,8 @@ fn capitalized(text: &str) -> String {
 
 /// The consent screen: each requested scope a checkbox the person may untick.
 pub fn consent(view: &ConsentView<'_>) -> Response {
-    let items: String = view
-        .scopes
-        .iter()
-        .map(|choice| {
-            format!(
+    let items = view.scopes.iter().fold(String::new(), |mut items, choice| {
+        items.push_str(&format!(
                 "<label class=\"choice\"><input type=\"checkbox\" name=\"{field}\" value=\"{ticked}\"{checked}>\
                  <span>{text} <span class=\"muted\">({scope})</span></span></label>",
                 field = escape(&choice.field),
@@ -207,9 +204,9 @@ pub fn consent(view: &ConsentView<'_>) -> Response {
                 checked = if choice.ticked { " checked" } else { "" },
                 text = escape(choice.text),
                 scope = escape(choice.scope),
-            )
-        })
-        .collect();
+        ));
+        items
+    });
     let alert = view.error.map_or(String::new(), |e| {
         format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))
     });

@@ -203,7 +203,12 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
             .and_then(|v| v.get("style").and_then(Value::as_str).map(str::to_owned));
         let review_days = trait_value("retention_curve")
             .and_then(|v| v.get("half_life_days").and_then(Value::as_f64))
-            .map(|h| (h * 0.7).clamp(1.0, 14.0).round() as u64);
+            // Clamped to 1..=14: the cast cannot truncate or lose a sign.
+            .map(|h| {
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let days = (h * 0.7).clamp(1.0, 14.0).round() as u64;
+                days
+            });
         let steps = recommend(&mastery, &struggles, style.as_deref(), review_days);
         let based_on: Vec<&str> = learner
             .categories

@@ -58,7 +58,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
             .catalogue
             .call_tool(&call.name, &call.arguments, &context)
             .await?;
-        if let Some(round) = round.filter(|r| r.needs_input()) {
+        if let Some(round) = round.filter(super::super::mrtr::Round::needs_input) {
             return Ok(to_json(
                 &round.input_required(&self.state_key.unwrap_or_default())?,
             ));
@@ -167,7 +167,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
             .catalogue
             .get_prompt(&name, &arguments, &context)
             .await?;
-        if let Some(round) = round.filter(|r| r.needs_input()) {
+        if let Some(round) = round.filter(super::super::mrtr::Round::needs_input) {
             return Ok(to_json(
                 &round.input_required(&self.state_key.unwrap_or_default())?,
             ));

@@ -15,24 +15,28 @@ use crate::state::RequestState;
 
 pub use learner_storage::native::open_database;
 
-wasmtime::component::bindgen!({
-    world: "gateway",
-    path: "../../wit",
-    imports: {
-        "learner-dna:app/fetch.send": async,
-        "learner-dna:app/key-value.wait": async,
-        default: tracing,
-    },
-    with: {
-        "wasi:http": wasmtime_wasi_http::p2::bindings::http,
-        "wasi:io": wasmtime_wasi::p2::bindings::io,
-        "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
-        "wasi:random": wasmtime_wasi::p2::bindings::random,
-    },
-});
+/// The host side of the `gateway` world, as wasmtime's bindgen generates it.
+#[allow(missing_docs, clippy::pedantic)]
+pub mod bindings {
+    wasmtime::component::bindgen!({
+        world: "gateway",
+        path: "../../wit",
+        imports: {
+            "learner-dna:app/fetch.send": async,
+            "learner-dna:app/key-value.wait": async,
+            default: tracing,
+        },
+        with: {
+            "wasi:http": wasmtime_wasi_http::p2::bindings::http,
+            "wasi:io": wasmtime_wasi::p2::bindings::io,
+            "wasi:clocks": wasmtime_wasi::p2::bindings::clocks,
+            "wasi:random": wasmtime_wasi::p2::bindings::random,
+        },
+    });
+}
 
-use self::learner_dna::app::{audit as wit_audit, config as wit_config, fetch as wit_fetch};
-use self::learner_dna::app::{key_value as wit_kv, sql as wit_sql};
+use bindings::learner_dna::app::{audit as wit_audit, config as wit_config, fetch as wit_fetch};
+use bindings::learner_dna::app::{key_value as wit_kv, sql as wit_sql};
 
 learner_core::wit_conversions!(wit_kv, wit_sql, wit_audit, wit_fetch);
 

@@ -2,7 +2,7 @@
 //! natively over rusqlite and the manifest's variables.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use wasmtime::component::{HasSelf, Linker, Resource};
 
@@ -13,16 +13,21 @@ use crate::state::RequestState;
 use learner_storage::Connection as _;
 use learner_storage::native::Conn;
 
-wasmtime::component::bindgen!({
-    world: "spin-imports",
-    path: "wit-spin",
-    with: {
-        "spin:sqlite/sqlite.connection": SpinConnection,
-    },
-});
+/// The host side of the Spin interfaces the adapter imports, as wasmtime's bindgen
+/// generates it.
+#[allow(missing_docs, clippy::pedantic)]
+mod bindings {
+    wasmtime::component::bindgen!({
+        world: "spin-imports",
+        path: "wit-spin",
+        with: {
+            "spin:sqlite/sqlite.connection": super::SpinConnection,
+        },
+    });
+}
 
-use fermyon::spin::variables;
-use spin::sqlite::sqlite;
+use bindings::fermyon::spin::variables;
+use bindings::spin::sqlite::sqlite;
 
 /// One guest `connection`: its own SQLite connection, so a guest's transaction is
 /// isolated from other requests' (as in Spin's in-process SQLite).
@@ -40,11 +45,11 @@ pub struct SpinHost {
 impl SpinHost {
     /// Databases live as `<dir>/<label>.db`.
     pub fn new(
-        dir: PathBuf,
+        dir: &Path,
         labels: &[String],
         variables: BTreeMap<String, String>,
     ) -> wasmtime::Result<Self> {
-        std::fs::create_dir_all(&dir)?;
+        std::fs::create_dir_all(dir)?;
         let mut databases = BTreeMap::new();
         for label in labels {
             let path = dir.join(format!("{label}.db"));

@@ -96,8 +96,29 @@ serve-cf: build-worker
 check-core-wasm: rust-targets
     cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-dna -p learner-dna-mcp -p learner-app -p learner-test-routes -p learner-storage --target wasm32-unknown-unknown
 
-# Formatting, lints and unit tests.
-check: rust-targets
+# cargo-deny, and the RustSec database copy where it looks for it: a git repository
+# dated by its snapshot (../shared/advisory-db is a plain directory; nothing is fetched).
+deny-tools: (cargo-tool "cargo-deny" "cargo-deny" "0.20.2")
+    #!/usr/bin/env bash
+    set -euo pipefail
+    db="{{target}}/advisory-dbs/advisory-db-3157b0e258782691"
+    source="{{root}}/../shared/advisory-db"
+    if [ ! -d "$db/.git" ] || ! cmp -s "$source/SNAPSHOT" "$db/SNAPSHOT"; then
+      rm -rf "$db"; mkdir -p "$db"
+      cp -r "$source/." "$db/"
+      date=$(grep -o '([0-9-]*)' "$source/SNAPSHOT" | tr -d '()')
+      git -C "$db" init -q
+      git -C "$db" add -A
+      GIT_AUTHOR_DATE="${date}T00:00:00Z" GIT_COMMITTER_DATE="${date}T00:00:00Z" \
+        git -C "$db" -c user.name=snapshot -c user.email=snapshot@localhost commit -qm "$(cat "$source/SNAPSHOT")"
+    fi
+
+# Licenses, bans, sources and advisories of every dependency (cargo-deny, offline).
+deny: deny-tools
+    CARGO_TARGET_DIR="{{target}}" cargo deny --offline check
+
+# Formatting, lints, dependency policy and unit tests.
+check: rust-targets deny
     cargo fmt --all -- --check
     cargo clippy --workspace --exclude learner-cloudflare --all-targets -- -D warnings
     cargo clippy -p learner-gateway -p learner-spin --target wasm32-wasip2 --all-features -- -D warnings

@@ -16,119 +16,33 @@
 
 use std::cell::RefCell;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use futures_channel::oneshot;
 use futures_util::future::select;
-use learner_core::ports::{KvEntry, KvError, SqlError, SqlValue};
+use learner_core::ports::{SqlError, SqlValue};
 use learner_storage::kv::KvStore;
+use learner_storage::kv_protocol::{KvAnswer, KvOp};
 use learner_storage::{Connection, Driver, Rows};
-use serde::{Deserialize, Serialize};
 use worker::{Date, Delay, Request, Response, Result, SqlStorage, SqlStorageValue, State};
-
-/// One key-value operation, as sent from the worker to the object.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
-pub enum KvCall {
-    /// Read.
-    Get { key: String },
-    /// Unconditional write.
-    Put {
-        key: String,
-        value: String,
-        ttl_ms: Option<u64>,
-    },
-    /// Conditional write.
-    CompareAndSwap {
-        key: String,
-        expected: Option<u64>,
-        value: String,
-        ttl_ms: Option<u64>,
-    },
-    /// Read and delete.
-    Take { key: String },
-    /// Delete.
-    Delete { key: String },
-    /// Wait for a live entry.
-    Wait { key: String, timeout_ms: u32 },
-}
-
-impl KvCall {
-    /// The key this call is about (it decides which object serves it).
-    pub fn key(&self) -> &str {
-        match self {
-            Self::Get { key }
-            | Self::Put { key, .. }
-            | Self::CompareAndSwap { key, .. }
-            | Self::Take { key }
-            | Self::Delete { key }
-            | Self::Wait { key, .. } => key,
-        }
-    }
-}
-
-/// A live entry on the wire (value in base64).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct WireEntry {
-    /// Base64 of the stored bytes.
-    pub value: String,
-    /// Version of the write.
-    pub version: u64,
-}
-
-/// The object's answer.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KvAnswer {
-    /// get / take.
-    Entry(Option<WireEntry>),
-    /// put / compare-and-swap: the new version.
-    Version(u64),
-    /// delete: whether a live entry existed.
-    Deleted(bool),
-    /// compare-and-swap refused: the current version.
-    Conflict(Option<u64>),
-    /// The key or value broke the port's limits.
-    Invalid(String),
-    /// The storage failed.
-    Backend(String),
-}
 
 /// An object's SQLite storage, as the shared store's driver.
 pub struct ObjectStorage(SqlStorage);
 
-fn to_object(value: &SqlValue) -> SqlStorageValue {
-    match value {
-        SqlValue::Null => SqlStorageValue::Null,
-        SqlValue::Integer(i) => SqlStorageValue::Integer(*i),
-        SqlValue::Real(r) => SqlStorageValue::Float(*r),
-        SqlValue::Text(t) => SqlStorageValue::String(t.clone()),
-        SqlValue::Blob(b) => SqlStorageValue::Blob(b.clone()),
-    }
-}
-
-fn from_object(value: SqlStorageValue) -> SqlValue {
-    match value {
-        SqlStorageValue::Null => SqlValue::Null,
-        SqlStorageValue::Boolean(b) => SqlValue::Integer(i64::from(b)),
-        SqlStorageValue::Integer(i) => SqlValue::Integer(i),
-        SqlStorageValue::Float(f) => SqlValue::Real(f),
-        SqlStorageValue::String(s) => SqlValue::Text(s),
-        SqlStorageValue::Blob(b) => SqlValue::Blob(b),
-    }
-}
+learner_storage::native_values!(
+    SqlStorageValue { Null, Integer, Float, String, Blob },
+    Boolean(b) => SqlValue::Integer(i64::from(b)),
+);
 
 impl Connection for ObjectStorage {
     fn query(&self, sql: &str, params: &[SqlValue]) -> std::result::Result<Rows, SqlError> {
         let failed = |e: worker::Error| SqlError::Statement(e.to_string());
         let cursor = self
             .0
-            .exec(sql, params.iter().map(to_object).collect::<Vec<_>>())
+            .exec(sql, params.iter().map(to_native).collect::<Vec<_>>())
             .map_err(failed)?;
         let columns = cursor.column_names();
         let rows = cursor
             .raw()
-            .map(|row| row.map(|values| values.into_iter().map(from_object).collect()))
+            .map(|row| row.map(|values| values.into_iter().map(from_native).collect()))
             .collect::<Result<_>>()
             .map_err(failed)?;
         Ok(Rows { columns, rows })
@@ -177,23 +91,19 @@ impl ObjectKv {
         }
     }
 
-    /// Serves one request to the object.
+    /// Serves one request to the object: a [`KvOp`] in JSON, answered with a
+    /// [`KvAnswer`].
     async fn serve(&self, mut request: Request) -> Result<Response> {
-        let call: KvCall = request.json().await?;
-        let answer = match call {
-            KvCall::Wait { key, timeout_ms } => self.wait(&key, timeout_ms).await,
-            call => {
-                let key = call.key().to_owned();
-                let answer = self.run(call);
+        let answer = match request.json().await? {
+            KvOp::Wait { key, timeout_ms } => self.wait(key, timeout_ms).await,
+            op => {
+                let key = op.key().to_owned();
+                let answer = self.store.apply(op);
                 self.wake(&key);
                 answer
             }
         };
-        Response::from_json(&answer.unwrap_or_else(|error| match error {
-            KvError::Conflict(current) => KvAnswer::Conflict(current),
-            KvError::InvalidArgument(message) => KvAnswer::Invalid(message),
-            KvError::Backend(message) => KvAnswer::Backend(message),
-        }))
+        Response::from_json(&answer)
     }
 
     /// Wakes the requests waiting on `key` (they read it again themselves).
@@ -206,48 +116,18 @@ impl ObjectKv {
         }
     }
 
-    async fn wait(&self, key: &str, timeout_ms: u32) -> std::result::Result<KvAnswer, KvError> {
-        if let Some(found) = self.store.get(key)? {
-            return Ok(entry_answer(Some(found)));
+    async fn wait(&self, key: String, timeout_ms: u32) -> KvAnswer {
+        let found = self.store.apply(KvOp::Get { key: key.clone() });
+        if !matches!(found, KvAnswer::Entry(None)) {
+            return found;
         }
         let (sender, receiver) = oneshot::channel();
-        self.waiters.borrow_mut().push((key.to_owned(), sender));
+        self.waiters.borrow_mut().push((key.clone(), sender));
         let timer = Delay::from(std::time::Duration::from_millis(u64::from(timeout_ms)));
         let _ = select(receiver, timer).await;
         // Dropped senders (time up) are cleared at the next wake of the key.
-        Ok(entry_answer(self.store.get(key)?))
+        self.store.apply(KvOp::Get { key })
     }
-
-    fn run(&self, call: KvCall) -> std::result::Result<KvAnswer, KvError> {
-        let decode = |value: &str| {
-            B64.decode(value)
-                .map_err(|e| KvError::InvalidArgument(format!("value is not base64: {e}")))
-        };
-        let kv = &self.store;
-        Ok(match call {
-            KvCall::Get { key } | KvCall::Wait { key, .. } => entry_answer(kv.get(&key)?),
-            KvCall::Put { key, value, ttl_ms } => {
-                KvAnswer::Version(kv.put(&key, &decode(&value)?, ttl_ms)?)
-            }
-            KvCall::CompareAndSwap {
-                key,
-                expected,
-                value,
-                ttl_ms,
-            } => {
-                KvAnswer::Version(kv.compare_and_swap(&key, expected, &decode(&value)?, ttl_ms)?)
-            }
-            KvCall::Take { key } => entry_answer(kv.take(&key)?),
-            KvCall::Delete { key } => KvAnswer::Deleted(kv.delete(&key)?),
-        })
-    }
-}
-
-fn entry_answer(found: Option<KvEntry>) -> KvAnswer {
-    KvAnswer::Entry(found.map(|entry| WireEntry {
-        value: B64.encode(entry.value),
-        version: entry.version,
-    }))
 }
 
 /// The two classes of Durable Object. (`#[durable_object]` generates JavaScript glue

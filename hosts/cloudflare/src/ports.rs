@@ -12,19 +12,17 @@
 
 use std::collections::BTreeMap;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as B64;
 use futures_util::future::{Either, select};
 use learner_core::outbound::{self, AllowedHost};
 use learner_core::ports::{
-    self as core, AuditEntry, AuditError, AuditRecord, FetchError, KvEntry, KvError,
-    OutboundRequest, OutboundResponse, QueryResult, SqlError, SqlValue, Statement,
+    self as core, AuditEntry, AuditError, AuditRecord, FetchError, OutboundRequest,
+    OutboundResponse, QueryResult, SqlError, SqlValue, Statement,
 };
 use serde::Deserialize;
 use wasm_bindgen::{JsCast, JsValue};
 use worker::{D1Database, Date, Env, Fetch, Headers, Method, Request, RequestInit};
 
-use crate::kv_object::{KvAnswer, KvCall};
+use learner_storage::kv_protocol::{KvAnswer, KvClient, KvOp, KvTransport};
 
 /// Durable Objects the key space is spread over.
 const KV_SHARDS: u64 = 64;
@@ -44,7 +42,7 @@ impl CfHost {
         let allowed = core::Config::get(&config, "outbound.allow")
             .map_or_else(|| Ok(vec![]), |list| outbound::parse_list(&list));
         Self {
-            kv: CfKeyValue { env: env.clone() },
+            kv: KvClient(ObjectTransport { env: env.clone() }),
             sql: CfSql { env },
             fetch: CfFetch {
                 allowed: allowed.map_err(|e| format!("outbound.allow: {e}")),
@@ -54,10 +52,12 @@ impl CfHost {
     }
 }
 
-/// Key-value over `KvObject`.
-pub struct CfKeyValue {
+/// Carries key-value operations to the Durable Objects that hold them.
+pub struct ObjectTransport {
     env: Env,
 }
+/// Key-value over the `KvObject` and `McpSession` Durable Objects.
+pub type CfKeyValue = KvClient<ObjectTransport>;
 /// SQL and audit over D1.
 pub struct CfSql {
     env: Env,
@@ -115,106 +115,34 @@ fn shard(key: &str) -> u64 {
     }) % KV_SHARDS
 }
 
-impl CfKeyValue {
-    async fn call(&self, call: KvCall) -> Result<KvAnswer, KvError> {
-        core::check_kv_args(call.key(), None)?;
-        let backend = |e: worker::Error| KvError::Backend(e.to_string());
+impl KvTransport for ObjectTransport {
+    async fn send(&self, op: KvOp) -> KvAnswer {
+        self.deliver(&op)
+            .await
+            .unwrap_or_else(|error| KvAnswer::Backend(error.to_string()))
+    }
+}
+
+impl ObjectTransport {
+    /// Sends `op` to the object that holds its key (a waiting `op` parks there until a
+    /// write to the key wakes it).
+    async fn deliver(&self, op: &KvOp) -> worker::Result<KvAnswer> {
         // A partition's keys live in its own object; the rest spread over the shards.
-        let (binding, name) = match core::kv_partition(call.key()) {
+        let (binding, name) = match core::kv_partition(op.key()) {
             Some(partition) => ("MCP_SESSION", partition.to_owned()),
-            None => ("KV_OBJECT", format!("kv-{}", shard(call.key()))),
+            None => ("KV_OBJECT", format!("kv-{}", shard(op.key()))),
         };
-        let namespace = self.env.durable_object(binding).map_err(backend)?;
-        let stub = namespace
-            .id_from_name(&name)
-            .and_then(|id| id.get_stub())
-            .map_err(backend)?;
-        let body = serde_json::to_string(&call).map_err(|e| KvError::Backend(e.to_string()))?;
+        let stub = self
+            .env
+            .durable_object(binding)?
+            .id_from_name(&name)?
+            .get_stub()?;
+        let body = serde_json::to_string(op)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_body(Some(JsValue::from_str(&body)));
-        let request = Request::new_with_init("https://kv-object/op", &init).map_err(backend)?;
-        let mut response = stub.fetch_with_request(request).await.map_err(backend)?;
-        match response.json::<KvAnswer>().await.map_err(backend)? {
-            KvAnswer::Backend(message) => Err(KvError::Backend(message)),
-            KvAnswer::Invalid(message) => Err(KvError::InvalidArgument(message)),
-            KvAnswer::Conflict(current) => Err(KvError::Conflict(current)),
-            answer => Ok(answer),
-        }
-    }
-}
-
-fn entry(answer: KvAnswer) -> Result<Option<KvEntry>, KvError> {
-    match answer {
-        KvAnswer::Entry(None) => Ok(None),
-        KvAnswer::Entry(Some(wire)) => Ok(Some(KvEntry {
-            value: B64
-                .decode(wire.value)
-                .map_err(|e| KvError::Backend(e.to_string()))?,
-            version: wire.version,
-        })),
-        other => Err(KvError::Backend(format!("unexpected answer {other:?}"))),
-    }
-}
-
-fn version(answer: KvAnswer) -> Result<u64, KvError> {
-    match answer {
-        KvAnswer::Version(version) => Ok(version),
-        other => Err(KvError::Backend(format!("unexpected answer {other:?}"))),
-    }
-}
-
-impl core::KeyValue for CfKeyValue {
-    async fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        entry(self.call(KvCall::Get { key: key.into() }).await?)
-    }
-    async fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
-        core::check_kv_args(key, Some(value))?;
-        version(
-            self.call(KvCall::Put {
-                key: key.into(),
-                value: B64.encode(value),
-                ttl_ms,
-            })
-            .await?,
-        )
-    }
-    async fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &[u8],
-        ttl_ms: Option<u64>,
-    ) -> Result<u64, KvError> {
-        core::check_kv_args(key, Some(value))?;
-        version(
-            self.call(KvCall::CompareAndSwap {
-                key: key.into(),
-                expected,
-                value: B64.encode(value),
-                ttl_ms,
-            })
-            .await?,
-        )
-    }
-    async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        entry(self.call(KvCall::Take { key: key.into() }).await?)
-    }
-    async fn delete(&self, key: &str) -> Result<bool, KvError> {
-        match self.call(KvCall::Delete { key: key.into() }).await? {
-            KvAnswer::Deleted(existed) => Ok(existed),
-            other => Err(KvError::Backend(format!("unexpected answer {other:?}"))),
-        }
-    }
-    async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
-        // The object holding the key parks the request until a write wakes it.
-        entry(
-            self.call(KvCall::Wait {
-                key: key.into(),
-                timeout_ms,
-            })
-            .await?,
-        )
+        let request = Request::new_with_init("https://kv-object/op", &init)?;
+        stub.fetch_with_request(request).await?.json().await
     }
 }
 

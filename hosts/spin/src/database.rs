@@ -5,7 +5,7 @@
 use std::cell::OnceCell;
 
 use learner_core::ports::{SqlError, SqlValue};
-use learner_storage::{Connection, Counters, Driver, Rows, schema};
+use learner_storage::{Connection, Counters, Driver, Rows, in_immediate_transaction, schema};
 use spin_sdk::sqlite3::{self, Error, Value};
 
 thread_local! {
@@ -41,36 +41,24 @@ fn open() -> Result<SpinDb, SqlError> {
     Ok(db)
 }
 
-fn to_spin(value: &SqlValue) -> Value {
-    match value {
-        SqlValue::Null => Value::Null,
-        SqlValue::Integer(i) => Value::Integer(*i),
-        SqlValue::Real(r) => Value::Real(*r),
-        SqlValue::Text(t) => Value::Text(t.clone()),
-        SqlValue::Blob(b) => Value::Blob(b.clone()),
-    }
-}
-
-fn from_spin(value: Value) -> SqlValue {
-    match value {
-        Value::Null => SqlValue::Null,
-        Value::Integer(i) => SqlValue::Integer(i),
-        Value::Real(r) => SqlValue::Real(r),
-        Value::Text(t) => SqlValue::Text(t),
-        Value::Blob(b) => SqlValue::Blob(b),
-    }
-}
+learner_storage::native_values!(Value {
+    Null,
+    Integer,
+    Real,
+    Text,
+    Blob
+});
 
 impl Connection for SpinDb {
     fn query(&self, sql: &str, params: &[SqlValue]) -> Result<Rows, SqlError> {
-        let params: Vec<Value> = params.iter().map(to_spin).collect();
+        let params: Vec<Value> = params.iter().map(to_native).collect();
         let result = self.0.execute(sql, &params).map_err(sql_error)?;
         Ok(Rows {
             columns: result.columns,
             rows: result
                 .rows
                 .into_iter()
-                .map(|row| row.values.into_iter().map(from_spin).collect())
+                .map(|row| row.values.into_iter().map(from_native).collect())
                 .collect(),
         })
     }
@@ -100,21 +88,7 @@ impl Driver for Database {
         &self,
         work: impl FnOnce(&SpinDb) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.autocommit(|db| {
-            db.query("BEGIN IMMEDIATE", &[])?;
-            let outcome = work(db);
-            let end = if outcome.is_ok() {
-                "COMMIT"
-            } else {
-                "ROLLBACK"
-            };
-            if let Err(error) = db.query(end, &[]) {
-                // A failed COMMIT leaves the transaction open: end it, and report.
-                let _ = db.query("ROLLBACK", &[]);
-                return Err(error.into());
-            }
-            outcome
-        })
+        self.autocommit(|db| in_immediate_transaction(db, work))
     }
 
     fn autocommit<T, E: From<SqlError>>(

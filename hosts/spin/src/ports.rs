@@ -3,6 +3,7 @@
 
 use learner_core::executor::block_on;
 use learner_storage::kv::KvStore;
+use learner_storage::kv_protocol::{KvAnswer, KvOp};
 use learner_storage::sql_port::SqlPort;
 
 use crate::Adapter;
@@ -34,13 +35,17 @@ impl From<String> for key_value::KvError {
 
 type KvResult<T> = Result<T, key_value::KvError>;
 
+fn apply(op: KvOp) -> KvAnswer {
+    kv().apply(op)
+}
+
 impl key_value::Guest for Adapter {
     fn get(key: String) -> KvResult<Option<key_value::Entry>> {
-        Ok(kv().get(&key)?.map(Into::into))
+        Ok(apply(KvOp::Get { key }).entry()?.map(Into::into))
     }
 
     fn put(key: String, value: Vec<u8>, ttl_ms: Option<u64>) -> KvResult<u64> {
-        Ok(kv().put(&key, &value, ttl_ms)?)
+        Ok(apply(KvOp::Put { key, value, ttl_ms }).version()?)
     }
 
     fn compare_and_swap(
@@ -49,15 +54,21 @@ impl key_value::Guest for Adapter {
         value: Vec<u8>,
         ttl_ms: Option<u64>,
     ) -> KvResult<u64> {
-        Ok(kv().compare_and_swap(&key, expected, &value, ttl_ms)?)
+        let op = KvOp::CompareAndSwap {
+            key,
+            expected,
+            value,
+            ttl_ms,
+        };
+        Ok(apply(op).version()?)
     }
 
     fn take(key: String) -> KvResult<Option<key_value::Entry>> {
-        Ok(kv().take(&key)?.map(Into::into))
+        Ok(apply(KvOp::Take { key }).entry()?.map(Into::into))
     }
 
     fn delete(key: String) -> KvResult<bool> {
-        Ok(kv().delete(&key)?)
+        Ok(apply(KvOp::Delete { key }).deleted()?)
     }
 
     fn wait(key: String, timeout_ms: u32) -> KvResult<Option<key_value::Entry>> {

@@ -73,3 +73,59 @@ pub(crate) fn integer(value: u64) -> SqlValue {
         i64::try_from(value).map_or(MAX_PORTABLE_INTEGER, |v| v.min(MAX_PORTABLE_INTEGER)),
     )
 }
+
+/// Runs `work` between `BEGIN IMMEDIATE` and `COMMIT` — or `ROLLBACK` when it fails —
+/// on a connection that takes transaction statements (every SQLite driver's but the
+/// Durable Object's, whose single-threaded events make its work atomic instead).
+pub fn in_immediate_transaction<C: Connection, T, E: From<SqlError>>(
+    db: &C,
+    work: impl FnOnce(&C) -> Result<T, E>,
+) -> Result<T, E> {
+    db.query("BEGIN IMMEDIATE", &[])?;
+    let outcome = work(db);
+    let end = if outcome.is_ok() {
+        "COMMIT"
+    } else {
+        "ROLLBACK"
+    };
+    if let Err(error) = db.query(end, &[]) {
+        // A failed COMMIT leaves the transaction open: end it, and report.
+        let _ = db.query("ROLLBACK", &[]);
+        return Err(error.into());
+    }
+    outcome
+}
+
+/// Writes a driver's value conversions for a native value enum with one variant per
+/// SQLite storage class: `to_native(&SqlValue)` and `from_native(native)`. Variants
+/// beyond the five (a JavaScript boolean, say) are read as the class given.
+#[macro_export]
+macro_rules! native_values {
+    ($native:path { $null:ident, $int:ident, $real:ident, $text:ident, $blob:ident }
+     $(, $extra:ident($x:ident) => $read:expr)* $(,)?) => {
+        fn to_native(value: &$crate::SqlValue) -> $native {
+            use $native as N;
+            match value {
+                $crate::SqlValue::Null => N::$null,
+                $crate::SqlValue::Integer(i) => N::$int(*i),
+                $crate::SqlValue::Real(r) => N::$real(*r),
+                $crate::SqlValue::Text(t) => N::$text(t.clone()),
+                $crate::SqlValue::Blob(b) => N::$blob(b.clone()),
+            }
+        }
+
+        // A driver may read its values another way (rusqlite lends them).
+        #[allow(dead_code)]
+        fn from_native(value: $native) -> $crate::SqlValue {
+            use $native as N;
+            match value {
+                N::$null => $crate::SqlValue::Null,
+                N::$int(i) => $crate::SqlValue::Integer(i),
+                N::$real(r) => $crate::SqlValue::Real(r),
+                N::$text(t) => $crate::SqlValue::Text(t),
+                N::$blob(b) => $crate::SqlValue::Blob(b),
+                $(N::$extra($x) => $read,)*
+            }
+        }
+    };
+}

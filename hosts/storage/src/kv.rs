@@ -17,6 +17,7 @@ use std::future::Future;
 use learner_core::ports::{KvEntry, KvError, SqlValue, check_kv_args};
 
 use crate::driver::{Connection, Driver, as_u64, integer};
+use crate::kv_protocol::{KvAnswer, KvOp};
 use crate::schema;
 
 /// How often a host that cannot be told of writes looks again while it waits for a key
@@ -52,61 +53,53 @@ impl<D: Driver> KvStore<D> {
         &self.driver
     }
 
-    /// The live entry at `key`.
-    pub fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        check_kv_args(key, None)?;
-        let now_ms = (self.now_ms)();
-        self.driver.autocommit(|db| live(db, key, now_ms))
+    /// Applies one operation. `Wait` answers at once with what is there: waiting is
+    /// the transport's ([`KvStore::wait_polling`], or a Durable Object's wakers).
+    pub fn apply(&self, op: KvOp) -> KvAnswer {
+        KvAnswer::from(self.run(op))
     }
 
-    /// Writes `key` unconditionally; returns the new version.
-    pub fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
-        check_kv_args(key, Some(value))?;
+    fn run(&self, op: KvOp) -> Result<KvAnswer, KvError> {
+        check_kv_args(op.key(), op.value())?;
         let now_ms = (self.now_ms)();
-        self.driver
-            .immediate(|db| write(db, key, value, ttl_ms, now_ms))
-    }
-
-    /// Writes `key` only if its live version is `expected` (`None`: only if absent);
-    /// otherwise [`KvError::Conflict`] with the current version and nothing written.
-    pub fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &[u8],
-        ttl_ms: Option<u64>,
-    ) -> Result<u64, KvError> {
-        check_kv_args(key, Some(value))?;
-        let now_ms = (self.now_ms)();
-        self.driver.immediate(|db| {
-            let current = live(db, key, now_ms)?.map(|entry| entry.version);
-            if current != expected {
-                return Err(KvError::Conflict(current));
-            }
-            write(db, key, value, ttl_ms, now_ms)
-        })
-    }
-
-    /// Reads and deletes `key` at once: of concurrent callers, one gets the entry.
-    pub fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        check_kv_args(key, None)?;
-        let now_ms = (self.now_ms)();
-        self.driver.immediate(|db| {
-            let entry = live(db, key, now_ms)?;
-            db.query(schema::KV_DELETE, &[text(key)])?;
-            Ok(entry)
-        })
-    }
-
-    /// Deletes `key`; whether a live entry was there.
-    pub fn delete(&self, key: &str) -> Result<bool, KvError> {
-        check_kv_args(key, None)?;
-        let now_ms = (self.now_ms)();
-        self.driver.immediate(|db| {
-            let existed = live(db, key, now_ms)?.is_some();
-            db.query(schema::KV_DELETE, &[text(key)])?;
-            Ok(existed)
-        })
+        let db = &self.driver;
+        match op {
+            KvOp::Get { key } | KvOp::Wait { key, .. } => db
+                .autocommit(|db| live(db, &key, now_ms))
+                .map(KvAnswer::from_entry),
+            KvOp::Put { key, value, ttl_ms } => db
+                .immediate(|db| write(db, &key, &value, ttl_ms, now_ms))
+                .map(KvAnswer::Version),
+            KvOp::CompareAndSwap {
+                key,
+                expected,
+                value,
+                ttl_ms,
+            } => db
+                .immediate(|db| {
+                    let current = live(db, &key, now_ms)?.map(|entry| entry.version);
+                    if current != expected {
+                        return Err(KvError::Conflict(current));
+                    }
+                    write(db, &key, &value, ttl_ms, now_ms)
+                })
+                .map(KvAnswer::Version),
+            // Of concurrent takers, one reads the entry: the others find it deleted.
+            KvOp::Take { key } => db
+                .immediate(|db| {
+                    let entry = live(db, &key, now_ms)?;
+                    db.query(schema::KV_DELETE, &[text(&key)])?;
+                    Ok(entry)
+                })
+                .map(KvAnswer::from_entry),
+            KvOp::Delete { key } => db
+                .immediate(|db| {
+                    let existed = live(db, &key, now_ms)?.is_some();
+                    db.query(schema::KV_DELETE, &[text(&key)])?;
+                    Ok(existed)
+                })
+                .map(KvAnswer::Deleted),
+        }
     }
 
     /// Deletes the entries that have expired (already invisible); how many.
@@ -122,16 +115,17 @@ impl<D: Driver> KvStore<D> {
         &self,
         key: &str,
         timeout_ms: u32,
-        mut sleep_ms: S,
+        sleep_ms: S,
     ) -> Result<Option<KvEntry>, KvError>
     where
-        S: FnMut(u64) -> F,
+        S: Fn(u64) -> F,
         F: Future<Output = ()>,
     {
         let deadline = (self.now_ms)().saturating_add(u64::from(timeout_ms));
         loop {
             let now = (self.now_ms)();
-            if let Some(entry) = self.get(key)? {
+            let key = key.to_owned();
+            if let Some(entry) = self.apply(KvOp::Get { key }).entry()? {
                 return Ok(Some(entry));
             }
             if now >= deadline {

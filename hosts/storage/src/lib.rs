@@ -23,9 +23,11 @@
 pub mod audit;
 pub mod driver;
 pub mod kv;
+pub mod kv_protocol;
 #[cfg(feature = "rusqlite")]
 pub mod native;
 pub mod schema;
 pub mod sql_port;
 
-pub use driver::{Connection, Counters, Driver, Rows};
+pub use driver::{Connection, Counters, Driver, Rows, in_immediate_transaction};
+pub use learner_core::ports::SqlValue;

@@ -47,16 +47,15 @@ pub fn sql_error(error: rusqlite::Error) -> SqlError {
     }
 }
 
-fn to_sqlite(value: &SqlValue) -> SqliteValue {
-    match value {
-        SqlValue::Null => SqliteValue::Null,
-        SqlValue::Integer(i) => SqliteValue::Integer(*i),
-        SqlValue::Real(r) => SqliteValue::Real(*r),
-        SqlValue::Text(t) => SqliteValue::Text(t.clone()),
-        SqlValue::Blob(b) => SqliteValue::Blob(b.clone()),
-    }
-}
+crate::native_values!(SqliteValue {
+    Null,
+    Integer,
+    Real,
+    Text,
+    Blob
+});
 
+/// A column as the port's value (text and blobs copied out of SQLite's buffer).
 fn from_sqlite(value: ValueRef<'_>) -> SqlValue {
     match value {
         ValueRef::Null => SqlValue::Null,
@@ -75,7 +74,7 @@ impl Connection for Conn {
         let mut statement = self.0.prepare_cached(sql).map_err(sql_error)?;
         let columns: Vec<String> = statement.column_names().map(str::to_owned).collect();
         let mut rows = statement
-            .query(rusqlite::params_from_iter(params.iter().map(to_sqlite)))
+            .query(rusqlite::params_from_iter(params.iter().map(to_native)))
             .map_err(sql_error)?;
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sql_error)? {
@@ -148,20 +147,7 @@ impl Driver for SqliteFile {
         &self,
         work: impl FnOnce(&Conn) -> Result<T, E>,
     ) -> Result<T, E> {
-        let conn = self.lock()?;
-        conn.0.execute_batch("BEGIN IMMEDIATE").map_err(sql_error)?;
-        let outcome = work(&conn);
-        let end = if outcome.is_ok() {
-            "COMMIT"
-        } else {
-            "ROLLBACK"
-        };
-        if let Err(error) = conn.0.execute_batch(end) {
-            // A failed COMMIT leaves the transaction open: end it, and report.
-            let _ = conn.0.execute_batch("ROLLBACK");
-            return Err(sql_error(error).into());
-        }
-        outcome
+        crate::in_immediate_transaction(&*self.lock()?, work)
     }
 
     fn autocommit<T, E: From<SqlError>>(

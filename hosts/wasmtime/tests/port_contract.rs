@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use learner_conformance::contract::{self, PortCaller};
 use learner_core::executor::block_on;
 use learner_core::ports::{
-    self, AuditEntry, AuditError, AuditRecord, FetchError, KvEntry, KvError, OutboundRequest,
-    OutboundResponse,
+    self, AuditEntry, AuditError, AuditRecord, FetchError, OutboundRequest, OutboundResponse,
 };
+use learner_storage::kv_protocol::{KvClient, Local};
+use learner_storage::native::SqliteFile;
 use learner_wasmtime::native::audit::SqliteAudit;
 use learner_wasmtime::native::config::HostConfig;
 use learner_wasmtime::native::kv::SqliteKv;
@@ -47,45 +48,20 @@ impl InProcess {
     }
 }
 
+/// Blocks between looks while the key-value port waits: each call runs on its own
+/// test thread.
+fn thread_sleep(ms: u64) -> std::future::Ready<()> {
+    std::thread::sleep(Duration::from_millis(ms));
+    std::future::ready(())
+}
+
 /// The port wrappers the routes call through the core's traits.
-struct Kv<'a>(&'a SqliteKv);
+type Kv<'a> = KvClient<Local<'a, SqliteFile, fn(u64) -> std::future::Ready<()>>>;
 struct Audit<'a>(&'a SqliteAudit);
 struct Clock<'a>(&'a Instant);
 struct NoFetch;
 struct Random;
 struct Host<'a>(&'a InProcess, Kv<'a>, Audit<'a>, Clock<'a>);
-
-impl ports::KeyValue for Kv<'_> {
-    async fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        self.0.get(key)
-    }
-    async fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
-        self.0.put(key, value, ttl_ms)
-    }
-    async fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &[u8],
-        ttl_ms: Option<u64>,
-    ) -> Result<u64, KvError> {
-        self.0.compare_and_swap(key, expected, value, ttl_ms)
-    }
-    async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        self.0.take(key)
-    }
-    async fn delete(&self, key: &str) -> Result<bool, KvError> {
-        self.0.delete(key)
-    }
-    async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
-        // Each call runs on its own test thread: blocking between looks is fine.
-        let sleep = |ms| {
-            std::thread::sleep(Duration::from_millis(ms));
-            std::future::ready(())
-        };
-        self.0.wait_polling(key, timeout_ms, sleep).await
-    }
-}
 
 impl ports::Audit for Audit<'_> {
     async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError> {
@@ -158,7 +134,8 @@ impl<'a> ports::Host for Host<'a> {
 
 impl PortCaller for InProcess {
     fn call(&self, call: &Value) -> Value {
-        let host = Host(self, Kv(&self.kv), Audit(&self.audit), Clock(&self.started));
+        let kv = KvClient(Local::new(&self.kv, thread_sleep as fn(u64) -> _));
+        let host = Host(self, kv, Audit(&self.audit), Clock(&self.started));
         let body = serde_json::to_vec(call).expect("a port call serializes");
         let response = block_on(learner_test_routes::ports::handle(&host, &body))
             .expect("the in-process stores answer at once")

@@ -20,6 +20,7 @@ pub fn open(path: &Path) -> wasmtime::Result<SqliteKv> {
 #[cfg(test)]
 mod tests {
     use learner_core::ports::KvError;
+    use learner_storage::kv_protocol::{KvAnswer, KvOp};
 
     use super::*;
 
@@ -29,15 +30,37 @@ mod tests {
         (dir, kv)
     }
 
+    fn put(kv: &SqliteKv, key: &str, value: &[u8], ttl_ms: Option<u64>) -> KvAnswer {
+        kv.apply(KvOp::Put {
+            key: key.into(),
+            value: value.to_vec(),
+            ttl_ms,
+        })
+    }
+
+    fn swap(kv: &SqliteKv, key: &str, expected: Option<u64>, value: &[u8]) -> KvAnswer {
+        let (key, value) = (key.into(), value.to_vec());
+        kv.apply(KvOp::CompareAndSwap {
+            key,
+            expected,
+            value,
+            ttl_ms: None,
+        })
+    }
+
     #[test]
     fn versions_never_repeat_after_delete_and_rewrite() {
         let (_dir, kv) = store();
-        let v1 = kv.put("k", b"a", None).unwrap();
-        assert!(kv.delete("k").unwrap());
-        let v2 = kv.put("k", b"b", None).unwrap();
+        let v1 = put(&kv, "k", b"a", None).version().unwrap();
+        assert!(
+            kv.apply(KvOp::Delete { key: "k".into() })
+                .deleted()
+                .unwrap()
+        );
+        let v2 = put(&kv, "k", b"b", None).version().unwrap();
         assert!(v2 > v1);
         assert_eq!(
-            kv.compare_and_swap("k", Some(v1), b"c", None),
+            swap(&kv, "k", Some(v1), b"c").version(),
             Err(KvError::Conflict(Some(v2)))
         );
     }
@@ -45,12 +68,12 @@ mod tests {
     #[test]
     fn zero_ttl_is_absent_at_once() {
         let (_dir, kv) = store();
-        kv.put("k", b"a", Some(0)).unwrap();
-        assert_eq!(kv.get("k").unwrap(), None);
+        put(&kv, "k", b"a", Some(0)).version().unwrap();
         assert_eq!(
-            kv.compare_and_swap("k", None, b"b", None).map(|_| ()),
-            Ok(())
+            kv.apply(KvOp::Get { key: "k".into() }),
+            KvAnswer::Entry(None)
         );
+        assert!(matches!(swap(&kv, "k", None, b"b"), KvAnswer::Version(_)));
         assert_eq!(kv.purge_expired().unwrap(), 0);
     }
 }

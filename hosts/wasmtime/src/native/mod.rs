@@ -11,6 +11,8 @@ pub mod sql;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use learner_storage::kv_protocol::{KvAnswer, KvOp};
+
 use crate::state::RequestState;
 
 pub use learner_storage::native::open_database;
@@ -62,12 +64,18 @@ pub fn add_to_linker(
 
 type KvResult<T> = Result<T, wit_kv::KvError>;
 
+impl RequestState {
+    fn kv(&self, op: KvOp) -> KvAnswer {
+        self.ports().kv.apply(op)
+    }
+}
+
 impl wit_kv::Host for RequestState {
     fn get(&mut self, key: String) -> KvResult<Option<wit_kv::Entry>> {
-        Ok(self.ports().kv.get(&key)?.map(Into::into))
+        Ok(self.kv(KvOp::Get { key }).entry()?.map(Into::into))
     }
     fn put(&mut self, key: String, value: Vec<u8>, ttl_ms: Option<u64>) -> KvResult<u64> {
-        Ok(self.ports().kv.put(&key, &value, ttl_ms)?)
+        Ok(self.kv(KvOp::Put { key, value, ttl_ms }).version()?)
     }
     fn compare_and_swap(
         &mut self,
@@ -76,23 +84,25 @@ impl wit_kv::Host for RequestState {
         value: Vec<u8>,
         ttl_ms: Option<u64>,
     ) -> KvResult<u64> {
-        let kv = &self.ports().kv;
-        Ok(kv.compare_and_swap(&key, expected, &value, ttl_ms)?)
+        let op = KvOp::CompareAndSwap {
+            key,
+            expected,
+            value,
+            ttl_ms,
+        };
+        Ok(self.kv(op).version()?)
     }
     fn take(&mut self, key: String) -> KvResult<Option<wit_kv::Entry>> {
-        Ok(self.ports().kv.take(&key)?.map(Into::into))
+        Ok(self.kv(KvOp::Take { key }).entry()?.map(Into::into))
     }
     fn delete(&mut self, key: String) -> KvResult<bool> {
-        Ok(self.ports().kv.delete(&key)?)
+        Ok(self.kv(KvOp::Delete { key }).deleted()?)
     }
     async fn wait(&mut self, key: String, timeout_ms: u32) -> KvResult<Option<wit_kv::Entry>> {
         // SQLite cannot notify: look again every few milliseconds without a thread.
         let sleep = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
-        let found = self
-            .ports()
-            .kv
-            .wait_polling(&key, timeout_ms, sleep)
-            .await?;
+        let kv = &self.ports().kv;
+        let found = kv.wait_polling(&key, timeout_ms, sleep).await?;
         Ok(found.map(Into::into))
     }
 }

@@ -148,8 +148,13 @@ conformance host: mcp-conformance-tools mcp-clients-tools browser-tools
     cargo build -p learner-conformance --bins
     tests/hosts/with-host.sh {{host}} -- bash -c 'cargo test -p learner-conformance --tests && tests/mcp-conformance/run.sh && LEARNER_HOST_NAME={{host}} tests/mcp-clients/run.sh'
 
+# Release artifacts carry no test support; test builds do (so the check looks for the
+# right thing).
+release-clean: build-gateway build-worker build-gateway-test build-worker-test
+    tests/hosts/release-clean.sh --test-build build/gateway-test.wasm hosts/cloudflare/build-test/index_bg.wasm
+
 # Everything CI runs.
-test: check check-core-wasm build-gateway-test build-spin-test build-worker-test build-harness
+test: check check-core-wasm build-gateway-test build-spin-test build-worker-test build-harness release-clean
     just conformance wasmtime
     just conformance spin
     just conformance cloudflare

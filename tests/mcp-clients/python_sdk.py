@@ -62,6 +62,22 @@ def ticked_boxes(html: str) -> dict[str, str]:
     return dict(re.findall(r'<input type="checkbox" name="([^"]*)" value="([^"]*)" checked>', html))
 
 
+async def submit(
+    browser: httpx2.AsyncClient, endpoint: str, html: str, action: str, fields: dict[str, str]
+):
+    """Submits the form on the page `html` (its request id and CSRF token) with `action`
+    and `fields`, as the browser does."""
+    return await browser.post(
+        endpoint,
+        data={
+            "request_id": hidden(html, "request_id"),
+            "csrf": hidden(html, "csrf"),
+            "action": action,
+            **fields,
+        },
+    )
+
+
 class Person:
     """The person at the browser: signs in and approves on the server's own pages."""
 
@@ -81,27 +97,12 @@ class Person:
         async with httpx2.AsyncClient(follow_redirects=False, timeout=TIMEOUT) as browser:
             page = await browser.get(self.url)
             assert page.status_code == 200, page.status_code
-            signed_in = await browser.post(
-                endpoint,
-                data={
-                    "request_id": hidden(page.text, "request_id"),
-                    "csrf": hidden(page.text, "csrf"),
-                    "action": "sign_in",
-                    "username": self.username,
-                    "password": PASSWORD,
-                },
+            signed_in = await submit(
+                browser, endpoint, page.text, "sign_in", {"username": self.username, "password": PASSWORD}
             )
             assert signed_in.status_code == 200, (signed_in.status_code, signed_in.text[:300])
-            answered = await browser.post(
-                endpoint,
-                data={
-                    "request_id": hidden(signed_in.text, "request_id"),
-                    "csrf": hidden(signed_in.text, "csrf"),
-                    "action": "approve",
-                    # The boxes the page shows ticked, as a browser sends them.
-                    **ticked_boxes(signed_in.text),
-                },
-            )
+            # The boxes the page shows ticked, as a browser sends them.
+            answered = await submit(browser, endpoint, signed_in.text, "approve", ticked_boxes(signed_in.text))
         location = httpx2.URL(answered.headers["location"])
         assert str(location).startswith(REDIRECT), location
         params = dict(location.params)

@@ -5,6 +5,7 @@
 use http::{HeaderValue, Method, StatusCode, header};
 use learner_core::{Request, Response};
 
+use crate::headers::set_static;
 use crate::settings::Settings;
 
 /// Headers a browser client may send.
@@ -45,20 +46,15 @@ pub fn decorate(settings: &Settings, request: &Request, mut response: Response) 
 pub fn preflight(settings: &Settings, request: &Request, methods: &'static str) -> Response {
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = StatusCode::NO_CONTENT;
-    let headers = response.headers_mut();
-    headers.insert(header::ALLOW, HeaderValue::from_static(methods));
+    set_static(&mut response, [(header::ALLOW, methods)]);
     if allowed_origin(settings, request).is_some() {
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_METHODS,
-            HeaderValue::from_static(methods),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_ALLOW_HEADERS,
-            HeaderValue::from_static(ALLOW_HEADERS),
-        );
-        headers.insert(
-            header::ACCESS_CONTROL_MAX_AGE,
-            HeaderValue::from_static("600"),
+        set_static(
+            &mut response,
+            [
+                (header::ACCESS_CONTROL_ALLOW_METHODS, methods),
+                (header::ACCESS_CONTROL_ALLOW_HEADERS, ALLOW_HEADERS),
+                (header::ACCESS_CONTROL_MAX_AGE, "600"),
+            ],
         );
     }
     decorate(settings, request, response)
@@ -93,14 +89,24 @@ mod tests {
         builder.body(Vec::new()).expect("valid request")
     }
 
+    /// An empty response to a POST from `origin`, decorated.
+    fn decorated(config: &Settings, origin: Option<&str>) -> Response {
+        decorate(
+            config,
+            &request(origin, Method::POST),
+            http::Response::new(Vec::new()),
+        )
+    }
+
+    /// The answer to a preflight from `origin` for a POST-only path.
+    fn preflighted(config: &Settings, origin: &str) -> Response {
+        preflight(config, &request(Some(origin), Method::OPTIONS), "POST")
+    }
+
     #[test]
     fn only_listed_origins_are_granted_and_never_reflected() {
         let config = allowing(Some("http://localhost:6274, https://inspector.example"));
-        let granted = decorate(
-            &config,
-            &request(Some("http://localhost:6274"), Method::POST),
-            http::Response::new(Vec::new()),
-        );
+        let granted = decorated(&config, Some("http://localhost:6274"));
         assert_eq!(
             granted.headers()["access-control-allow-origin"],
             "http://localhost:6274"
@@ -112,11 +118,7 @@ mod tests {
             Some("null"),
             None,
         ] {
-            let refused = decorate(
-                &config,
-                &request(origin, Method::POST),
-                http::Response::new(Vec::new()),
-            );
+            let refused = decorated(&config, origin);
             assert!(
                 refused
                     .headers()
@@ -125,11 +127,7 @@ mod tests {
                 "{origin:?}"
             );
         }
-        let unconfigured = decorate(
-            &allowing(None),
-            &request(Some("http://localhost:6274"), Method::POST),
-            http::Response::new(Vec::new()),
-        );
+        let unconfigured = decorated(&allowing(None), Some("http://localhost:6274"));
         assert!(
             unconfigured
                 .headers()
@@ -141,11 +139,7 @@ mod tests {
     #[test]
     fn preflights_grant_methods_and_headers_to_allowed_origins() {
         let config = allowing(Some("http://localhost:6274"));
-        let allowed = preflight(
-            &config,
-            &request(Some("http://localhost:6274"), Method::OPTIONS),
-            "POST",
-        );
+        let allowed = preflighted(&config, "http://localhost:6274");
         assert_eq!(allowed.status(), 204);
         assert_eq!(allowed.headers()["access-control-allow-methods"], "POST");
         assert!(
@@ -154,11 +148,7 @@ mod tests {
                 .unwrap()
                 .contains("authorization")
         );
-        let refused = preflight(
-            &config,
-            &request(Some("https://evil.example"), Method::OPTIONS),
-            "POST",
-        );
+        let refused = preflighted(&config, "https://evil.example");
         assert_eq!(refused.status(), 204);
         assert!(
             refused

@@ -10,11 +10,13 @@
 //! | [`oauth`] | the authorization server's endpoints: discovery, registration, authorize (sign-in, consent), token, revoke, introspect |
 //! | `mcp` | the MCP endpoint: one shared core, one module per transport (Streamable HTTP, legacy HTTP+SSE, stateless 2026-07-28) |
 //! | `cors` | CORS for the endpoints browsers call |
+//! | `headers` | reading list-valued request headers, setting fixed response headers |
 //! | [`extension`] | what a build adds (test builds: `learner-test-routes`) |
 
 mod cors;
 pub mod extension;
 pub mod guard;
+mod headers;
 mod mcp;
 pub mod oauth;
 mod router;

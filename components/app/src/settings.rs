@@ -121,52 +121,53 @@ fn per_minute(limit: u32) -> RateLimit {
     }
 }
 
-/// A setting's value, if set (an empty value counts as unset, as hosts that cannot
-/// unset a variable write it).
-fn value<C: Config>(config: &C, name: &str) -> Option<String> {
-    config
-        .get(name)
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
-}
+/// Reads settings from the config port, each into its type.
+struct Reader<'c, C>(&'c C);
 
-fn invalid(name: &'static str, value: &str, expected: &'static str) -> SettingsError {
-    SettingsError {
-        name,
-        value: value.to_owned(),
-        expected,
+impl<C: Config> Reader<'_, C> {
+    /// Setting `name` read by `parse`, or `default` when unset (an empty value counts
+    /// as unset, as hosts that cannot unset a variable write it); a value `parse`
+    /// refuses is an error saying what was `expected`.
+    fn setting<T>(
+        &self,
+        name: &'static str,
+        default: T,
+        expected: &'static str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Result<T, SettingsError> {
+        let value = self
+            .0
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty());
+        match value {
+            None => Ok(default),
+            Some(text) => parse(&text).ok_or(SettingsError {
+                name,
+                value: text,
+                expected,
+            }),
+        }
     }
-}
 
-/// A whole number of seconds above 0, as milliseconds.
-fn seconds<C: Config>(
-    config: &C,
-    name: &'static str,
-    default_ms: u64,
-) -> Result<u64, SettingsError> {
-    match value(config, name) {
-        None => Ok(default_ms),
-        Some(text) => text
-            .parse::<u64>()
-            .ok()
-            .filter(|s| *s > 0)
-            .map(|s| s.saturating_mul(1_000))
-            .ok_or_else(|| invalid(name, &text, "a whole number of seconds above 0")),
+    /// A whole number of seconds above 0, as milliseconds.
+    fn seconds(&self, name: &'static str, default_ms: u64) -> Result<u64, SettingsError> {
+        let parse = |text: &str| {
+            let seconds = text.parse::<u64>().ok().filter(|s| *s > 0)?;
+            Some(seconds.saturating_mul(1_000))
+        };
+        self.setting(name, default_ms, "a whole number of seconds above 0", parse)
     }
-}
 
-/// A limit: a whole number of requests (0 refuses all).
-fn limit<C: Config>(
-    config: &C,
-    name: &'static str,
-    default: RateLimit,
-) -> Result<RateLimit, SettingsError> {
-    match value(config, name) {
-        None => Ok(default),
-        Some(text) => text
-            .parse::<u32>()
-            .map(|limit| RateLimit { limit, ..default })
-            .map_err(|_| invalid(name, &text, "a whole number of requests")),
+    /// A limit: a whole number of requests (0 refuses all).
+    fn limit(&self, name: &'static str, default: RateLimit) -> Result<RateLimit, SettingsError> {
+        let parse = |text: &str| {
+            Some(RateLimit {
+                limit: text.parse::<u32>().ok()?,
+                ..default
+            })
+        };
+        self.setting(name, default, "a whole number of requests", parse)
     }
 }
 
@@ -188,104 +189,73 @@ impl Settings {
     /// error.
     pub fn from_config<C: Config>(config: &C) -> Result<Self, SettingsError> {
         let defaults = Self::default();
-        let public_url = value(config, "public.url")
-            .map(|url| {
-                Issuer::new(&url).map_err(|_| {
-                    invalid(
-                        "public.url",
-                        &url,
-                        "https://host[:port][/path] without query or fragment (http only on loopback)",
-                    )
-                })
-            })
-            .transpose()?;
-        let registration = match value(config, "oauth.registration").as_deref() {
-            None | Some("open") => Registration::Open,
-            Some("token") => Registration::Token,
-            Some("closed") => Registration::Closed,
-            Some(other) => {
-                return Err(invalid(
-                    "oauth.registration",
-                    other,
-                    "open, token or closed",
-                ));
-            }
-        };
-        let client_metadata_documents = match value(config, "oauth.client_metadata_documents") {
-            None => Vec::new(),
-            Some(list) => parse_list(&list).map_err(|_| {
-                invalid(
-                    "oauth.client_metadata_documents",
-                    &list,
-                    "scheme://host[:port] patterns separated by commas, e.g. https://*",
-                )
-            })?,
-        };
+        let read = Reader(config);
+        let public_url = read.setting(
+            "public.url",
+            None,
+            "https://host[:port][/path] without query or fragment (http only on loopback)",
+            |url| Issuer::new(url).ok().map(Some),
+        )?;
+        let registration = read.setting(
+            "oauth.registration",
+            Registration::Open,
+            "open, token or closed",
+            |text| match text {
+                "open" => Some(Registration::Open),
+                "token" => Some(Registration::Token),
+                "closed" => Some(Registration::Closed),
+                _ => None,
+            },
+        )?;
+        let client_metadata_documents = read.setting(
+            "oauth.client_metadata_documents",
+            Vec::new(),
+            "scheme://host[:port] patterns separated by commas, e.g. https://*",
+            |list| parse_list(list).ok(),
+        )?;
         let lifetimes = Lifetimes {
-            code_ms: seconds(config, "oauth.code_lifetime_s", defaults.lifetimes.code_ms)?,
-            access_ms: seconds(
-                config,
-                "oauth.access_lifetime_s",
-                defaults.lifetimes.access_ms,
-            )?,
-            refresh_ms: seconds(
-                config,
-                "oauth.refresh_lifetime_s",
-                defaults.lifetimes.refresh_ms,
-            )?,
+            code_ms: read.seconds("oauth.code_lifetime_s", defaults.lifetimes.code_ms)?,
+            access_ms: read.seconds("oauth.access_lifetime_s", defaults.lifetimes.access_ms)?,
+            refresh_ms: read.seconds("oauth.refresh_lifetime_s", defaults.lifetimes.refresh_ms)?,
         };
-        let cors_allowed_origins = match value(config, "cors.allowed_origins") {
-            None => Vec::new(),
-            Some(list) => {
+        let cors_allowed_origins = read.setting(
+            "cors.allowed_origins",
+            Vec::new(),
+            "origins (scheme://host[:port], no path) separated by commas",
+            |list| {
                 let origins: Vec<String> = list
                     .split(',')
                     .map(str::trim)
                     .filter(|o| !o.is_empty())
                     .map(str::to_owned)
                     .collect();
-                if !origins.iter().all(|o| is_origin(o)) {
-                    return Err(invalid(
-                        "cors.allowed_origins",
-                        &list,
-                        "origins (scheme://host[:port], no path) separated by commas",
-                    ));
-                }
-                origins
-            }
-        };
+                origins.iter().all(|o| is_origin(o)).then_some(origins)
+            },
+        )?;
+        // The limits' defaults; a setting replaces only the count, never the window.
+        let base = defaults.limits;
         let limits = Limits {
-            token_requests: limit(
-                config,
-                "oauth.token_requests_per_minute",
-                defaults.limits.token_requests,
-            )?,
-            sign_in_attempts: limit(
-                config,
-                "oauth.sign_in_attempts_per_minute",
-                defaults.limits.sign_in_attempts,
-            )?,
-            requests_per_address: limit(
-                config,
+            token_requests: read.limit("oauth.token_requests_per_minute", base.token_requests)?,
+            sign_in_attempts: read
+                .limit("oauth.sign_in_attempts_per_minute", base.sign_in_attempts)?,
+            requests_per_address: read.limit(
                 "oauth.requests_per_minute_per_ip",
-                defaults.limits.requests_per_address,
+                base.requests_per_address,
             )?,
-            registrations_per_address: limit(
-                config,
+            registrations_per_address: read.limit(
                 "oauth.registrations_per_hour_per_ip",
-                defaults.limits.registrations_per_address,
+                base.registrations_per_address,
             )?,
         };
-        let page_size = match value(config, "mcp.page_size") {
-            None => defaults.mcp.page_size,
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| invalid("mcp.page_size", &text, "a whole number above 0"))?,
-        };
+        let page_size = read.setting(
+            "mcp.page_size",
+            defaults.mcp.page_size,
+            "a whole number above 0",
+            |text| text.parse::<usize>().ok().filter(|n| *n > 0),
+        )?;
         let mcp = McpSettings {
-            session_idle_ms: seconds(config, "mcp.session_idle_s", defaults.mcp.session_idle_ms)?,
-            stream_max_ms: seconds(config, "mcp.stream_max_s", defaults.mcp.stream_max_ms)?,
+            session_idle_ms: read.seconds("mcp.session_idle_s", defaults.mcp.session_idle_ms)?,
+            stream_max_ms: read.seconds("mcp.stream_max_s", defaults.mcp.stream_max_ms)?,
             page_size,
         };
         Ok(Self {

@@ -332,6 +332,20 @@ pub trait Clock {
     async fn sleep_ms(&self, ms: u64);
 }
 
+/// A borrowed clock is a clock (hosts that share one clock among ports hold it by
+/// reference).
+impl<T: Clock> Clock for &T {
+    fn now_ms(&self) -> u64 {
+        (**self).now_ms()
+    }
+    fn monotonic_ns(&self) -> u64 {
+        (**self).monotonic_ns()
+    }
+    async fn sleep_ms(&self, ms: u64) {
+        (**self).sleep_ms(ms).await;
+    }
+}
+
 /// Cryptographically secure randomness (`wasi:random`).
 pub trait Random {
     /// Fills `buf` with random bytes.
@@ -369,6 +383,66 @@ pub trait Host {
     fn clock(&self) -> &Self::Clock;
     /// Randomness.
     fn random(&self) -> &Self::Random;
+}
+
+/// A host assembled from its seven ports — what the gateway's WIT imports, the worker's
+/// bindings and the test kit's memory ports each are.
+pub struct Ports<K, S, A, C, F, T, R> {
+    /// The key-value store.
+    pub kv: K,
+    /// The SQL database.
+    pub sql: S,
+    /// The audit sink.
+    pub audit: A,
+    /// Configuration and secrets.
+    pub config: C,
+    /// Outbound HTTP.
+    pub fetch: F,
+    /// Time.
+    pub clock: T,
+    /// Randomness.
+    pub random: R,
+}
+
+impl<K, S, A, C, F, T, R> Host for Ports<K, S, A, C, F, T, R>
+where
+    K: KeyValue,
+    S: Sql,
+    A: Audit,
+    C: Config,
+    F: Fetch,
+    T: Clock,
+    R: Random,
+{
+    type KeyValue = K;
+    type Sql = S;
+    type Audit = A;
+    type Config = C;
+    type Fetch = F;
+    type Clock = T;
+    type Random = R;
+
+    fn key_value(&self) -> &K {
+        &self.kv
+    }
+    fn sql(&self) -> &S {
+        &self.sql
+    }
+    fn audit(&self) -> &A {
+        &self.audit
+    }
+    fn config(&self) -> &C {
+        &self.config
+    }
+    fn fetch(&self) -> &F {
+        &self.fetch
+    }
+    fn clock(&self) -> &T {
+        &self.clock
+    }
+    fn random(&self) -> &R {
+        &self.random
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ use learner_mcp_server::model::{
 use serde_json::{Value, json};
 
 use crate::{CLASS_INSIGHTS, CLASSES, JSON, LEARNERS, MASTERY, PROFILE, STRUGGLES};
+use learner_mcp_server::catalogue::Offer;
 
 fn learner_arg() -> Value {
     json!({"type": "string", "description": "The learner's id as listed by learner-dna://learners (lp_…); for a tenant administrator, the school's record id"})
@@ -61,6 +62,16 @@ fn destructive(idempotent: bool) -> ToolAnnotations {
         destructive_hint: Some(true),
         idempotent_hint: Some(idempotent),
         open_world_hint: Some(false),
+    }
+}
+
+/// Everything the Learner DNA catalogue offers.
+pub fn offer() -> Offer {
+    Offer {
+        tools: tools(),
+        resources: resources(),
+        templates: templates(),
+        prompts: prompts(),
     }
 }
 
@@ -285,7 +296,7 @@ pub fn prompts() -> Vec<Prompt> {
 #[cfg(test)]
 mod tests {
     use learner_mcp_server::catalogue::Catalogue;
-    use learner_testkit::{MemoryHost, TestClock};
+    use learner_testkit::{TestClock, memory_host};
     use serde_json::Value;
 
     use crate::LearnerCatalogue;
@@ -332,10 +343,10 @@ mod tests {
     #[test]
     fn every_tool_schema_is_portable() {
         let clock = TestClock(0.into());
-        let host = MemoryHost::new(&clock, learner_testkit::MemorySql::new());
+        let host = memory_host(&clock, learner_testkit::MemorySql::new());
         let catalogue = LearnerCatalogue::new(&host, Revocations::default());
         let mut found = Vec::new();
-        let tools = catalogue.tools();
+        let tools = catalogue.offer().tools;
         assert!(tools.len() >= 7);
         for tool in &tools {
             unportable(

@@ -25,13 +25,13 @@ use learner_core::ports::Host;
 use learner_dna::gdpr::AccessRevocation;
 use learner_dna::privacy::Requester;
 use learner_dna::service::{Failure, Service};
-use learner_mcp_server::catalogue::{Catalogue, ToolContext};
-use learner_mcp_server::jsonrpc::RpcError;
-use learner_mcp_server::model::params::CompletionRef;
-use learner_mcp_server::model::{
-    CallToolResult, GetPromptResult, Prompt, Resource, ResourceContents, ResourceTemplate, Tool,
+use learner_mcp_server::catalogue::{
+    Catalogue, CompleteOutcome, Offer, PromptOutcome, ReadOutcome, ToolContext, ToolOutcome,
 };
-use serde_json::{Map, Value, json};
+use learner_mcp_server::jsonrpc::RpcError;
+use learner_mcp_server::model::CallToolResult;
+use learner_mcp_server::model::params::{CallToolParams, CompleteParams, GetPromptParams};
+use serde_json::json;
 
 /// The learners the caller may see.
 pub const LEARNERS: &str = "learner-dna://learners";
@@ -102,28 +102,11 @@ impl<'a, H: Host, R: AccessRevocation> LearnerCatalogue<'a, H, R> {
 }
 
 impl<H: Host, R: AccessRevocation> Catalogue for LearnerCatalogue<'_, H, R> {
-    fn resources(&self) -> Vec<Resource> {
-        definitions::resources()
+    fn offer(&self) -> Offer {
+        definitions::offer()
     }
 
-    fn templates(&self) -> Vec<ResourceTemplate> {
-        definitions::templates()
-    }
-
-    fn tools(&self) -> Vec<Tool> {
-        definitions::tools()
-    }
-
-    fn prompts(&self) -> Vec<Prompt> {
-        definitions::prompts()
-    }
-
-    async fn call_tool(
-        &self,
-        name: &str,
-        arguments: &Map<String, Value>,
-        context: &ToolContext<'_>,
-    ) -> Result<CallToolResult, RpcError> {
+    async fn call_tool(&self, call: &CallToolParams, context: &ToolContext<'_>) -> ToolOutcome {
         let service = match self.service(context.caller).await {
             Ok(service) => service,
             Err(error) if error.code == ACCESS_DENIED => {
@@ -131,43 +114,27 @@ impl<H: Host, R: AccessRevocation> Catalogue for LearnerCatalogue<'_, H, R> {
             }
             Err(error) => return Err(error),
         };
-        match tools::run(name, arguments, &service, self.host).await {
+        match tools::run(&call.name, &call.arguments, &service, self.host).await {
             Ok((text, body)) => Ok(CallToolResult::structured(text, body)),
             Err(failure) => tool_failure(failure),
         }
     }
 
-    async fn read_resource(
-        &self,
-        uri: &str,
-        caller: &Principal,
-    ) -> Result<Option<Vec<ResourceContents>>, RpcError> {
+    async fn read_resource(&self, uri: &str, caller: &Principal) -> ReadOutcome {
         let service = self.service(caller).await?;
         reads::resource(&service, uri).await
     }
 
-    async fn get_prompt(
-        &self,
-        name: &str,
-        arguments: &Map<String, Value>,
-        context: &ToolContext<'_>,
-    ) -> Result<Option<GetPromptResult>, RpcError> {
+    async fn get_prompt(&self, get: &GetPromptParams, context: &ToolContext<'_>) -> PromptOutcome {
         let service = self.service(context.caller).await?;
-        reads::prompt(&service, name, arguments).await
+        reads::prompt(&service, &get.name, &get.arguments).await
     }
 
-    async fn complete(
-        &self,
-        reference: &CompletionRef,
-        argument: &str,
-        value: &str,
-        _context: &Map<String, Value>,
-        caller: &Principal,
-    ) -> Result<Vec<String>, RpcError> {
-        let Some(wanted) = reads::completes(reference, argument) else {
+    async fn complete(&self, request: &CompleteParams, caller: &Principal) -> CompleteOutcome {
+        let Some(wanted) = reads::completes(&request.reference, &request.argument) else {
             return Ok(Vec::new());
         };
         let service = self.service(caller).await?;
-        reads::complete(&service, wanted, value).await
+        reads::complete(&service, wanted, &request.value).await
     }
 }

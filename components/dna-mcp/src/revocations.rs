@@ -1,5 +1,5 @@
 //! The test double for ending access (the host itself is
-//! `learner_testkit::MemoryHost`).
+//! `learner_testkit::memory_host`).
 
 use std::cell::RefCell;
 

@@ -75,38 +75,21 @@ pub fn dna(body: &Value) -> String {
             ));
         }
     }
-    if let Some(mastery) = body.get("mastery").and_then(Value::as_array) {
-        let items: Vec<String> = mastery
-            .iter()
-            .map(|m| {
-                format!(
-                    "{} {}",
-                    m["concept"].as_str().unwrap_or_default(),
-                    m["mastery"]
-                )
-            })
-            .collect();
+    let text = |item: &Value, key: &str| item[key].as_str().unwrap_or_default().to_owned();
+    if let Some(items) = each(body, "mastery", |m| {
+        format!("{} {}", text(m, "concept"), m["mastery"])
+    }) {
         lines.push(format!("- mastery: {}", items.join(", ")));
     }
-    if let Some(struggles) = body.get("struggles").and_then(Value::as_array) {
-        let items: Vec<String> = struggles
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} ({})",
-                    s["concept"].as_str().unwrap_or_default(),
-                    s["misconception"].as_str().unwrap_or_default()
-                )
-            })
-            .collect();
-        lines.push(format!(
-            "- struggles: {}",
-            if items.is_empty() {
-                "none".to_owned()
-            } else {
-                items.join(", ")
-            }
-        ));
+    if let Some(items) = each(body, "struggles", |s| {
+        format!("{} ({})", text(s, "concept"), text(s, "misconception"))
+    }) {
+        let items = if items.is_empty() {
+            "none".to_owned()
+        } else {
+            items.join(", ")
+        };
+        lines.push(format!("- struggles: {items}"));
     }
     if let Some(withheld) = body
         .get("withheld")
@@ -171,4 +154,11 @@ pub fn insights(body: &Value) -> String {
         ));
     }
     lines.join("\n")
+}
+
+/// Each item of the array `body[key]` as `line` renders it; `None` when there is no
+/// such array.
+fn each(body: &Value, key: &str, line: impl Fn(&Value) -> String) -> Option<Vec<String>> {
+    let items = body.get(key).and_then(Value::as_array)?;
+    Some(items.iter().map(line).collect())
 }

@@ -11,7 +11,7 @@ use crate::bindings::wasi::http::types::{
     ResponseOutparam, Scheme,
 };
 use crate::bindings::wasi::io::streams::StreamError;
-use crate::ports::WitHost;
+use crate::ports::{WIT_HOST, WitHost};
 use crate::stream::next_chunk;
 use learner_core::executor::block_on;
 
@@ -44,14 +44,14 @@ impl Guest for crate::Component {
 /// and fixtures (feature `test-routes`).
 #[cfg(not(feature = "test-routes"))]
 fn app() -> App<WitHost> {
-    App::new(WitHost)
+    App::new(WIT_HOST)
 }
 
 /// The application as this build has it: as it ships, or with the test build's routes
 /// and fixtures (feature `test-routes`).
 #[cfg(feature = "test-routes")]
 fn app() -> App<WitHost, learner_test_routes::TestBuild> {
-    App::with(WitHost, learner_test_routes::TestBuild)
+    App::with(WIT_HOST, learner_test_routes::TestBuild)
 }
 
 fn method(method: Method) -> String {

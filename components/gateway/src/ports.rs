@@ -1,9 +1,10 @@
 //! The core's port traits, implemented over the component's WIT imports.
 
 use learner_core::ports::{
-    self as core, AuditEntry, AuditError, AuditRecord, FetchError, KvEntry, KvError,
-    OutboundRequest, OutboundResponse, QueryResult, SqlError, Statement,
+    self as core, AuditEntry, AuditError, AuditRecord, FetchError, KvError, OutboundRequest,
+    OutboundResponse, QueryResult, SqlError, Statement,
 };
+use learner_storage::kv_protocol::{KvAnswer, KvClient, KvOp, KvTransport};
 
 use crate::bindings::learner_dna::app::{audit, config, fetch, key_value, sql};
 use crate::bindings::wasi::clocks::{monotonic_clock, wall_clock};
@@ -12,9 +13,28 @@ use crate::bindings::wasi::random::random;
 learner_core::wit_conversions!(key_value, sql, audit, fetch);
 
 /// The host as seen from inside the component: every port is a WIT import.
-pub struct WitHost;
+pub type WitHost = core::Ports<
+    KvClient<WitKeyValue>,
+    WitSql,
+    WitAudit,
+    WitConfig,
+    WitFetch,
+    WasiClock,
+    WasiRandom,
+>;
 
-/// `key-value` import.
+/// The component's one host.
+pub const WIT_HOST: WitHost = core::Ports {
+    kv: KvClient(WitKeyValue),
+    sql: WitSql,
+    audit: WitAudit,
+    config: WitConfig,
+    fetch: WitFetch,
+    clock: WasiClock,
+    random: WasiRandom,
+};
+
+/// `key-value` import (the port's operations, each as its WIT function).
 pub struct WitKeyValue;
 /// `sql` import.
 pub struct WitSql;
@@ -29,68 +49,29 @@ pub struct WasiClock;
 /// `wasi:random`.
 pub struct WasiRandom;
 
-impl core::Host for WitHost {
-    type KeyValue = WitKeyValue;
-    type Sql = WitSql;
-    type Audit = WitAudit;
-    type Config = WitConfig;
-    type Fetch = WitFetch;
-    type Clock = WasiClock;
-    type Random = WasiRandom;
-
-    fn key_value(&self) -> &WitKeyValue {
-        &WitKeyValue
-    }
-    fn sql(&self) -> &WitSql {
-        &WitSql
-    }
-    fn audit(&self) -> &WitAudit {
-        &WitAudit
-    }
-    fn config(&self) -> &WitConfig {
-        &WitConfig
-    }
-    fn fetch(&self) -> &WitFetch {
-        &WitFetch
-    }
-    fn clock(&self) -> &WasiClock {
-        &WasiClock
-    }
-    fn random(&self) -> &WasiRandom {
-        &WasiRandom
+impl KvTransport for WitKeyValue {
+    async fn send(&self, op: KvOp) -> KvAnswer {
+        let answer = match op {
+            KvOp::Get { key } => key_value::get(&key).map(entry),
+            KvOp::Put { key, value, ttl_ms } => {
+                key_value::put(&key, &value, ttl_ms).map(KvAnswer::Version)
+            }
+            KvOp::CompareAndSwap {
+                key,
+                expected,
+                value,
+                ttl_ms,
+            } => key_value::compare_and_swap(&key, expected, &value, ttl_ms).map(KvAnswer::Version),
+            KvOp::Take { key } => key_value::take(&key).map(entry),
+            KvOp::Delete { key } => key_value::delete(&key).map(KvAnswer::Deleted),
+            KvOp::Wait { key, timeout_ms } => key_value::wait(&key, timeout_ms).map(entry),
+        };
+        KvAnswer::from(answer.map_err(KvError::from))
     }
 }
 
-impl core::KeyValue for WitKeyValue {
-    async fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        Ok(key_value::get(key)?.map(Into::into))
-    }
-    async fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
-        Ok(key_value::put(key, value, ttl_ms)?)
-    }
-    async fn compare_and_swap(
-        &self,
-        key: &str,
-        expected_version: Option<u64>,
-        value: &[u8],
-        ttl_ms: Option<u64>,
-    ) -> Result<u64, KvError> {
-        Ok(key_value::compare_and_swap(
-            key,
-            expected_version,
-            value,
-            ttl_ms,
-        )?)
-    }
-    async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        Ok(key_value::take(key)?.map(Into::into))
-    }
-    async fn delete(&self, key: &str) -> Result<bool, KvError> {
-        Ok(key_value::delete(key)?)
-    }
-    async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
-        Ok(key_value::wait(key, timeout_ms)?.map(Into::into))
-    }
+fn entry(found: Option<key_value::Entry>) -> KvAnswer {
+    KvAnswer::from_entry(found.map(Into::into))
 }
 
 impl core::Sql for WitSql {

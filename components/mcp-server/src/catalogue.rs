@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::jsonrpc::{self, RpcError};
 use crate::model::notifications::{LoggingMessage, Progress};
-use crate::model::params::CompletionRef;
+use crate::model::params::{CallToolParams, CompleteParams, CompletionRef, GetPromptParams};
 use crate::model::{
     CallToolResult, GetPromptResult, Prompt, Resource, ResourceContents, ResourceTemplate, Tool,
 };
@@ -152,65 +152,74 @@ impl ToolContext<'_> {
     }
 }
 
+/// What a catalogue offers, as the `*/list` requests show it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Offer {
+    /// Tool definitions.
+    pub tools: Vec<Tool>,
+    /// Concrete resources.
+    pub resources: Vec<Resource>,
+    /// Resource templates.
+    pub templates: Vec<ResourceTemplate>,
+    /// Prompt definitions.
+    pub prompts: Vec<Prompt>,
+}
+
+impl Offer {
+    /// This offer and then `more`.
+    #[must_use]
+    pub fn and(mut self, more: Offer) -> Offer {
+        self.tools.extend(more.tools);
+        self.resources.extend(more.resources);
+        self.templates.extend(more.templates);
+        self.prompts.extend(more.prompts);
+        self
+    }
+}
+
+/// What a tool call ends in: its result (a tool's own failure is a result with
+/// `isError`), or a protocol error.
+pub type ToolOutcome = Result<CallToolResult, RpcError>;
+/// What a resource read ends in: its contents, `None` when there is no such resource.
+pub type ReadOutcome = Result<Option<Vec<ResourceContents>>, RpcError>;
+/// What rendering a prompt ends in: the prompt, `None` when it asked for input it does
+/// not have yet.
+pub type PromptOutcome = Result<Option<GetPromptResult>, RpcError>;
+/// What a completion ends in: the candidate values.
+pub type CompleteOutcome = Result<Vec<String>, RpcError>;
+
 /// The offering. Every method sees only callers the engine has admitted to the
-/// definition's scope. A catalogue implements what it offers; the defaults offer
-/// nothing of a kind (and the engine only calls a tool, prompt or completion that a
-/// list names).
+/// definition's scope, and the request's parameters as the engine parsed and checked
+/// them. A catalogue implements what it offers; the defaults offer nothing of a kind
+/// (and the engine only calls a tool, prompt or completion that a list names).
 #[allow(async_fn_in_trait)]
 pub trait Catalogue {
-    /// Tool definitions.
-    fn tools(&self) -> Vec<Tool> {
-        Vec::new()
+    /// Every definition it offers (the engine shows each caller those its scopes
+    /// admit).
+    fn offer(&self) -> Offer {
+        Offer::default()
     }
-    /// Concrete resources.
-    fn resources(&self) -> Vec<Resource> {
-        Vec::new()
+    /// Runs the tool `call` names (listed in its offer, arguments checked).
+    async fn call_tool(&self, call: &CallToolParams, _context: &ToolContext<'_>) -> ToolOutcome {
+        Err(RpcError::invalid_params(format!(
+            "unknown tool {:?}",
+            call.name
+        )))
     }
-    /// Resource templates.
-    fn templates(&self) -> Vec<ResourceTemplate> {
-        Vec::new()
-    }
-    /// Prompt definitions.
-    fn prompts(&self) -> Vec<Prompt> {
-        Vec::new()
-    }
-    /// Runs tool `name` (listed by [`Catalogue::tools`], arguments checked).
-    async fn call_tool(
-        &self,
-        name: &str,
-        _arguments: &Map<String, Value>,
-        _context: &ToolContext<'_>,
-    ) -> Result<CallToolResult, RpcError> {
-        Err(RpcError::invalid_params(format!("unknown tool {name:?}")))
-    }
-    /// The contents of `uri`; `None` when there is no such resource.
-    async fn read_resource(
-        &self,
-        _uri: &str,
-        _caller: &Principal,
-    ) -> Result<Option<Vec<ResourceContents>>, RpcError> {
+    /// The contents of `uri`.
+    async fn read_resource(&self, _uri: &str, _caller: &Principal) -> ReadOutcome {
         Ok(None)
     }
-    /// Renders prompt `name` (listed, required arguments present); `Ok(None)` when
-    /// it asked for input it does not have yet.
-    async fn get_prompt(
-        &self,
-        name: &str,
-        _arguments: &Map<String, Value>,
-        _context: &ToolContext<'_>,
-    ) -> Result<Option<GetPromptResult>, RpcError> {
-        Err(RpcError::invalid_params(format!("unknown prompt {name:?}")))
+    /// Renders the prompt `get` names (listed, required arguments present).
+    async fn get_prompt(&self, get: &GetPromptParams, _context: &ToolContext<'_>) -> PromptOutcome {
+        Err(RpcError::invalid_params(format!(
+            "unknown prompt {:?}",
+            get.name
+        )))
     }
-    /// Values for `argument` starting with `value`; `context` holds arguments already
-    /// chosen.
-    async fn complete(
-        &self,
-        _reference: &CompletionRef,
-        _argument: &str,
-        _value: &str,
-        _context: &Map<String, Value>,
-        _caller: &Principal,
-    ) -> Result<Vec<String>, RpcError> {
+    /// Values for the argument `request` names that start with what the user typed;
+    /// `request.context` holds arguments already chosen.
+    async fn complete(&self, _request: &CompleteParams, _caller: &Principal) -> CompleteOutcome {
         Ok(Vec::new())
     }
 }
@@ -226,91 +235,53 @@ impl Catalogue for Nothing {}
 pub struct Both<A, B>(pub A, pub B);
 
 fn lists_resource<C: Catalogue>(catalogue: &C, uri: &str) -> bool {
-    catalogue.resources().iter().any(|r| r.uri == uri)
-        || catalogue
-            .templates()
+    let offer = catalogue.offer();
+    offer.resources.iter().any(|r| r.uri == uri)
+        || offer
+            .templates
             .iter()
             .any(|t| match_template(&t.uri_template, uri).is_some())
 }
 
 impl<A: Catalogue, B: Catalogue> Catalogue for Both<A, B> {
-    fn tools(&self) -> Vec<Tool> {
-        let mut tools = self.0.tools();
-        tools.extend(self.1.tools());
-        tools
+    fn offer(&self) -> Offer {
+        self.0.offer().and(self.1.offer())
     }
-    fn resources(&self) -> Vec<Resource> {
-        let mut resources = self.0.resources();
-        resources.extend(self.1.resources());
-        resources
-    }
-    fn templates(&self) -> Vec<ResourceTemplate> {
-        let mut templates = self.0.templates();
-        templates.extend(self.1.templates());
-        templates
-    }
-    fn prompts(&self) -> Vec<Prompt> {
-        let mut prompts = self.0.prompts();
-        prompts.extend(self.1.prompts());
-        prompts
-    }
-    async fn call_tool(
-        &self,
-        name: &str,
-        arguments: &Map<String, Value>,
-        context: &ToolContext<'_>,
-    ) -> Result<CallToolResult, RpcError> {
-        if self.0.tools().iter().any(|t| t.name == name) {
-            self.0.call_tool(name, arguments, context).await
+    async fn call_tool(&self, call: &CallToolParams, context: &ToolContext<'_>) -> ToolOutcome {
+        if self.0.offer().tools.iter().any(|t| t.name == call.name) {
+            self.0.call_tool(call, context).await
         } else {
-            self.1.call_tool(name, arguments, context).await
+            self.1.call_tool(call, context).await
         }
     }
-    async fn read_resource(
-        &self,
-        uri: &str,
-        caller: &Principal,
-    ) -> Result<Option<Vec<ResourceContents>>, RpcError> {
+    async fn read_resource(&self, uri: &str, caller: &Principal) -> ReadOutcome {
         if lists_resource(&self.0, uri) {
             self.0.read_resource(uri, caller).await
         } else {
             self.1.read_resource(uri, caller).await
         }
     }
-    async fn get_prompt(
-        &self,
-        name: &str,
-        arguments: &Map<String, Value>,
-        context: &ToolContext<'_>,
-    ) -> Result<Option<GetPromptResult>, RpcError> {
-        if self.0.prompts().iter().any(|p| p.name == name) {
-            self.0.get_prompt(name, arguments, context).await
+    async fn get_prompt(&self, get: &GetPromptParams, context: &ToolContext<'_>) -> PromptOutcome {
+        if self.0.offer().prompts.iter().any(|p| p.name == get.name) {
+            self.0.get_prompt(get, context).await
         } else {
-            self.1.get_prompt(name, arguments, context).await
+            self.1.get_prompt(get, context).await
         }
     }
-    async fn complete(
-        &self,
-        reference: &CompletionRef,
-        argument: &str,
-        value: &str,
-        context: &Map<String, Value>,
-        caller: &Principal,
-    ) -> Result<Vec<String>, RpcError> {
-        let first = match reference {
-            CompletionRef::Prompt(name) => self.0.prompts().iter().any(|p| &p.name == name),
-            CompletionRef::Template(uri) => {
-                self.0.templates().iter().any(|t| &t.uri_template == uri)
-            }
+    async fn complete(&self, request: &CompleteParams, caller: &Principal) -> CompleteOutcome {
+        let first = match &request.reference {
+            CompletionRef::Prompt(name) => self.0.offer().prompts.iter().any(|p| &p.name == name),
+            CompletionRef::Template(uri) => self
+                .0
+                .offer()
+                .templates
+                .iter()
+                .any(|t| &t.uri_template == uri),
         };
         if first {
-            self.0
-                .complete(reference, argument, value, context, caller)
-                .await
+            self.0.complete(request, caller).await
         } else {
-            self.1
-                .complete(reference, argument, value, context, caller)
-                .await
+            self.1.complete(request, caller).await
         }
     }
 }

@@ -176,10 +176,14 @@ mod tests {
         value.as_object().cloned().unwrap_or_default()
     }
 
+    /// The round of a `tools/call` of tool `t` with these parameters.
+    fn tool_round(value: Value) -> Result<Round, RpcError> {
+        Round::from_request(&KEY, "tools/call", "t", &params(value))
+    }
+
     #[test]
     fn a_round_asks_then_answers_carry_over_in_the_signed_state() {
-        let first =
-            Round::from_request(&KEY, "tools/call", "t", &params(json!({}))).expect("round 1");
+        let first = tool_round(json!({})).expect("round 1");
         assert_eq!(
             run(first.ask("name", "elicitation/create", json!({"message": "Name?"}))),
             Ok(None)
@@ -193,12 +197,7 @@ mod tests {
         );
         let state = result["requestState"].as_str().expect("state").to_owned();
 
-        let second = Round::from_request(
-            &KEY,
-            "tools/call",
-            "t",
-            &params(json!({"requestState": state, "inputResponses": {"name": {"action": "accept", "content": {"name": "Alice"}}}})),
-        )
+        let second = tool_round(json!({"requestState": state, "inputResponses": {"name": {"action": "accept", "content": {"name": "Alice"}}}}))
         .expect("round 2");
         assert_eq!(
             run(second.ask("name", "elicitation/create", json!({})))
@@ -213,12 +212,7 @@ mod tests {
         let again = to_json(&second.input_required(&KEY).expect("round 3 needed"));
         assert_ne!(again["requestState"], json!(state));
         // The third round still has the first answer, from the state alone.
-        let third = Round::from_request(
-            &KEY,
-            "tools/call",
-            "t",
-            &params(json!({"requestState": again["requestState"], "inputResponses": {"color": {"action": "accept", "content": {"color": "blue"}}}})),
-        )
+        let third = tool_round(json!({"requestState": again["requestState"], "inputResponses": {"color": {"action": "accept", "content": {"color": "blue"}}}}))
         .expect("round 3");
         assert!(
             run(third.ask("name", "elicitation/create", json!({})))
@@ -235,8 +229,7 @@ mod tests {
 
     #[test]
     fn tampered_or_transplanted_states_are_refused() {
-        let first =
-            Round::from_request(&KEY, "tools/call", "t", &params(json!({}))).expect("round 1");
+        let first = tool_round(json!({})).expect("round 1");
         let _ = run(first.ask("k", "roots/list", json!({})));
         let state = to_json(&first.input_required(&KEY).expect("state"))["requestState"]
             .as_str()
@@ -248,48 +241,23 @@ mod tests {
             "x.y".to_owned(),
             String::new(),
         ] {
-            let error = Round::from_request(
-                &KEY,
-                "tools/call",
-                "t",
-                &params(json!({"requestState": bad})),
-            )
-            .err()
-            .expect("refused");
+            let error = tool_round(json!({"requestState": bad}))
+                .err()
+                .expect("refused");
             assert_eq!(error.code, -32602);
         }
         // Another tool, another method, another key.
-        assert!(
-            Round::from_request(
-                &KEY,
-                "tools/call",
-                "other",
-                &params(json!({"requestState": state}))
-            )
-            .is_err()
-        );
-        assert!(
-            Round::from_request(
-                &KEY,
-                "prompts/get",
-                "t",
-                &params(json!({"requestState": state}))
-            )
-            .is_err()
-        );
-        assert!(
-            Round::from_request(
-                &[8; 32],
-                "tools/call",
-                "t",
-                &params(json!({"requestState": state}))
-            )
-            .is_err()
-        );
-        assert!(
-            Round::from_request(&KEY, "tools/call", "t", &params(json!({"requestState": 5})))
-                .is_err()
-        );
+        for (key, method, target) in [
+            (&KEY, "tools/call", "other"),
+            (&KEY, "prompts/get", "t"),
+            (&[8; 32], "tools/call", "t"),
+        ] {
+            assert!(
+                Round::from_request(key, method, target, &params(json!({"requestState": state})))
+                    .is_err()
+            );
+        }
+        assert!(tool_round(json!({"requestState": 5})).is_err());
     }
 
     #[test]
@@ -299,25 +267,13 @@ mod tests {
             json!({"k": null}),
             json!({"other": {"action": "accept"}}),
         ] {
-            let round = Round::from_request(
-                &KEY,
-                "tools/call",
-                "t",
-                &params(json!({"inputResponses": responses})),
-            )
-            .expect("round");
+            let round = tool_round(json!({"inputResponses": responses})).expect("round");
             assert_eq!(
                 run(round.ask("k", "elicitation/create", json!({}))),
                 Ok(None)
             );
         }
-        let null = Round::from_request(
-            &KEY,
-            "tools/call",
-            "t",
-            &params(json!({"inputResponses": null})),
-        )
-        .expect("round");
+        let null = tool_round(json!({"inputResponses": null})).expect("round");
         assert_eq!(
             run(null.ask("k", "elicitation/create", json!({}))),
             Ok(None)

@@ -368,110 +368,113 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_session_opens_only_for_its_owner_and_ends_for_good() {
+    /// Runs `test` over a store of sessions that expire after a minute idle, and the
+    /// clock that ages them.
+    fn with_sessions<R: Random>(
+        random: &R,
+        test: impl FnOnce(&TestClock, &Sessions<'_, MemoryKv<'_>, R>),
+    ) {
         let clock = TestClock::default();
         let kv = MemoryKv::new(&clock);
-        let random = Counter::default();
-        let sessions = Sessions::new(&kv, &random, 60_000);
-        let id = run(sessions.create(&session())).expect("created").id;
-        assert_eq!(id.len(), 64);
-        let mut stored = run(sessions.open(&id, &owner("g1"))).expect("opens");
-        assert!(stored.session.client_can("sampling"));
-        assert!(!stored.session.client_can("elicitation"));
-        assert_eq!(stored.session.revision(), Revision::V2025_06_18);
-        for other in [
-            owner("g2"),
-            Owner {
-                subject: "demo:guardian".into(),
-                ..owner("g1")
-            },
-            Owner {
-                client_id: "client-2".into(),
-                ..owner("g1")
-            },
-        ] {
-            assert_eq!(
-                run(sessions.open(&id, &other)),
-                Err(SessionError::WrongOwner)
+        test(&clock, &Sessions::new(&kv, random, 60_000));
+    }
+
+    #[test]
+    fn a_session_opens_only_for_its_owner_and_ends_for_good() {
+        with_sessions(&Counter::default(), |_, sessions| {
+            let id = run(sessions.create(&session())).expect("created").id;
+            assert_eq!(id.len(), 64);
+            let mut stored = run(sessions.open(&id, &owner("g1"))).expect("opens");
+            assert!(stored.session.client_can("sampling"));
+            assert!(!stored.session.client_can("elicitation"));
+            assert_eq!(stored.session.revision(), Revision::V2025_06_18);
+            for other in [
+                owner("g2"),
+                Owner {
+                    subject: "demo:guardian".into(),
+                    ..owner("g1")
+                },
+                Owner {
+                    client_id: "client-2".into(),
+                    ..owner("g1")
+                },
+            ] {
+                assert_eq!(
+                    run(sessions.open(&id, &other)),
+                    Err(SessionError::WrongOwner)
+                );
+            }
+            stored.session.initialized = true;
+            run(sessions.save(&stored)).expect("saved");
+            // Saving from a stale copy loses to the newer write.
+            assert!(matches!(
+                run(sessions.save(&stored)),
+                Err(KvError::Conflict(_))
+            ));
+            assert!(
+                run(sessions.open(&id, &owner("g1")))
+                    .expect("opens")
+                    .session
+                    .initialized
             );
-        }
-        stored.session.initialized = true;
-        run(sessions.save(&stored)).expect("saved");
-        // Saving from a stale copy loses to the newer write.
-        assert!(matches!(
-            run(sessions.save(&stored)),
-            Err(KvError::Conflict(_))
-        ));
-        assert!(
-            run(sessions.open(&id, &owner("g1")))
-                .expect("opens")
-                .session
-                .initialized
-        );
-        assert_eq!(run(sessions.end(&id)), Ok(true));
-        assert_eq!(
-            run(sessions.open(&id, &owner("g1"))),
-            Err(SessionError::NotFound)
-        );
-        assert_eq!(run(sessions.end(&id)), Ok(false));
+            assert_eq!(run(sessions.end(&id)), Ok(true));
+            assert_eq!(
+                run(sessions.open(&id, &owner("g1"))),
+                Err(SessionError::NotFound)
+            );
+            assert_eq!(run(sessions.end(&id)), Ok(false));
+        });
     }
 
     #[test]
     fn sessions_expire_when_idle_and_use_renews_them() {
-        let clock = TestClock::default();
-        let kv = MemoryKv::new(&clock);
-        let random = Counter::default();
-        let sessions = Sessions::new(&kv, &random, 60_000);
-        let id = run(sessions.create(&session())).expect("created").id;
-        clock.0.set(50_000);
-        let stored = run(sessions.open(&id, &owner("g1"))).expect("still live");
-        run(sessions.touch(&stored)).expect("renewed");
-        clock.0.set(100_000);
-        assert!(run(sessions.open(&id, &owner("g1"))).is_ok());
-        clock.0.set(200_000);
-        assert_eq!(
-            run(sessions.open(&id, &owner("g1"))),
-            Err(SessionError::NotFound)
-        );
+        with_sessions(&Counter::default(), |clock, sessions| {
+            let id = run(sessions.create(&session())).expect("created").id;
+            clock.0.set(50_000);
+            let stored = run(sessions.open(&id, &owner("g1"))).expect("still live");
+            run(sessions.touch(&stored)).expect("renewed");
+            clock.0.set(100_000);
+            assert!(run(sessions.open(&id, &owner("g1"))).is_ok());
+            clock.0.set(200_000);
+            assert_eq!(
+                run(sessions.open(&id, &owner("g1"))),
+                Err(SessionError::NotFound)
+            );
+        });
     }
 
     #[test]
     fn a_change_survives_a_concurrent_write() {
-        let clock = TestClock::default();
-        let kv = MemoryKv::new(&clock);
-        let random = Counter::default();
-        let sessions = Sessions::new(&kv, &random, 60_000);
-        let id = run(sessions.create(&session())).expect("created").id;
-        let mut mine = run(sessions.open(&id, &owner("g1"))).expect("opens");
-        // Another request subscribes meanwhile.
-        let mut theirs = run(sessions.open(&id, &owner("g1"))).expect("opens");
-        theirs.session.subscriptions.push("test://a".into());
-        run(sessions.save(&theirs)).expect("saved");
-        run(sessions.update(&mut mine, |s| {
-            s.log_level = Some(LogLevel::Debug);
-            true
-        }))
-        .expect("updated on the fresh copy");
-        let now = run(sessions.open(&id, &owner("g1")))
-            .expect("opens")
-            .session;
-        assert_eq!(now.log_level, Some(LogLevel::Debug));
-        assert_eq!(now.subscriptions, vec!["test://a".to_owned()]);
+        with_sessions(&Counter::default(), |_, sessions| {
+            let id = run(sessions.create(&session())).expect("created").id;
+            let mut mine = run(sessions.open(&id, &owner("g1"))).expect("opens");
+            // Another request subscribes meanwhile.
+            let mut theirs = run(sessions.open(&id, &owner("g1"))).expect("opens");
+            theirs.session.subscriptions.push("test://a".into());
+            run(sessions.save(&theirs)).expect("saved");
+            run(sessions.update(&mut mine, |s| {
+                s.log_level = Some(LogLevel::Debug);
+                true
+            }))
+            .expect("updated on the fresh copy");
+            let now = run(sessions.open(&id, &owner("g1")))
+                .expect("opens")
+                .session;
+            assert_eq!(now.log_level, Some(LogLevel::Debug));
+            assert_eq!(now.subscriptions, vec!["test://a".to_owned()]);
+        });
     }
 
     #[test]
     fn malformed_ids_are_unknown_sessions() {
-        let clock = TestClock::default();
-        let kv = MemoryKv::new(&clock);
-        let random = Counter::default();
-        let sessions = Sessions::new(&kv, &random, 60_000);
-        for id in ["", "abc", &"g".repeat(64), &"a".repeat(65), "../../etc"] {
-            assert_eq!(
-                run(sessions.open(id, &owner("g1"))),
-                Err(SessionError::NotFound)
-            );
-        }
+        with_sessions(&Counter::default(), |_, sessions| {
+            for id in ["", "abc", &"g".repeat(64), &"a".repeat(65), "../../etc"] {
+                assert_eq!(
+                    run(sessions.open(id, &owner("g1"))),
+                    Err(SessionError::NotFound)
+                );
+            }
+        });
     }
 
     #[test]
@@ -484,8 +487,6 @@ mod tests {
 
     #[test]
     fn a_grant_holds_a_bounded_number_of_sessions_and_its_list_names_them() {
-        let clock = TestClock::default();
-        let kv = MemoryKv::new(&clock);
         // Ids from a counter: the byte counter of the other tests repeats within 65
         // sessions.
         struct Sequence(std::cell::Cell<u64>);
@@ -497,33 +498,33 @@ mod tests {
                 }
             }
         }
-        let random = Sequence(0.into());
-        let sessions = Sessions::new(&kv, &random, 60_000);
-        let mut ids = Vec::new();
-        for _ in 0..MAX_SESSIONS_PER_GRANT {
+        with_sessions(&Sequence(0.into()), |_, sessions| {
+            let mut ids = Vec::new();
+            for _ in 0..MAX_SESSIONS_PER_GRANT {
+                let created = run(sessions.create(&session())).expect("created");
+                assert!(created.evicted.is_empty());
+                ids.push(created.id);
+            }
+            let grant = session().owner.grant_id;
+            assert_eq!(run(sessions.of_grant(&grant)).expect("listed"), ids);
+            // One more ends the oldest.
             let created = run(sessions.create(&session())).expect("created");
-            assert!(created.evicted.is_empty());
-            ids.push(created.id);
-        }
-        let grant = session().owner.grant_id;
-        assert_eq!(run(sessions.of_grant(&grant)).expect("listed"), ids);
-        // One more ends the oldest.
-        let created = run(sessions.create(&session())).expect("created");
-        assert_eq!(created.evicted, vec![ids[0].clone()]);
-        assert_eq!(run(sessions.peek(&ids[0])).expect("read"), None);
-        let listed = run(sessions.of_grant(&grant)).expect("listed");
-        assert_eq!(listed.len(), MAX_SESSIONS_PER_GRANT);
-        assert_eq!(listed.last(), Some(&created.id));
-        // Ended sessions drop out of the list.
-        run(sessions.end(&ids[1])).expect("ended");
-        assert!(
-            !run(sessions.of_grant(&grant))
-                .expect("listed")
-                .contains(&ids[1])
-        );
-        assert_eq!(
-            run(sessions.of_grant("no-such-grant")).expect("listed"),
-            Vec::<String>::new()
-        );
+            assert_eq!(created.evicted, vec![ids[0].clone()]);
+            assert_eq!(run(sessions.peek(&ids[0])).expect("read"), None);
+            let listed = run(sessions.of_grant(&grant)).expect("listed");
+            assert_eq!(listed.len(), MAX_SESSIONS_PER_GRANT);
+            assert_eq!(listed.last(), Some(&created.id));
+            // Ended sessions drop out of the list.
+            run(sessions.end(&ids[1])).expect("ended");
+            assert!(
+                !run(sessions.of_grant(&grant))
+                    .expect("listed")
+                    .contains(&ids[1])
+            );
+            assert_eq!(
+                run(sessions.of_grant("no-such-grant")).expect("listed"),
+                Vec::<String>::new()
+            );
+        });
     }
 }

@@ -269,39 +269,28 @@ mod tests {
             })
             .map_err(|r| (r.status, r.error.code))
         };
-        assert_eq!(
-            check(
+        for (args, headers) in [
+            (
                 json!({"region": "Hello"}),
-                &[("mcp-param-region", "=?base64?SGVsbG8=?=")]
+                vec![("mcp-param-region", "=?base64?SGVsbG8=?=")],
             ),
-            Ok(())
-        );
-        assert_eq!(
-            check(
+            (
                 json!({"region": "us west 1"}),
-                &[("mcp-param-region", "us west 1")]
+                vec![("mcp-param-region", "us west 1")],
             ),
-            Ok(())
-        );
-        assert_eq!(
-            check(
+            (
                 json!({"region": "SGVsbG8="}),
-                &[("mcp-param-region", "SGVsbG8=")]
+                vec![("mcp-param-region", "SGVsbG8=")],
             ),
-            Ok(())
-        );
-        assert_eq!(
-            check(
+            (
                 json!({"region": "=?base64?SGVsbG8="}),
-                &[("mcp-param-region", "=?base64?SGVsbG8=")]
+                vec![("mcp-param-region", "=?base64?SGVsbG8=")],
             ),
-            Ok(())
-        );
-        assert_eq!(
-            check(json!({"count": 3}), &[("mcp-param-count", "3")]),
-            Ok(())
-        );
-        assert_eq!(check(json!({"note": "x"}), &[]), Ok(()));
+            (json!({"count": 3}), vec![("mcp-param-count", "3")]),
+            (json!({"note": "x"}), vec![]),
+        ] {
+            assert_eq!(check(args, &headers), Ok(()));
+        }
         for (args, headers) in [
             (
                 json!({"region": "Hello"}),

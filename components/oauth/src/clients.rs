@@ -300,84 +300,94 @@ mod tests {
         format!("Basic {}", B64.encode(format!("{id}:{secret}")))
     }
 
-    #[test]
-    fn a_public_client_registers_without_a_secret_and_authenticates_by_id() {
+    /// Runs `test` with an empty key-value store and a client store over it.
+    fn with_clients(
+        test: impl for<'a> FnOnce(&'a MemoryKv<'a>, &'a Clients<'a, MemoryKv<'a>, Counter>),
+    ) {
         let (clock, random) = (TestClock::default(), Counter::default());
         let kv = MemoryKv::new(&clock);
-        let clients = Clients::new(&kv, &random);
-        let (client, response) = run(clients.register(metadata("none"), 1_800_000_000)).unwrap();
-        assert_eq!(response["client_id"], client.client_id);
-        assert_eq!(response["client_id_issued_at"], 1_800_000_000u64);
-        assert!(response.get("client_secret").is_none());
-        let credentials = ClientCredentials::None {
-            client_id: client.client_id.clone(),
-        };
-        assert_eq!(
-            run(clients.authenticate(&credentials)).unwrap().client_id,
-            client.client_id
-        );
-        let with_secret = ClientCredentials::Post {
-            client_id: client.client_id,
-            secret: "x".into(),
-        };
-        assert!(matches!(
-            run(clients.authenticate(&with_secret)),
-            Err(AuthFailure::Refused(_))
-        ));
+        test(&kv, &Clients::new(&kv, &random));
+    }
+
+    #[test]
+    fn a_public_client_registers_without_a_secret_and_authenticates_by_id() {
+        with_clients(|_, clients| {
+            let (client, response) =
+                run(clients.register(metadata("none"), 1_800_000_000)).unwrap();
+            assert_eq!(response["client_id"], client.client_id);
+            assert_eq!(response["client_id_issued_at"], 1_800_000_000u64);
+            assert!(response.get("client_secret").is_none());
+            let credentials = ClientCredentials::None {
+                client_id: client.client_id.clone(),
+            };
+            assert_eq!(
+                run(clients.authenticate(&credentials)).unwrap().client_id,
+                client.client_id
+            );
+            let with_secret = ClientCredentials::Post {
+                client_id: client.client_id,
+                secret: "x".into(),
+            };
+            assert!(matches!(
+                run(clients.authenticate(&with_secret)),
+                Err(AuthFailure::Refused(_))
+            ));
+        });
     }
 
     #[test]
     fn a_confidential_client_proves_its_secret_by_its_method() {
-        let (clock, random) = (TestClock::default(), Counter::default());
-        let kv = MemoryKv::new(&clock);
-        let clients = Clients::new(&kv, &random);
-        let (client, response) = run(clients.register(metadata("client_secret_basic"), 1)).unwrap();
-        let secret = response["client_secret"].as_str().unwrap().to_owned();
-        assert!(secret.starts_with("ldna_cs_"));
-        assert_eq!(response["client_secret_expires_at"], 0);
-        assert!(
-            !kv.dump().contains(&secret[8..]),
-            "secret stored in the clear"
-        );
-        let id = client.client_id.clone();
-        let good = ClientCredentials::from_request(Some(&basic(&id, &secret)), None, None).unwrap();
-        assert!(run(clients.authenticate(&good)).is_ok());
-        for wrong in [
-            ClientCredentials::Basic {
-                client_id: id.clone(),
-                secret: format!("{secret}x"),
-            },
-            ClientCredentials::Basic {
-                client_id: id.clone(),
-                secret: String::new(),
-            },
-            ClientCredentials::Post {
-                client_id: id.clone(),
-                secret: secret.clone(),
-            },
-            ClientCredentials::None {
-                client_id: id.clone(),
-            },
-            ClientCredentials::Basic {
-                client_id: "unknown".into(),
-                secret: secret.clone(),
-            },
-        ] {
-            let failure = run(clients.authenticate(&wrong)).unwrap_err();
-            assert_eq!(
-                failure,
-                AuthFailure::Refused(OAuthError::new(
-                    ErrorCode::InvalidClient,
-                    "client authentication failed"
-                )),
-                "{wrong:?}"
+        with_clients(|kv, clients| {
+            let (client, response) =
+                run(clients.register(metadata("client_secret_basic"), 1)).unwrap();
+            let secret = response["client_secret"].as_str().unwrap().to_owned();
+            assert!(secret.starts_with("ldna_cs_"));
+            assert_eq!(response["client_secret_expires_at"], 0);
+            assert!(
+                !kv.dump().contains(&secret[8..]),
+                "secret stored in the clear"
             );
-        }
-        assert_eq!(
-            run(clients.get(&id)).unwrap().unwrap().metadata,
-            client.metadata
-        );
-        assert_eq!(run(clients.get("unknown")).unwrap(), None);
+            let id = client.client_id.clone();
+            let good =
+                ClientCredentials::from_request(Some(&basic(&id, &secret)), None, None).unwrap();
+            assert!(run(clients.authenticate(&good)).is_ok());
+            for wrong in [
+                ClientCredentials::Basic {
+                    client_id: id.clone(),
+                    secret: format!("{secret}x"),
+                },
+                ClientCredentials::Basic {
+                    client_id: id.clone(),
+                    secret: String::new(),
+                },
+                ClientCredentials::Post {
+                    client_id: id.clone(),
+                    secret: secret.clone(),
+                },
+                ClientCredentials::None {
+                    client_id: id.clone(),
+                },
+                ClientCredentials::Basic {
+                    client_id: "unknown".into(),
+                    secret: secret.clone(),
+                },
+            ] {
+                let failure = run(clients.authenticate(&wrong)).unwrap_err();
+                assert_eq!(
+                    failure,
+                    AuthFailure::Refused(OAuthError::new(
+                        ErrorCode::InvalidClient,
+                        "client authentication failed"
+                    )),
+                    "{wrong:?}"
+                );
+            }
+            assert_eq!(
+                run(clients.get(&id)).unwrap().unwrap().metadata,
+                client.metadata
+            );
+            assert_eq!(run(clients.get("unknown")).unwrap(), None);
+        });
     }
 
     #[test]

@@ -124,30 +124,16 @@ mod tests {
 
     #[test]
     fn issuers_are_normalized_without_trailing_slash() {
-        assert_eq!(
-            Issuer::new("https://mcp.school.example/").unwrap().as_str(),
-            "https://mcp.school.example"
-        );
-        assert_eq!(
-            Issuer::new("https://mcp.school.example").unwrap().as_str(),
-            "https://mcp.school.example"
-        );
-        assert_eq!(
-            Issuer::new("https://h.example/tenant-a/").unwrap().as_str(),
-            "https://h.example/tenant-a"
-        );
-        assert_eq!(
-            Issuer::new("http://127.0.0.1:8787").unwrap().as_str(),
-            "http://127.0.0.1:8787"
-        );
-        assert_eq!(
-            Issuer::new("http://localhost:8787/").unwrap().as_str(),
-            "http://localhost:8787"
-        );
-        assert_eq!(
-            Issuer::new("http://[::1]:8787").unwrap().as_str(),
-            "http://[::1]:8787"
-        );
+        for (given, normalized) in [
+            ("https://mcp.school.example/", "https://mcp.school.example"),
+            ("https://mcp.school.example", "https://mcp.school.example"),
+            ("https://h.example/tenant-a/", "https://h.example/tenant-a"),
+            ("http://127.0.0.1:8787", "http://127.0.0.1:8787"),
+            ("http://localhost:8787/", "http://localhost:8787"),
+            ("http://[::1]:8787", "http://[::1]:8787"),
+        ] {
+            assert_eq!(Issuer::new(given).unwrap().as_str(), normalized, "{given}");
+        }
         for bad in [
             "http://mcp.school.example",
             "ftp://x",
@@ -166,18 +152,25 @@ mod tests {
 
     #[test]
     fn well_known_urls_insert_before_the_path() {
-        assert_eq!(
-            Issuer::well_known("https://h.example/mcp", "oauth-protected-resource"),
-            "https://h.example/.well-known/oauth-protected-resource/mcp"
-        );
-        assert_eq!(
-            Issuer::well_known("https://h.example", "oauth-authorization-server"),
-            "https://h.example/.well-known/oauth-authorization-server"
-        );
-        assert_eq!(
-            Issuer::well_known("https://h.example/tenant-a/", "oauth-authorization-server"),
-            "https://h.example/.well-known/oauth-authorization-server/tenant-a"
-        );
+        for (url, name, expected) in [
+            (
+                "https://h.example/mcp",
+                "oauth-protected-resource",
+                "https://h.example/.well-known/oauth-protected-resource/mcp",
+            ),
+            (
+                "https://h.example",
+                "oauth-authorization-server",
+                "https://h.example/.well-known/oauth-authorization-server",
+            ),
+            (
+                "https://h.example/tenant-a/",
+                "oauth-authorization-server",
+                "https://h.example/.well-known/oauth-authorization-server/tenant-a",
+            ),
+        ] {
+            assert_eq!(Issuer::well_known(url, name), expected);
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! per key over the key-value port, incremented by compare-and-swap so concurrent
 //! requests on every instance count exactly. Over the limit: 429 with `Retry-After`.
 
-use learner_core::ports::{KeyValue, KvError};
+use learner_core::ports::{KeyValue, KvEntry, KvError};
 
 /// At most `limit` requests per `window_ms`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +32,35 @@ pub enum Decision {
 /// refused (fail closed) with a one-second retry.
 const MAX_ATTEMPTS: usize = 8;
 
+/// The fixed window `now_ms` falls in, as the counter of one key sees it.
+struct Window {
+    /// The counter's key.
+    counter: String,
+    /// Milliseconds from `now_ms` until the window ends.
+    remaining_ms: u64,
+}
+
+impl Window {
+    fn of(key: &str, limit: RateLimit, now_ms: u64) -> Self {
+        let window_ms = limit.window_ms.max(1);
+        let window = now_ms / window_ms;
+        Self {
+            counter: format!("rate:{key}:{window}"),
+            remaining_ms: (window + 1) * window_ms - now_ms,
+        }
+    }
+
+    /// The counter outlives its window a little so late readers still see it.
+    fn ttl_ms(&self) -> u64 {
+        self.remaining_ms + 1_000
+    }
+}
+
+/// The count a counter entry holds (0 if it is not one).
+fn count(entry: &KvEntry) -> u32 {
+    <[u8; 4]>::try_from(entry.value.as_slice()).map_or(0, u32::from_be_bytes)
+}
+
 /// Counts one request against `limit` for `key` (e.g. `token:ip:203.0.113.7`), at
 /// `now_ms`.
 pub async fn check<K: KeyValue>(
@@ -40,25 +69,22 @@ pub async fn check<K: KeyValue>(
     limit: RateLimit,
     now_ms: u64,
 ) -> Result<Decision, KvError> {
-    let window_ms = limit.window_ms.max(1);
-    let window = now_ms / window_ms;
-    let window_end = (window + 1) * window_ms;
-    let retry_after_s = (window_end - now_ms).div_ceil(1_000).max(1);
-    let counter = format!("rate:{key}:{window}");
+    let window = Window::of(key, limit, now_ms);
+    let retry_after_s = window.remaining_ms.div_ceil(1_000).max(1);
     for _ in 0..MAX_ATTEMPTS {
-        let current = kv.get(&counter).await?;
-        let count = current
-            .as_ref()
-            .and_then(|e| <[u8; 4]>::try_from(e.value.as_slice()).ok())
-            .map_or(0, u32::from_be_bytes);
+        let current = kv.get(&window.counter).await?;
+        let count = current.as_ref().map_or(0, count);
         if count >= limit.limit {
             return Ok(Decision::Limited { retry_after_s });
         }
         let next = (count + 1).to_be_bytes();
-        // The counter outlives its window a little so late readers still see it.
-        let ttl = window_end - now_ms + 1_000;
         match kv
-            .compare_and_swap(&counter, current.map(|e| e.version), &next, Some(ttl))
+            .compare_and_swap(
+                &window.counter,
+                current.map(|e| e.version),
+                &next,
+                Some(window.ttl_ms()),
+            )
             .await
         {
             Ok(_) => {
@@ -82,24 +108,21 @@ pub async fn refund<K: KeyValue>(
     limit: RateLimit,
     now_ms: u64,
 ) -> Result<(), KvError> {
-    let window_ms = limit.window_ms.max(1);
-    let window = now_ms / window_ms;
-    let counter = format!("rate:{key}:{window}");
+    let window = Window::of(key, limit, now_ms);
     for _ in 0..MAX_ATTEMPTS {
-        let Some(current) = kv.get(&counter).await? else {
+        let Some(current) = kv.get(&window.counter).await? else {
             return Ok(());
         };
-        let count = <[u8; 4]>::try_from(current.value.as_slice()).map_or(0, u32::from_be_bytes);
+        let count = count(&current);
         if count == 0 {
             return Ok(());
         }
-        let ttl = (window + 1) * window_ms - now_ms + 1_000;
         match kv
             .compare_and_swap(
-                &counter,
+                &window.counter,
                 Some(current.version),
                 &(count - 1).to_be_bytes(),
-                Some(ttl),
+                Some(window.ttl_ms()),
             )
             .await
         {
@@ -115,58 +138,56 @@ mod tests {
     use super::*;
     use learner_testkit::{MemoryKv, TestClock, run};
 
+    fn per(limit: u32, window_ms: u64) -> RateLimit {
+        RateLimit { limit, window_ms }
+    }
+
+    fn clock_at(now_ms: u64) -> TestClock {
+        let clock = TestClock::default();
+        clock.0.set(now_ms);
+        clock
+    }
+
+    /// Counts one request and returns the decision.
+    fn decide(kv: &MemoryKv<'_>, key: &str, limit: RateLimit, now_ms: u64) -> Decision {
+        run(check(kv, key, limit, now_ms)).unwrap()
+    }
+
     #[test]
     fn requests_over_the_limit_wait_for_the_next_window() {
-        let clock = TestClock::default();
-        let kv = MemoryKv::new(&clock);
-        let limit = RateLimit {
-            limit: 3,
-            window_ms: 60_000,
-        };
         let now = 1_800_000_000_000 + 15_000; // 15 s into a window (the epoch is minute-aligned).
-        clock.0.set(now);
-        assert_eq!(
-            run(check(&kv, "ip:a", limit, now)).unwrap(),
-            Decision::Allowed { remaining: 2 }
-        );
-        assert_eq!(
-            run(check(&kv, "ip:a", limit, now)).unwrap(),
-            Decision::Allowed { remaining: 1 }
-        );
-        assert_eq!(
-            run(check(&kv, "ip:a", limit, now)).unwrap(),
-            Decision::Allowed { remaining: 0 }
-        );
-        assert_eq!(
-            run(check(&kv, "ip:a", limit, now)).unwrap(),
-            Decision::Limited { retry_after_s: 45 }
-        );
+        let clock = clock_at(now);
+        let kv = MemoryKv::new(&clock);
+        let limit = per(3, 60_000);
+        for expected in [
+            Decision::Allowed { remaining: 2 },
+            Decision::Allowed { remaining: 1 },
+            Decision::Allowed { remaining: 0 },
+            Decision::Limited { retry_after_s: 45 },
+        ] {
+            assert_eq!(decide(&kv, "ip:a", limit, now), expected);
+        }
         // Other keys have their own budget.
         assert_eq!(
-            run(check(&kv, "ip:b", limit, now)).unwrap(),
+            decide(&kv, "ip:b", limit, now),
             Decision::Allowed { remaining: 2 }
         );
         // The next window starts afresh.
         let later = now + 45_000;
         clock.0.set(later);
         assert_eq!(
-            run(check(&kv, "ip:a", limit, later)).unwrap(),
+            decide(&kv, "ip:a", limit, later),
             Decision::Allowed { remaining: 2 }
         );
     }
 
     #[test]
     fn retry_after_is_at_least_one_second() {
-        let clock = TestClock::default();
-        let kv = MemoryKv::new(&clock);
-        let limit = RateLimit {
-            limit: 0,
-            window_ms: 1_000,
-        };
         let now = 1_800_000_000_999;
-        clock.0.set(now);
+        let clock = clock_at(now);
+        let kv = MemoryKv::new(&clock);
         assert_eq!(
-            run(check(&kv, "k", limit, now)).unwrap(),
+            decide(&kv, "k", per(0, 1_000), now),
             Decision::Limited { retry_after_s: 1 }
         );
     }
@@ -175,28 +196,25 @@ mod tests {
     fn a_refund_takes_back_one_count_and_never_goes_below_zero() {
         let clock = TestClock::default();
         let kv = MemoryKv::new(&clock);
-        let limit = RateLimit {
-            limit: 2,
-            window_ms: 60_000,
-        };
+        let limit = per(2, 60_000);
         let now = 1_800_000_000_000;
         run(refund(&kv, "u", limit, now)).unwrap();
         for _ in 0..5 {
             assert!(matches!(
-                run(check(&kv, "u", limit, now)).unwrap(),
+                decide(&kv, "u", limit, now),
                 Decision::Allowed { .. }
             ));
             run(refund(&kv, "u", limit, now)).unwrap();
         }
-        run(check(&kv, "u", limit, now)).unwrap();
-        run(check(&kv, "u", limit, now)).unwrap();
+        decide(&kv, "u", limit, now);
+        decide(&kv, "u", limit, now);
         assert!(matches!(
-            run(check(&kv, "u", limit, now)).unwrap(),
+            decide(&kv, "u", limit, now),
             Decision::Limited { .. }
         ));
         run(refund(&kv, "u", limit, now)).unwrap();
         assert_eq!(
-            run(check(&kv, "u", limit, now)).unwrap(),
+            decide(&kv, "u", limit, now),
             Decision::Allowed { remaining: 0 }
         );
     }

@@ -312,52 +312,69 @@ mod tests {
         }
     }
 
+    /// Asserts that the URI registered as `registered` matches every one of `accepted`
+    /// and none of `refused`.
+    fn assert_matching(registered: &str, accepted: &[&str], refused: &[&str]) {
+        let registered = RedirectUri::parse(registered).unwrap();
+        for presented in accepted {
+            assert!(registered.matches(presented), "{presented}");
+        }
+        for presented in refused {
+            assert!(!registered.matches(presented), "{presented}");
+        }
+    }
+
     #[test]
     fn matching_is_exact_for_https_and_private_schemes() {
-        let registered = RedirectUri::parse("https://app.example/callback").unwrap();
-        assert!(registered.matches("https://app.example/callback"));
-        for tampered in [
-            "https://app.example/callback/",
-            "https://app.example/callbackx",
-            "https://app.example/callback/../evil",
-            "https://app.example/callback?next=evil",
-            "https://app.example/callback#x",
-            "https://app.example:443/callback",
-            "https://APP.example/callback",
-            "https://evil.app.example/callback",
-            "https://app.example.evil.example/callback",
-            "https://app.example/call",
-            "http://app.example/callback",
-        ] {
-            assert!(!registered.matches(tampered), "{tampered}");
-        }
-        let native = RedirectUri::parse("com.example.app:/cb").unwrap();
-        assert!(native.matches("com.example.app:/cb"));
-        assert!(!native.matches("com.example.app:/cb2"));
-        assert!(!native.matches("com.example.evil:/cb"));
+        assert_matching(
+            "https://app.example/callback",
+            &["https://app.example/callback"],
+            &[
+                "https://app.example/callback/",
+                "https://app.example/callbackx",
+                "https://app.example/callback/../evil",
+                "https://app.example/callback?next=evil",
+                "https://app.example/callback#x",
+                "https://app.example:443/callback",
+                "https://APP.example/callback",
+                "https://evil.app.example/callback",
+                "https://app.example.evil.example/callback",
+                "https://app.example/call",
+                "http://app.example/callback",
+            ],
+        );
+        assert_matching(
+            "com.example.app:/cb",
+            &["com.example.app:/cb"],
+            &["com.example.app:/cb2", "com.example.evil:/cb"],
+        );
     }
 
     #[test]
     fn loopback_matches_any_port_but_nothing_else() {
-        let registered = RedirectUri::parse("http://127.0.0.1/callback").unwrap();
-        assert!(registered.matches("http://127.0.0.1/callback"));
-        assert!(registered.matches("http://127.0.0.1:53682/callback"));
-        for tampered in [
-            "http://127.0.0.1:53682/callback/x",
-            "http://127.0.0.1:53682/callbac",
-            "http://127.0.0.1:53682/callback?x=1",
-            "http://127.0.0.1:53682/callback#x",
-            "http://localhost:53682/callback",
-            "http://127.0.0.2:53682/callback",
-            "https://127.0.0.1:53682/callback",
-            "http://127.0.0.1:53682@evil.example/callback",
-            "http://127.0.0.1:/callback",
-            "http://127.0.0.1:99999/callback",
-        ] {
-            assert!(!registered.matches(tampered), "{tampered}");
-        }
-        let with_port = RedirectUri::parse("http://localhost:6274/oauth/callback").unwrap();
-        assert!(with_port.matches("http://localhost:9999/oauth/callback"));
-        assert!(!with_port.matches("http://localhost:9999/oauth/callback/debug"));
+        assert_matching(
+            "http://127.0.0.1/callback",
+            &[
+                "http://127.0.0.1/callback",
+                "http://127.0.0.1:53682/callback",
+            ],
+            &[
+                "http://127.0.0.1:53682/callback/x",
+                "http://127.0.0.1:53682/callbac",
+                "http://127.0.0.1:53682/callback?x=1",
+                "http://127.0.0.1:53682/callback#x",
+                "http://localhost:53682/callback",
+                "http://127.0.0.2:53682/callback",
+                "https://127.0.0.1:53682/callback",
+                "http://127.0.0.1:53682@evil.example/callback",
+                "http://127.0.0.1:/callback",
+                "http://127.0.0.1:99999/callback",
+            ],
+        );
+        assert_matching(
+            "http://localhost:6274/oauth/callback",
+            &["http://localhost:9999/oauth/callback"],
+            &["http://localhost:9999/oauth/callback/debug"],
+        );
     }
 }

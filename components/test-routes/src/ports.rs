@@ -1,7 +1,8 @@
 //! `POST /__test/ports`: each port's raw operations, for the port conformance suite
 //! (`tests/conformance`).
 //!
-//! Request: `{"port": "...", "op": "...", ...arguments}`. Response: 200 with
+//! Request: `{"port": "...", "op": "...", ...arguments}` (for the key-value port, the
+//! store's own operations, `learner_storage::kv_protocol::KvOp`). Response: 200 with
 //! `{"ok": result}` or `{"err": {"kind": ..., ...}}` for a port error; 400 for a request
 //! this route cannot parse.
 
@@ -9,42 +10,14 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use http::StatusCode;
 use learner_core::{ApiError, Response, json_response};
+use learner_storage::kv_protocol::{KvAnswer, KvOp};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use learner_core::ports::{
-    Audit, AuditEntry, AuditRecord, Config, Fetch, FetchError, Host, KeyValue, KvEntry, KvError,
-    OutboundRequest, QueryResult, Sql, SqlError, SqlValue, Statement,
+    Audit, AuditEntry, AuditRecord, Config, Fetch, FetchError, Host, OutboundRequest, QueryResult,
+    Sql, SqlError, SqlValue, Statement,
 };
-
-#[derive(Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
-enum KvOp {
-    Get {
-        key: String,
-    },
-    Put {
-        key: String,
-        value: String,
-        ttl_ms: Option<u64>,
-    },
-    CompareAndSwap {
-        key: String,
-        expected_version: Option<u64>,
-        value: String,
-        ttl_ms: Option<u64>,
-    },
-    Take {
-        key: String,
-    },
-    Delete {
-        key: String,
-    },
-    Wait {
-        key: String,
-        timeout_ms: u32,
-    },
-}
 
 #[derive(Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
@@ -125,7 +98,7 @@ pub async fn handle<H: Host>(host: &H, body: &[u8]) -> Result<Response, ApiError
     let call: PortCall = serde_json::from_slice(body)
         .map_err(|e| ApiError::BadRequest(format!("invalid port call: {e}")))?;
     let outcome = match call {
-        PortCall::KeyValue(op) => key_value(host.key_value(), op).await?,
+        PortCall::KeyValue(op) => key_value(op.apply_to(host.key_value()).await),
         PortCall::Sql(op) => sql(host.sql(), op).await?,
         PortCall::Audit(op) => audit(host.audit(), op).await,
         PortCall::Config(op) => Ok(match op {
@@ -148,44 +121,17 @@ fn decode_b64(field: &str, text: &str) -> Result<Vec<u8>, ApiError> {
         .map_err(|e| ApiError::BadRequest(format!("{field} is not base64: {e}")))
 }
 
-fn entry_json(entry: Option<KvEntry>) -> Value {
-    entry.map_or(
-        Value::Null,
-        |e| json!({ "value": B64.encode(&e.value), "version": e.version }),
-    )
-}
-
-fn kv_error_json(error: KvError) -> Value {
-    match error {
-        KvError::InvalidArgument(m) => json!({ "kind": "invalid-argument", "message": m }),
-        KvError::Conflict(current) => json!({ "kind": "conflict", "current": current }),
-        KvError::Backend(m) => json!({ "kind": "backend", "message": m }),
+/// The key-value answer as this route reports it: `ok` with the entry, version or
+/// deletion, `err` with the port error's kind.
+fn key_value(answer: KvAnswer) -> Outcome {
+    match answer {
+        KvAnswer::Entry(entry) => Ok(json!(entry)),
+        KvAnswer::Version(version) => Ok(json!(version)),
+        KvAnswer::Deleted(existed) => Ok(json!(existed)),
+        KvAnswer::Conflict(current) => Err(json!({ "kind": "conflict", "current": current })),
+        KvAnswer::Invalid(m) => Err(json!({ "kind": "invalid-argument", "message": m })),
+        KvAnswer::Backend(m) => Err(json!({ "kind": "backend", "message": m })),
     }
-}
-
-async fn key_value<K: KeyValue>(kv: &K, op: KvOp) -> Result<Outcome, ApiError> {
-    Ok(match op {
-        KvOp::Get { key } => kv.get(&key).await.map(entry_json),
-        KvOp::Put { key, value, ttl_ms } => {
-            let value = decode_b64("value", &value)?;
-            kv.put(&key, &value, ttl_ms).await.map(|v| json!(v))
-        }
-        KvOp::CompareAndSwap {
-            key,
-            expected_version,
-            value,
-            ttl_ms,
-        } => {
-            let value = decode_b64("value", &value)?;
-            kv.compare_and_swap(&key, expected_version, &value, ttl_ms)
-                .await
-                .map(|v| json!(v))
-        }
-        KvOp::Take { key } => kv.take(&key).await.map(entry_json),
-        KvOp::Delete { key } => kv.delete(&key).await.map(|b| json!(b)),
-        KvOp::Wait { key, timeout_ms } => kv.wait(&key, timeout_ms).await.map(entry_json),
-    }
-    .map_err(kv_error_json))
 }
 
 fn to_statement(wire: WireStatement) -> Result<Statement, ApiError> {

@@ -3,23 +3,12 @@
 
 use std::cell::RefCell;
 
-use learner_core::identity::Principal;
 use learner_mcp_server::catalogue::{Catalogue, Outbox};
 use learner_mcp_server::engine::{Answer, Dispatch, RESOURCE_NOT_FOUND, Refusal};
 use learner_mcp_server::revision::Revision;
 use learner_test_routes::fixtures::Fixtures;
-use learner_testkit::run;
+use learner_testkit::{memberless, run};
 use serde_json::{Value, json};
-
-fn caller(scopes: &[&str]) -> Principal {
-    Principal {
-        subject: "demo:teacher".into(),
-        client_id: "c".into(),
-        grant_id: "g".into(),
-        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-        member: None,
-    }
-}
 
 fn ask(
     method: &str,
@@ -27,7 +16,7 @@ fn ask(
     revision: Revision,
     page_size: usize,
 ) -> Result<Answer, Refusal> {
-    let caller = caller(&["learner.profile"]);
+    let caller = memberless(&["learner.profile"]);
     let capabilities = json!({});
     let dispatch = Dispatch {
         catalogue: &Fixtures,
@@ -73,7 +62,7 @@ fn lists_page_with_opaque_cursors_and_refuse_bad_ones() {
             None => break,
         }
     }
-    assert_eq!(names.len(), Fixtures.tools().len());
+    assert_eq!(names.len(), Fixtures.offer().tools.len());
     for bad in [
         json!({"cursor": "offset:999"}),
         json!({"cursor": "x"}),

@@ -7,10 +7,26 @@
 mod ports;
 mod sql;
 
-pub use ports::{Counter, MemoryAudit, MemoryHost, MemoryKv, NoConfig, NoFetch, TestClock, run};
+pub use ports::{
+    Counter, MemoryAudit, MemoryHost, MemoryKv, MemoryStore, NoConfig, NoFetch, TestClock,
+    memory_host, run,
+};
 pub use sql::MemorySql;
 
 use learner_core::identity::{Member, Principal, Role};
+
+/// A principal of client `c`'s grant `g` for `demo:teacher` with `scopes` and no
+/// member of any tenant (what the MCP engine's own tests call with: the engine decides
+/// by scope alone).
+pub fn memberless(scopes: &[&str]) -> Principal {
+    Principal {
+        subject: "demo:teacher".into(),
+        client_id: "c".into(),
+        grant_id: "g".into(),
+        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
+        member: None,
+    }
+}
 
 /// A principal of `tenant` in `role`, with `scopes`, acting through `client` (grant
 /// `g-<client>`).

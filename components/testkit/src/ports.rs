@@ -2,13 +2,16 @@
 //! SQL port.
 
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
 use std::future::Future;
 
 use learner_core::ports::{
-    Audit, AuditEntry, AuditError, AuditRecord, Clock, Config, Fetch, FetchError, Host, KeyValue,
-    KvEntry, KvError, OutboundRequest, OutboundResponse, Random, Sql,
+    Audit, AuditEntry, AuditError, AuditRecord, Clock, Config, Fetch, FetchError, OutboundRequest,
+    OutboundResponse, Ports, Random, Sql, SqlValue,
 };
+use learner_storage::kv::KvStore;
+use learner_storage::kv_protocol::{KvAnswer, KvClient, KvOp, KvTransport};
+use learner_storage::native::SqliteFile;
+use learner_storage::{Connection, Driver};
 
 /// Drives a future whose every await is ready at once (the in-memory ports never wait).
 pub fn run<F: Future>(future: F) -> F::Output {
@@ -49,94 +52,54 @@ impl Random for Counter {
     }
 }
 
-/// A stored value, its version and when it expires.
-type Stored = (Vec<u8>, u64, Option<u64>);
+/// The key-value port in memory: the shared store (`learner_storage::kv`) — the very
+/// CAS, take-once and expiry every host runs — over an in-memory SQLite database,
+/// its expiry following a [`TestClock`]. `MemoryKv::new(&clock)`.
+pub type MemoryKv<'c> = KvClient<MemoryStore<'c>>;
 
-/// The key-value port's contract in memory: versions, expiry, CAS, take.
-pub struct MemoryKv<'c> {
-    clock: &'c TestClock,
-    entries: RefCell<BTreeMap<String, Stored>>,
-    version: Cell<u64>,
+/// The store behind [`MemoryKv`].
+pub struct MemoryStore<'c> {
+    store: KvStore<SqliteFile, Box<dyn Fn() -> u64 + 'c>>,
 }
 
-impl<'c> MemoryKv<'c> {
-    /// An empty store whose expiry follows `clock`.
-    pub fn new(clock: &'c TestClock) -> Self {
-        Self {
-            clock,
-            entries: RefCell::default(),
-            version: Cell::new(0),
-        }
-    }
-
-    fn live(&self, key: &str) -> Option<KvEntry> {
-        let now = self.clock.now_ms();
-        self.entries
-            .borrow()
-            .get(key)
-            .and_then(|(value, version, expires)| {
-                expires.is_none_or(|at| at > now).then(|| KvEntry {
-                    value: value.clone(),
-                    version: *version,
-                })
-            })
-    }
-
-    fn write(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> u64 {
-        self.version.set(self.version.get() + 1);
-        let expires = ttl_ms.map(|ttl| self.clock.now_ms() + ttl);
-        self.entries.borrow_mut().insert(
-            key.to_owned(),
-            (value.to_vec(), self.version.get(), expires),
+impl<'c> From<&'c TestClock> for MemoryStore<'c> {
+    fn from(clock: &'c TestClock) -> Self {
+        let database = SqliteFile::open_in_memory().expect("an in-memory database opens");
+        let store = KvStore::new(
+            database,
+            Box::new(move || clock.now_ms()) as Box<dyn Fn() -> u64>,
         );
-        self.version.get()
+        store.prepare().expect("the key-value tables are created");
+        Self { store }
     }
+}
 
+impl MemoryStore<'_> {
     /// Everything stored, keys and values, as text (for leak checks).
     pub fn dump(&self) -> String {
-        self.entries
-            .borrow()
-            .iter()
-            .fold(String::new(), |mut out, (k, (v, _, _))| {
-                out.push_str(&format!("{k}={}\n", String::from_utf8_lossy(v)));
-                out
-            })
+        let rows = self
+            .store
+            .driver()
+            .autocommit(|db| db.query("SELECT key, value FROM kv ORDER BY key", &[]))
+            .expect("the store is readable");
+        rows.rows.iter().fold(String::new(), |mut out, row| {
+            if let [SqlValue::Text(key), value] = row.as_slice() {
+                let bytes = match value {
+                    SqlValue::Blob(bytes) => bytes.as_slice(),
+                    _ => &[],
+                };
+                out.push_str(&format!("{key}={}\n", String::from_utf8_lossy(bytes)));
+            }
+            out
+        })
     }
 }
 
-impl KeyValue for MemoryKv<'_> {
-    async fn get(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        Ok(self.live(key))
-    }
-    async fn put(&self, key: &str, value: &[u8], ttl_ms: Option<u64>) -> Result<u64, KvError> {
-        Ok(self.write(key, value, ttl_ms))
-    }
-    async fn compare_and_swap(
-        &self,
-        key: &str,
-        expected: Option<u64>,
-        value: &[u8],
-        ttl_ms: Option<u64>,
-    ) -> Result<u64, KvError> {
-        let current = self.live(key).map(|e| e.version);
-        if current != expected {
-            return Err(KvError::Conflict(current));
-        }
-        Ok(self.write(key, value, ttl_ms))
-    }
-    async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError> {
-        let entry = self.live(key);
-        self.entries.borrow_mut().remove(key);
-        Ok(entry)
-    }
-    async fn delete(&self, key: &str) -> Result<bool, KvError> {
-        let existed = self.live(key).is_some();
-        self.entries.borrow_mut().remove(key);
-        Ok(existed)
-    }
-    async fn wait(&self, key: &str, _timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
-        // Nothing else runs while a test waits: what is there now is all there is.
-        self.get(key).await
+impl KvTransport for MemoryStore<'_> {
+    async fn send(&self, op: KvOp) -> KvAnswer {
+        // Nothing else runs while a test waits: what is there now is all there is
+        // (`apply` answers a wait at once).
+        self.store.apply(op)
     }
 }
 
@@ -178,60 +141,20 @@ impl Fetch for NoFetch {
 }
 
 /// A whole host in memory over the SQL port `S`: key-value, clock, randomness and the
-/// audit trail in memory, no configuration, no outbound HTTP.
-pub struct MemoryHost<'c, S> {
-    /// The SQL port.
-    pub sql: S,
-    /// The key-value port.
-    pub kv: MemoryKv<'c>,
-    /// The audit trail.
-    pub audit: MemoryAudit,
-    /// The clock the key-value port reads too.
-    pub clock: &'c TestClock,
-    /// The randomness.
-    pub random: Counter,
-}
+/// audit trail in memory, no configuration, no outbound HTTP — the core's [`Ports`]
+/// like every real host, made by [`memory_host`].
+pub type MemoryHost<'c, S> =
+    Ports<MemoryKv<'c>, S, MemoryAudit, NoConfig, NoFetch, &'c TestClock, Counter>;
 
-impl<'c, S: Sql> MemoryHost<'c, S> {
-    /// A host over `sql` at `clock`'s time.
-    pub fn new(clock: &'c TestClock, sql: S) -> Self {
-        Self {
-            sql,
-            kv: MemoryKv::new(clock),
-            audit: MemoryAudit::default(),
-            clock,
-            random: Counter::default(),
-        }
-    }
-}
-
-impl<'c, S: Sql> Host for MemoryHost<'c, S> {
-    type KeyValue = MemoryKv<'c>;
-    type Sql = S;
-    type Audit = MemoryAudit;
-    type Config = NoConfig;
-    type Fetch = NoFetch;
-    type Clock = TestClock;
-    type Random = Counter;
-    fn key_value(&self) -> &Self::KeyValue {
-        &self.kv
-    }
-    fn sql(&self) -> &Self::Sql {
-        &self.sql
-    }
-    fn audit(&self) -> &Self::Audit {
-        &self.audit
-    }
-    fn config(&self) -> &Self::Config {
-        &NoConfig
-    }
-    fn fetch(&self) -> &Self::Fetch {
-        &NoFetch
-    }
-    fn clock(&self) -> &Self::Clock {
-        self.clock
-    }
-    fn random(&self) -> &Self::Random {
-        &self.random
+/// A host over `sql` at `clock`'s time (the key-value port reads the same clock).
+pub fn memory_host<S: Sql>(clock: &TestClock, sql: S) -> MemoryHost<'_, S> {
+    Ports {
+        kv: MemoryKv::new(clock),
+        sql,
+        audit: MemoryAudit::default(),
+        config: NoConfig,
+        fetch: NoFetch,
+        clock,
+        random: Counter::default(),
     }
 }

@@ -52,13 +52,8 @@ impl Connection for ObjectStorage {
 impl Driver for ObjectStorage {
     type Connection = Self;
 
-    fn immediate<T, E: From<SqlError>>(
-        &self,
-        work: impl FnOnce(&Self) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
-        // Atomic by the object's one-event-at-a-time execution (see the module docs).
-        work(self)
-    }
+    // Atomic by the object's one-event-at-a-time execution (see the module docs).
+    const ATOMIC_WITHOUT_TRANSACTION: bool = true;
 
     fn autocommit<T, E: From<SqlError>>(
         &self,
@@ -81,7 +76,7 @@ pub struct ObjectKv {
 
 impl ObjectKv {
     fn new(state: &State) -> Self {
-        let store = KvStore::new(ObjectStorage(state.storage().sql()), now_ms);
+        let store = KvStore::new(ObjectStorage(state.storage().sql()), now_ms as fn() -> u64);
         if let Err(error) = store.prepare() {
             worker::console_error!("key-value schema: {error}");
         }
@@ -138,41 +133,35 @@ mod objects {
 
     use super::ObjectKv;
 
-    /// The hash-sharded objects (keys outside any partition).
-    #[durable_object]
-    pub struct KvObject {
-        kv: ObjectKv,
-    }
-
-    /// One object per key partition: an MCP session's keys, and its waiting streams.
-    #[durable_object]
-    pub struct McpSession {
-        kv: ObjectKv,
-    }
-
-    impl DurableObject for KvObject {
-        fn new(state: State, _env: Env) -> Self {
-            Self {
-                kv: ObjectKv::new(&state),
+    /// A class of object that serves the key-value operations from its own storage.
+    macro_rules! key_value_object {
+        ($(#[$doc:meta])* $name:ident) => {
+            $(#[$doc])*
+            #[durable_object]
+            pub struct $name {
+                kv: ObjectKv,
             }
-        }
 
-        async fn fetch(&self, request: Request) -> Result<Response> {
-            self.kv.serve(request).await
-        }
-    }
+            impl DurableObject for $name {
+                fn new(state: State, _env: Env) -> Self {
+                    Self { kv: ObjectKv::new(&state) }
+                }
 
-    impl DurableObject for McpSession {
-        fn new(state: State, _env: Env) -> Self {
-            Self {
-                kv: ObjectKv::new(&state),
+                async fn fetch(&self, request: Request) -> Result<Response> {
+                    self.kv.serve(request).await
+                }
             }
-        }
-
-        async fn fetch(&self, request: Request) -> Result<Response> {
-            self.kv.serve(request).await
-        }
+        };
     }
+
+    key_value_object!(
+        /// The hash-sharded objects (keys outside any partition).
+        KvObject
+    );
+    key_value_object!(
+        /// One object per key partition: an MCP session's keys, and its waiting streams.
+        McpSession
+    );
 }
 
 pub use objects::{KvObject, McpSession};

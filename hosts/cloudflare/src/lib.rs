@@ -20,7 +20,7 @@ async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Resp
         Ok(request) => request,
         Err(error) => return to_worker_response(error.into_response()),
     };
-    let app = app(ports::CfHost::new(env));
+    let app = app(ports::host(&env));
     match app.handle(core_request).await {
         Reply::Complete(response) => to_worker_response(response),
         Reply::Stream { head, mut body } => {

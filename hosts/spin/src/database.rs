@@ -5,7 +5,7 @@
 use std::cell::OnceCell;
 
 use learner_core::ports::{SqlError, SqlValue};
-use learner_storage::{Connection, Counters, Driver, Rows, in_immediate_transaction, schema};
+use learner_storage::{Connection, Counters, Driver, Rows, schema};
 use spin_sdk::sqlite3::{self, Error, Value};
 
 thread_local! {
@@ -81,15 +81,6 @@ impl Counters for SpinDb {
 
 impl Driver for Database {
     type Connection = SpinDb;
-
-    /// `BEGIN IMMEDIATE … COMMIT`: the write lock is taken first, so the reads inside
-    /// see no concurrent writer. Rolled back if `work` fails.
-    fn immediate<T, E: From<SqlError>>(
-        &self,
-        work: impl FnOnce(&SpinDb) -> Result<T, E>,
-    ) -> Result<T, E> {
-        self.autocommit(|db| in_immediate_transaction(db, work))
-    }
 
     fn autocommit<T, E: From<SqlError>>(
         &self,

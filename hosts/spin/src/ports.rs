@@ -18,7 +18,7 @@ fn now_ms() -> u64 {
 }
 
 fn kv() -> KvStore<Database> {
-    KvStore::new(Database, now_ms)
+    KvStore::new(Database, now_ms as fn() -> u64)
 }
 
 /// The ports' futures complete at once here (Spin SQLite answers synchronously); one
@@ -40,36 +40,7 @@ fn apply(op: KvOp) -> KvAnswer {
 }
 
 impl key_value::Guest for Adapter {
-    fn get(key: String) -> KvResult<Option<key_value::Entry>> {
-        Ok(apply(KvOp::Get { key }).entry()?.map(Into::into))
-    }
-
-    fn put(key: String, value: Vec<u8>, ttl_ms: Option<u64>) -> KvResult<u64> {
-        Ok(apply(KvOp::Put { key, value, ttl_ms }).version()?)
-    }
-
-    fn compare_and_swap(
-        key: String,
-        expected: Option<u64>,
-        value: Vec<u8>,
-        ttl_ms: Option<u64>,
-    ) -> KvResult<u64> {
-        let op = KvOp::CompareAndSwap {
-            key,
-            expected,
-            value,
-            ttl_ms,
-        };
-        Ok(apply(op).version()?)
-    }
-
-    fn take(key: String) -> KvResult<Option<key_value::Entry>> {
-        Ok(apply(KvOp::Take { key }).entry()?.map(Into::into))
-    }
-
-    fn delete(key: String) -> KvResult<bool> {
-        Ok(apply(KvOp::Delete { key }).deleted()?)
-    }
+    learner_storage::wit_key_value_functions!(key_value, [], apply);
 
     fn wait(key: String, timeout_ms: u32) -> KvResult<Option<key_value::Entry>> {
         // Spin SQLite cannot notify; an instance serves one request, so it may block

@@ -10,7 +10,7 @@
 
 use learner_core::audit_chain;
 use learner_core::ports::{
-    AuditEntry, AuditError, AuditRecord, Sql, SqlError, SqlValue, Statement,
+    Audit, AuditEntry, AuditError, AuditRecord, Sql, SqlError, SqlValue, Statement,
 };
 
 use crate::driver::{as_u64, integer};
@@ -124,4 +124,16 @@ fn entry(row: &[SqlValue]) -> Result<AuditEntry, AuditError> {
         })
     })();
     parsed.ok_or_else(|| malformed(row))
+}
+
+/// The audit port over the SQL port `S`: the trail lives in `S`'s table `audit_log`.
+pub struct AuditTrail<S>(pub S);
+
+impl<S: Sql> Audit for AuditTrail<S> {
+    async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError> {
+        append(&self.0, record).await
+    }
+    async fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
+        read(&self.0, after, limit).await
+    }
 }

@@ -32,14 +32,10 @@ pub trait Driver {
     /// The connection work runs on.
     type Connection: Connection;
 
-    /// Runs `work` inside an immediate transaction: the write lock is held from the
-    /// first statement, so nothing else writes between the reads and writes `work`
-    /// makes. Committed when `work` returns `Ok`, rolled back otherwise. The key-value
-    /// port's compare-and-swap and take are linearizable because of this promise.
-    fn immediate<T, E: From<SqlError>>(
-        &self,
-        work: impl FnOnce(&Self::Connection) -> Result<T, E>,
-    ) -> Result<T, E>;
+    /// Whether one call's work is atomic without a transaction: true of a Durable
+    /// Object, which runs one event at a time and whose storage takes no transaction
+    /// statements (see `hosts/cloudflare/src/kv_object.rs`).
+    const ATOMIC_WITHOUT_TRANSACTION: bool = false;
 
     /// Runs `work` on the connection without an explicit transaction (each statement
     /// commits by itself).
@@ -47,6 +43,21 @@ pub trait Driver {
         &self,
         work: impl FnOnce(&Self::Connection) -> Result<T, E>,
     ) -> Result<T, E>;
+
+    /// Runs `work` inside an immediate transaction: the write lock is held from the
+    /// first statement, so nothing else writes between the reads and writes `work`
+    /// makes. Committed when `work` returns `Ok`, rolled back otherwise. The key-value
+    /// port's compare-and-swap and take are linearizable because of this promise.
+    fn immediate<T, E: From<SqlError>>(
+        &self,
+        work: impl FnOnce(&Self::Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        if Self::ATOMIC_WITHOUT_TRANSACTION {
+            self.autocommit(work)
+        } else {
+            self.autocommit(|db| in_immediate_transaction(db, work))
+        }
+    }
 }
 
 /// A value read back as a non-negative integer: versions, sequences and times. D1 and
@@ -77,7 +88,7 @@ pub(crate) fn integer(value: u64) -> SqlValue {
 /// Runs `work` between `BEGIN IMMEDIATE` and `COMMIT` — or `ROLLBACK` when it fails —
 /// on a connection that takes transaction statements (every SQLite driver's but the
 /// Durable Object's, whose single-threaded events make its work atomic instead).
-pub fn in_immediate_transaction<C: Connection, T, E: From<SqlError>>(
+fn in_immediate_transaction<C: Connection, T, E: From<SqlError>>(
     db: &C,
     work: impl FnOnce(&C) -> Result<T, E>,
 ) -> Result<T, E> {

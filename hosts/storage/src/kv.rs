@@ -24,17 +24,17 @@ use crate::schema;
 /// ([`KvStore::wait_polling`]).
 pub const WAIT_POLL_MS: u64 = 20;
 
-/// A key-value store in one SQLite database.
-pub struct KvStore<D> {
+/// A key-value store in one SQLite database, deciding expiry by the clock `N`.
+pub struct KvStore<D, N = fn() -> u64> {
     driver: D,
-    now_ms: fn() -> u64,
+    now_ms: N,
 }
 
-impl<D: Driver> KvStore<D> {
+impl<D: Driver, N: Fn() -> u64> KvStore<D, N> {
     /// The store over `driver`'s database, deciding expiry by the host's wall clock
     /// `now_ms` (milliseconds since the Unix epoch); call [`KvStore::prepare`] once
     /// before use.
-    pub fn new(driver: D, now_ms: fn() -> u64) -> Self {
+    pub fn new(driver: D, now_ms: N) -> Self {
         Self { driver, now_ms }
     }
 

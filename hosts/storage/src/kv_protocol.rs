@@ -97,6 +97,33 @@ impl KvOp {
             _ => None,
         }
     }
+
+    /// Applies the operation to a key-value port — any host's, through its own
+    /// `KeyValue` (what the conformance suite's test route drives) — and answers as a
+    /// store would.
+    pub async fn apply_to<K: KeyValue>(self, kv: &K) -> KvAnswer {
+        let outcome = match self {
+            Self::Get { key } => kv.get(&key).await.map(KvAnswer::from_entry),
+            Self::Put { key, value, ttl_ms } => {
+                kv.put(&key, &value, ttl_ms).await.map(KvAnswer::Version)
+            }
+            Self::CompareAndSwap {
+                key,
+                expected,
+                value,
+                ttl_ms,
+            } => kv
+                .compare_and_swap(&key, expected, &value, ttl_ms)
+                .await
+                .map(KvAnswer::Version),
+            Self::Take { key } => kv.take(&key).await.map(KvAnswer::from_entry),
+            Self::Delete { key } => kv.delete(&key).await.map(KvAnswer::Deleted),
+            Self::Wait { key, timeout_ms } => {
+                kv.wait(&key, timeout_ms).await.map(KvAnswer::from_entry)
+            }
+        };
+        KvAnswer::from(outcome)
+    }
 }
 
 /// A live entry on the wire.
@@ -196,6 +223,13 @@ pub trait KvTransport {
 /// anything is sent.
 pub struct KvClient<T>(pub T);
 
+impl<T> KvClient<T> {
+    /// The port over `transport` (or what makes one).
+    pub fn new(transport: impl Into<T>) -> Self {
+        Self(transport.into())
+    }
+}
+
 impl<T: KvTransport> KvClient<T> {
     async fn send(&self, op: KvOp) -> Result<KvAnswer, KvError> {
         check_kv_args(op.key(), op.value())?;
@@ -241,19 +275,19 @@ impl<T: KvTransport> KeyValue for KvClient<T> {
 
 /// A store in this process, waiting by looking again every few milliseconds
 /// (`sleep_ms` waits between looks: a host with nothing else to do may block in it).
-pub struct Local<'a, D, S> {
-    store: &'a KvStore<D>,
+pub struct Local<D, S> {
+    store: KvStore<D>,
     sleep_ms: S,
 }
 
-impl<'a, D, S> Local<'a, D, S> {
+impl<D, S> Local<D, S> {
     /// `store`, sleeping with `sleep_ms` while it waits.
-    pub fn new(store: &'a KvStore<D>, sleep_ms: S) -> Self {
+    pub fn new(store: KvStore<D>, sleep_ms: S) -> Self {
         Self { store, sleep_ms }
     }
 }
 
-impl<D: Driver, S: Fn(u64) -> F, F: Future<Output = ()>> KvTransport for Local<'_, D, S> {
+impl<D: Driver, S: Fn(u64) -> F, F: Future<Output = ()>> KvTransport for Local<D, S> {
     async fn send(&self, op: KvOp) -> KvAnswer {
         match op {
             KvOp::Wait { key, timeout_ms } => {
@@ -266,6 +300,56 @@ impl<D: Driver, S: Fn(u64) -> F, F: Future<Output = ()>> KvTransport for Local<'
             other => self.store.apply(other),
         }
     }
+}
+
+impl<T> std::ops::Deref for KvClient<T> {
+    type Target = T;
+
+    /// The transport (a test's store, say, for what it holds).
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// Writes the key-value port's synchronous WIT functions — `get`, `put`,
+/// `compare-and-swap`, `take`, `delete` — for a host that serves the interface itself
+/// (the harness to the component, the Spin adapter to the gateway), over `$apply`, a
+/// function from [`KvOp`] to [`KvAnswer`]. `$kv` names the generated module in scope,
+/// `[$receiver]` the functions' receiver (`[&mut self,]`, or `[]` for a guest).
+/// `wait` is each host's own: how it may wait differs.
+#[macro_export]
+macro_rules! wit_key_value_functions {
+    ($kv:ident, [$($receiver:tt)*], $apply:expr) => {
+        fn get($($receiver)* key: String) -> Result<Option<$kv::Entry>, $kv::KvError> {
+            let op = $crate::kv_protocol::KvOp::Get { key };
+            Ok(($apply)(op).entry()?.map(Into::into))
+        }
+        fn put(
+            $($receiver)* key: String,
+            value: Vec<u8>,
+            ttl_ms: Option<u64>,
+        ) -> Result<u64, $kv::KvError> {
+            let op = $crate::kv_protocol::KvOp::Put { key, value, ttl_ms };
+            Ok(($apply)(op).version()?)
+        }
+        fn compare_and_swap(
+            $($receiver)* key: String,
+            expected: Option<u64>,
+            value: Vec<u8>,
+            ttl_ms: Option<u64>,
+        ) -> Result<u64, $kv::KvError> {
+            let op = $crate::kv_protocol::KvOp::CompareAndSwap { key, expected, value, ttl_ms };
+            Ok(($apply)(op).version()?)
+        }
+        fn take($($receiver)* key: String) -> Result<Option<$kv::Entry>, $kv::KvError> {
+            let op = $crate::kv_protocol::KvOp::Take { key };
+            Ok(($apply)(op).entry()?.map(Into::into))
+        }
+        fn delete($($receiver)* key: String) -> Result<bool, $kv::KvError> {
+            let op = $crate::kv_protocol::KvOp::Delete { key };
+            Ok(($apply)(op).deleted()?)
+        }
+    };
 }
 
 #[cfg(test)]

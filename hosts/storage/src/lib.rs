@@ -29,5 +29,5 @@ pub mod native;
 pub mod schema;
 pub mod sql_port;
 
-pub use driver::{Connection, Counters, Driver, Rows, in_immediate_transaction};
+pub use driver::{Connection, Counters, Driver, Rows};
 pub use learner_core::ports::SqlValue;

@@ -143,13 +143,6 @@ impl From<rusqlite::Connection> for SqliteFile {
 impl Driver for SqliteFile {
     type Connection = Conn;
 
-    fn immediate<T, E: From<SqlError>>(
-        &self,
-        work: impl FnOnce(&Conn) -> Result<T, E>,
-    ) -> Result<T, E> {
-        crate::in_immediate_transaction(&*self.lock()?, work)
-    }
-
     fn autocommit<T, E: From<SqlError>>(
         &self,
         work: impl FnOnce(&Conn) -> Result<T, E>,

@@ -3,14 +3,13 @@
 //! the audit record), over the harness's SQLite. Prints p50/p95/p99 of 2,000 fetches
 //! before criterion's own statistics.
 
-use std::time::Instant;
+mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use learner_core::ports::{Sql, Statement};
 use learner_dna::gdpr::{AccessRevocation, Revoked};
 use learner_dna::privacy::{Requester, Role};
 use learner_dna::service::Service;
-use learner_testkit::{MemoryHost, TestClock, principal, run};
+use learner_testkit::{TestClock, memory_host, principal, run};
 
 const LEARNERS: u32 = 10_000;
 
@@ -23,38 +22,22 @@ impl AccessRevocation for NoRevocation {
 
 fn dna_fetch(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sql = learner_wasmtime::native::sql::open(&dir.path().join("app.db")).expect("sql");
     let now_ms = 1_795_600_000_000;
-    run(learner_dna::migrations::migrate(&sql, now_ms)).expect("migrated");
-    let started = Instant::now();
-    let report = run(learner_dna::seed::seed(
-        &sql,
-        &learner_dna::seed::Plan {
-            seed: 7,
-            tenants: 1,
-            learners: LEARNERS,
-            demo: false,
-            now_ms,
-        },
-    ))
-    .expect("seeded");
-    eprintln!(
-        "seeded {} learners, {} events in {:.1} s",
-        report.learners,
-        report.events,
-        started.elapsed().as_secs_f64()
-    );
+    let plan = learner_dna::seed::Plan {
+        seed: 7,
+        tenants: 1,
+        learners: LEARNERS,
+        demo: false,
+        now_ms,
+    };
+    let sql = support::seeded(dir.path(), &plan);
     // A teacher of the generated tenant gets a sign-in subject.
-    run(Sql::execute(
+    support::execute(
         &sql,
-        &Statement::new(
-            "UPDATE staff SET subject = 'bench:teacher' WHERE id = 't001-tch0'",
-            Vec::new(),
-        ),
-    ))
-    .expect("teacher linked");
+        "UPDATE staff SET subject = 'bench:teacher' WHERE id = 't001-tch0'",
+    );
     let clock = TestClock(now_ms.into());
-    let host = MemoryHost::new(&clock, sql);
+    let host = memory_host(&clock, sql);
     let requester = Requester::new(principal(
         "t001",
         "bench:teacher",
@@ -71,12 +54,7 @@ fn dna_fetch(c: &mut Criterion) {
     let revocation = NoRevocation;
     let service = run(Service::open(&host, &revocation, requester.clone())).expect("service");
     let visible = run(service.learners()).expect("learners");
-    let ids: Vec<String> = visible["learners"]
-        .as_array()
-        .expect("learners")
-        .iter()
-        .map(|l| l["id"].as_str().expect("id").to_owned())
-        .collect();
+    let ids = support::learner_ids(&visible);
     assert!(!ids.is_empty(), "the teacher sees learners");
     eprintln!("the teacher may read {} learners", ids.len());
     let fetch = |i: usize| {
@@ -84,33 +62,13 @@ fn dna_fetch(c: &mut Criterion) {
         let service = run(Service::open(&host, &revocation, requester.clone())).expect("service");
         run(service.dna("dna.bench", &ids[i % ids.len()], None, None)).expect("DNA")
     };
-    let mut samples: Vec<f64> = (0..2_000)
-        .map(|i| {
-            let started = Instant::now();
-            std::hint::black_box(fetch(i));
-            started.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    // The q-quantile's index: a fraction of the length, so the cast cannot truncate.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    eprintln!(
-        "DNA fetch over {} fetches: p50 {:.0} µs, p95 {:.0} µs, p99 {:.0} µs",
-        samples.len(),
-        at(0.50),
-        at(0.95),
-        at(0.99)
-    );
-    let mut i = 0;
-    c.bench_function(
+    support::percentiles("DNA fetch", 2_000, |i| {
+        std::hint::black_box(fetch(i));
+    });
+    support::bench_indexed(
+        c,
         "Learner DNA fetch (10,000 learners, teacher, all fields)",
-        |b| {
-            b.iter(|| {
-                i += 1;
-                fetch(i)
-            });
-        },
+        fetch,
     );
 }
 

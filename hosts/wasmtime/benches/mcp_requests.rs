@@ -7,30 +7,17 @@
 //!
 //! Needs `build/gateway.wasm` (`just bench` builds it).
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Instant;
+mod support;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use learner_testkit::run;
-use learner_wasmtime::native::audit::SqliteAudit;
 use learner_wasmtime::native::config::HostConfig;
-use learner_wasmtime::native::fetch::HttpClient;
-use learner_wasmtime::outbound::OutboundPolicy;
-use learner_wasmtime::state::Ports;
-use learner_wasmtime::{engine, server};
+use learner_wasmtime::server;
 use serde_json::{Value, json};
+use support::percentiles;
 
 const LEARNERS: u32 = 10_000;
 const SAMPLES: usize = 1_000;
 const PASSWORD: &str = "bench-password";
-
-fn gateway_path() -> PathBuf {
-    std::env::var_os("LEARNER_COMPONENT").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../build/gateway.wasm"),
-        PathBuf::from,
-    )
-}
 
 struct Client {
     base: String,
@@ -87,64 +74,22 @@ impl Client {
     }
 }
 
-/// Times `f` `SAMPLES` times; prints the percentiles.
-fn percentiles(name: &str, mut f: impl FnMut(usize)) {
-    let mut samples: Vec<f64> = (0..SAMPLES)
-        .map(|i| {
-            let started = Instant::now();
-            f(i);
-            started.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    samples.sort_by(f64::total_cmp);
-    // The q-quantile's index: a fraction of the length, so the cast cannot truncate.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
-    eprintln!(
-        "{name:<40} p50 {:.2} ms  p95 {:.2} ms  p99 {:.2} ms  ({SAMPLES} requests)",
-        at(0.50),
-        at(0.95),
-        at(0.99)
-    );
-}
-
 fn mcp_requests(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let sql = learner_wasmtime::native::sql::open(&dir.path().join("app.db")).expect("sql");
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX));
-    run(learner_dna::migrations::migrate(&sql, now_ms)).expect("migrated");
-    let report = run(learner_dna::seed::seed(
-        &sql,
-        &learner_dna::seed::Plan {
-            seed: 1,
-            tenants: 0,
-            learners: LEARNERS,
-            demo: true,
-            now_ms,
-        },
-    ))
-    .expect("seeded");
-    eprintln!(
-        "demo tenant: {} learners, {} events",
-        report.learners, report.events
-    );
+    let plan = learner_dna::seed::Plan {
+        seed: 1,
+        tenants: 0,
+        learners: LEARNERS,
+        demo: true,
+        now_ms,
+    };
+    let sql = support::seeded(dir.path(), &plan);
     let mut config = HostConfig::new(vec![("host.name".into(), "wasmtime".into())]);
     config.default_secret("demo-password", PASSWORD.into());
-    let ports = Arc::new(Ports {
-        kv: learner_wasmtime::native::kv::open(&dir.path().join("kv.db")).expect("kv"),
-        sql,
-        audit: SqliteAudit::open(&dir.path().join("audit.db")).expect("audit"),
-        config,
-        fetch: HttpClient::new(Vec::new()).expect("client"),
-        outbound: OutboundPolicy::default(),
-        spin: None,
-    });
-    let engine = engine::serving_engine().expect("engine");
-    let component = engine::load_component(&engine, &gateway_path(), &dir.path().join("compiled"))
-        .expect("build/gateway.wasm (run `just build-gateway`)");
-    let app = server::App::new(&engine, &component, ports).expect("link");
+    let app = support::harness(dir.path(), sql, config);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -180,36 +125,31 @@ fn mcp_requests(c: &mut Criterion) {
             .expect("text"),
     )
     .expect("JSON");
-    let ids: Vec<String> = list["learners"]
-        .as_array()
-        .expect("learners")
-        .iter()
-        .map(|l| l["id"].as_str().expect("id").to_owned())
-        .collect();
+    let ids = support::learner_ids(&list);
     eprintln!("the demo teacher may read {} learners", ids.len());
 
-    percentiles("resources/list", |_| {
+    percentiles("resources/list", SAMPLES, |_| {
         client.call(Some(&session), "resources/list", &json!({}));
     });
-    percentiles("resources/read (a learner's profile)", |i| {
+    percentiles("resources/read (a learner's profile)", SAMPLES, |i| {
         let uri = format!("learner-dna://learners/{}/profile", ids[i % ids.len()]);
         client.call(Some(&session), "resources/read", &json!({"uri": uri}));
     });
-    percentiles("resources/read learner-dna://learners", |_| {
+    percentiles("resources/read learner-dna://learners", SAMPLES, |_| {
         client.call(
             Some(&session),
             "resources/read",
             &json!({"uri": "learner-dna://learners"}),
         );
     });
-    percentiles("tools/call class_insights", |_| {
+    percentiles("tools/call class_insights", SAMPLES, |_| {
         client.call(
             Some(&session),
             "tools/call",
             &json!({"name": "class_insights", "arguments": {"class": "demo-cls0"}}),
         );
     });
-    percentiles("tools/call get_learner_dna (all fields)", |i| {
+    percentiles("tools/call get_learner_dna (all fields)", SAMPLES, |i| {
         client.call(
             Some(&session),
             "tools/call",
@@ -217,19 +157,16 @@ fn mcp_requests(c: &mut Criterion) {
         );
     });
     // Last: a grant holds at most 64 sessions, so this ends the one used above.
-    percentiles("initialize", |_| {
+    percentiles("initialize", SAMPLES, |_| {
         client.initialize();
     });
     let session = client.initialize();
-    let mut i = 0;
-    c.bench_function(
+    support::bench_indexed(
+        c,
         "Learner DNA fetch over HTTP (resources/read profile, 10,000 learners)",
-        |b| {
-            b.iter(|| {
-                i += 1;
-                let uri = format!("learner-dna://learners/{}/profile", ids[i % ids.len()]);
-                client.call(Some(&session), "resources/read", &json!({"uri": uri}))
-            });
+        |i| {
+            let uri = format!("learner-dna://learners/{}/profile", ids[i % ids.len()]);
+            client.call(Some(&session), "resources/read", &json!({"uri": uri}))
         },
     );
 }

@@ -9,25 +9,32 @@ use std::time::{Duration, Instant};
 
 use learner_conformance::contract::{self, PortCaller};
 use learner_core::executor::block_on;
-use learner_core::ports::{
-    self, AuditEntry, AuditError, AuditRecord, FetchError, OutboundRequest, OutboundResponse,
-};
+use learner_core::ports;
+use learner_storage::audit::AuditTrail;
 use learner_storage::kv_protocol::{KvClient, Local};
 use learner_storage::native::SqliteFile;
+use learner_testkit::NoFetch;
 use learner_wasmtime::native::audit::SqliteAudit;
 use learner_wasmtime::native::config::HostConfig;
-use learner_wasmtime::native::kv::SqliteKv;
 use learner_wasmtime::native::sql::SqliteSql;
 use learner_wasmtime::native::{kv, sql as sql_port};
 use serde_json::Value;
 
+/// Blocks between looks while the key-value port waits: each call runs on its own
+/// test thread.
+fn thread_sleep(ms: u64) -> std::future::Ready<()> {
+    std::thread::sleep(Duration::from_millis(ms));
+    std::future::ready(())
+}
+
+type Sleep = fn(u64) -> std::future::Ready<()>;
+
+/// The key-value port over the harness's store, waiting on the test's thread.
+type Kv = KvClient<Local<SqliteFile, Sleep>>;
+
 /// The harness's stores in a temporary directory, as one host.
 struct InProcess {
-    kv: SqliteKv,
-    sql: SqliteSql,
-    audit: SqliteAudit,
-    config: HostConfig,
-    started: Instant,
+    ports: ports::Ports<Kv, SqliteSql, AuditTrail<SqliteSql>, HostConfig, NoFetch, Clock, Random>,
     _dir: tempfile::TempDir,
 }
 
@@ -37,50 +44,27 @@ impl InProcess {
         let mut config = HostConfig::new([("host.name".to_owned(), "wasmtime".to_owned())]);
         // As the suites start every host (tests/hosts/with-host.sh).
         config.default_secret("conformance-secret", "conformance-secret-value".into());
-        Self {
-            kv: kv::open(&dir.path().join("kv.db")).expect("kv"),
+        let kv = kv::open(&dir.path().join("kv.db")).expect("kv");
+        let ports = ports::Ports {
+            kv: KvClient(Local::new(kv, thread_sleep as Sleep)),
             sql: sql_port::open(&dir.path().join("app.db")).expect("sql"),
-            audit: SqliteAudit::open(&dir.path().join("audit.db")).expect("audit"),
+            audit: SqliteAudit::open(&dir.path().join("audit.db"))
+                .expect("audit")
+                .0,
             config,
-            started: Instant::now(),
-            _dir: dir,
-        }
+            fetch: NoFetch,
+            clock: Clock(Instant::now()),
+            random: Random,
+        };
+        Self { ports, _dir: dir }
     }
 }
 
-/// Blocks between looks while the key-value port waits: each call runs on its own
-/// test thread.
-fn thread_sleep(ms: u64) -> std::future::Ready<()> {
-    std::thread::sleep(Duration::from_millis(ms));
-    std::future::ready(())
-}
-
-/// The port wrappers the routes call through the core's traits.
-type Kv<'a> = KvClient<Local<'a, SqliteFile, fn(u64) -> std::future::Ready<()>>>;
-struct Audit<'a>(&'a SqliteAudit);
-struct Clock<'a>(&'a Instant);
-struct NoFetch;
+/// Time and randomness as the harness gives them to the component through WASI.
+struct Clock(Instant);
 struct Random;
-struct Host<'a>(&'a InProcess, Kv<'a>, Audit<'a>, Clock<'a>);
 
-impl ports::Audit for Audit<'_> {
-    async fn append(&self, record: &AuditRecord) -> Result<u64, AuditError> {
-        self.0.append(record).map_err(AuditError)
-    }
-    async fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, AuditError> {
-        self.0.read(after, limit).map_err(AuditError)
-    }
-}
-
-impl ports::Fetch for NoFetch {
-    async fn send(&self, _: &OutboundRequest) -> Result<OutboundResponse, FetchError> {
-        Err(FetchError::Denied(
-            "the in-process contract has no outbound HTTP".into(),
-        ))
-    }
-}
-
-impl ports::Clock for Clock<'_> {
+impl ports::Clock for Clock {
     fn now_ms(&self) -> u64 {
         learner_wasmtime::native::now_ms()
     }
@@ -101,43 +85,10 @@ impl ports::Random for Random {
     }
 }
 
-impl<'a> ports::Host for Host<'a> {
-    type KeyValue = Kv<'a>;
-    type Sql = SqliteSql;
-    type Audit = Audit<'a>;
-    type Config = HostConfig;
-    type Fetch = NoFetch;
-    type Clock = Clock<'a>;
-    type Random = Random;
-    fn key_value(&self) -> &Kv<'a> {
-        &self.1
-    }
-    fn sql(&self) -> &SqliteSql {
-        &self.0.sql
-    }
-    fn audit(&self) -> &Audit<'a> {
-        &self.2
-    }
-    fn config(&self) -> &HostConfig {
-        &self.0.config
-    }
-    fn fetch(&self) -> &NoFetch {
-        &NoFetch
-    }
-    fn clock(&self) -> &Clock<'a> {
-        &self.3
-    }
-    fn random(&self) -> &Random {
-        &Random
-    }
-}
-
 impl PortCaller for InProcess {
     fn call(&self, call: &Value) -> Value {
-        let kv = KvClient(Local::new(&self.kv, thread_sleep as fn(u64) -> _));
-        let host = Host(self, kv, Audit(&self.audit), Clock(&self.started));
         let body = serde_json::to_vec(call).expect("a port call serializes");
-        let response = block_on(learner_test_routes::ports::handle(&host, &body))
+        let response = block_on(learner_test_routes::ports::handle(&self.ports, &body))
             .expect("the in-process stores answer at once")
             .unwrap_or_else(|error| panic!("port call {call} refused: {error}"));
         assert_eq!(response.status(), 200, "port call {call}");

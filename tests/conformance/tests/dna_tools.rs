@@ -13,6 +13,15 @@ fn token(subject: &str, scope: &str, tenant: &str, role: &str) -> String {
     access_grant_with(subject, scope, json!({"tenant": tenant, "role": role})).0
 }
 
+/// The demo tenant (seeded when it is not there), signed in to as its `role` account with
+/// `scope`: the token and a new session.
+fn sign_in_to_demo(role: &str, scope: &str) -> (String, String) {
+    seed_demo();
+    let token = token(&format!("demo:{role}"), scope, "demo", role);
+    let session = open(&token);
+    (token, session)
+}
+
 fn structured(result: &Value) -> &Value {
     // A successful call carries no isError flag.
     assert_eq!(result.get("isError"), None, "{result}");
@@ -54,14 +63,11 @@ fn learner_ids(token: &str, session: &str) -> Vec<String> {
 
 #[test]
 fn a_teacher_asks_which_learners_struggle_with_fractions() {
-    seed_demo();
-    let teacher = token(
-        "demo:teacher",
-        "learner.profile learner.assessment learner.struggles class.aggregates",
-        "demo",
+    let (teacher, session) = sign_in_to_demo(
         "teacher",
+        "learner.profile learner.assessment learner.struggles class.aggregates",
     );
-    let session = open(&teacher);
+    let call = |tool: &str, arguments: Value| call_tool(&teacher, &session, tool, arguments);
     assert_eq!(
         tool_names(&teacher, &session),
         [
@@ -88,9 +94,7 @@ fn a_teacher_asks_which_learners_struggle_with_fractions() {
     );
 
     // The question.
-    let answer = call_tool(
-        &teacher,
-        &session,
+    let answer = call(
         "find_struggling_learners",
         json!({"class": "demo-cls0", "concept": "fractions"}),
     );
@@ -122,12 +126,7 @@ fn a_teacher_asks_which_learners_struggle_with_fractions() {
     );
 
     // The class as a whole, k-anonymous.
-    let insights = call_tool(
-        &teacher,
-        &session,
-        "class_insights",
-        json!({"class": "demo-cls0"}),
-    );
+    let insights = call("class_insights", json!({"class": "demo-cls0"}));
     let insights = structured(&insights);
     assert_eq!(insights["min_group"], 5);
     assert!(
@@ -150,9 +149,7 @@ fn a_teacher_asks_which_learners_struggle_with_fractions() {
 
     // One learner: chosen fields over a window, then next steps.
     let first = learners[0]["learner"].as_str().expect("id");
-    let dna = call_tool(
-        &teacher,
-        &session,
+    let dna = call(
         "get_learner_dna",
         json!({"learner": first, "fields": ["mastery", "struggles", "engagement"], "since": "2020-01-01"}),
     );
@@ -173,12 +170,7 @@ fn a_teacher_asks_which_learners_struggle_with_fractions() {
         dna["withheld"][0]["field"], "engagement",
         "no learner.behavioral scope: {dna}"
     );
-    let steps = call_tool(
-        &teacher,
-        &session,
-        "recommend_next_steps",
-        json!({"learner": first}),
-    );
+    let steps = call("recommend_next_steps", json!({"learner": first}));
     assert!(
         !structured(&steps)["steps"]
             .as_array()
@@ -187,16 +179,12 @@ fn a_teacher_asks_which_learners_struggle_with_fractions() {
     );
 
     // Bad input is the tool's error, not a crash; nothing visible is not found.
-    let bad = call_tool(
-        &teacher,
-        &session,
+    let bad = call(
         "get_learner_dna",
         json!({"learner": first, "since": "2026-02-30"}),
     );
     assert!(refusal(&bad).contains("since must be a date"));
-    let unknown = call_tool(
-        &teacher,
-        &session,
+    let unknown = call(
         "get_learner_dna",
         json!({"learner": "lp_00000000000000000000000000000000"}),
     );
@@ -219,14 +207,11 @@ fn a_teacher_asks_which_learners_struggle_with_fractions() {
 
 #[test]
 fn a_guardian_reads_their_child_and_exports_the_record() {
-    seed_demo();
-    let guardian = token(
-        "demo:guardian",
-        "learner.profile learner.struggles learner.export",
-        "demo",
+    let (guardian, session) = sign_in_to_demo(
         "guardian",
+        "learner.profile learner.struggles learner.export",
     );
-    let session = open(&guardian);
+    let call = |tool: &str, arguments: Value| call_tool(&guardian, &session, tool, arguments);
     let children = learner_ids(&guardian, &session);
     assert_eq!(
         children.len(),
@@ -234,12 +219,7 @@ fn a_guardian_reads_their_child_and_exports_the_record() {
         "the under-13 sibling without parental consent is not listed"
     );
     let child = &children[0];
-    let dna = call_tool(
-        &guardian,
-        &session,
-        "get_learner_dna",
-        json!({"learner": child}),
-    );
+    let dna = call("get_learner_dna", json!({"learner": child}));
     let dna = structured(&dna);
     assert!(dna["traits"]["learning_velocity"].is_object(), "{dna}");
     assert!(dna.get("mastery").is_none(), "no learner.assessment scope");
@@ -253,12 +233,7 @@ fn a_guardian_reads_their_child_and_exports_the_record() {
         prompt["result"]["messages"][1]["content"]["resource"]["uri"],
         format!("learner-dna://learners/{child}/profile")
     );
-    let export = call_tool(
-        &guardian,
-        &session,
-        "export_learner_record",
-        json!({"learner": child}),
-    );
+    let export = call("export_learner_record", json!({"learner": child}));
     let record = &structured(&export)["record"];
     assert_eq!(record["learner"]["given_name"], "Alex");
     assert!(
@@ -268,9 +243,7 @@ fn a_guardian_reads_their_child_and_exports_the_record() {
             .is_empty()
     );
     // Class tools are for teachers.
-    let refused = call_tool(
-        &guardian,
-        &session,
+    let refused = call(
         "find_struggling_learners",
         json!({"class": "demo-cls0", "concept": "fractions"}),
     );
@@ -279,14 +252,10 @@ fn a_guardian_reads_their_child_and_exports_the_record() {
 
 #[test]
 fn nothing_crosses_tenants() {
-    seed_demo();
-    let demo = token(
-        "demo:teacher",
-        "learner.profile learner.struggles learner.assessment class.aggregates",
-        "demo",
+    let (demo, demo_session) = sign_in_to_demo(
         "teacher",
+        "learner.profile learner.struggles learner.assessment class.aggregates",
     );
-    let demo_session = open(&demo);
     let demo_ids = learner_ids(&demo, &demo_session);
     // Every role of another tenant, with every scope, tries the demo tenant's ids.
     let (tenant, _) = private_tenant();
@@ -495,19 +464,17 @@ fn withdrawal_and_erasure_end_grants_and_sessions_at_once() {
     // The administrator erases the record: the guardian's grant and session end too.
     let guardian_stream = listen(&guardian, &guardian_session);
     std::thread::sleep(Duration::from_millis(300));
-    let wrong = call_tool(
-        &admin,
-        &admin_session,
-        "erase_learner",
-        json!({"learner": learner, "confirm": "yes"}),
-    );
+    let erase = |confirm: &str| {
+        call_tool(
+            &admin,
+            &admin_session,
+            "erase_learner",
+            json!({"learner": learner, "confirm": confirm}),
+        )
+    };
+    let wrong = erase("yes");
     assert!(refusal(&wrong).contains("confirm must repeat"));
-    let erased = call_tool(
-        &admin,
-        &admin_session,
-        "erase_learner",
-        json!({"learner": learner, "confirm": learner}),
-    );
+    let erased = erase(&learner);
     let erased = structured(&erased);
     assert_eq!(erased["deleted"]["learners"], 1, "{erased}");
     assert_eq!(erased["deleted"]["struggles"], 1, "{erased}");
@@ -528,12 +495,7 @@ fn withdrawal_and_erasure_end_grants_and_sessions_at_once() {
         "the teacher's grant is not about this learner"
     );
     // Erasing again finds nothing.
-    let again = call_tool(
-        &admin,
-        &admin_session,
-        "erase_learner",
-        json!({"learner": learner, "confirm": learner}),
-    );
+    let again = erase(&learner);
     assert!(refusal(&again).starts_with("not found"));
 
     // The tombstone: the erasure is on record, the person is not.

@@ -15,8 +15,8 @@ use learner_conformance::{err, ok};
 use serde_json::json;
 
 /// Serves one connection: reads the request head and body, then answers with
-/// `respond(method, path, body)` after `delay`. Returns the port.
-fn one_shot_server(delay: Duration, respond: fn(&str, &str, &[u8]) -> Vec<u8>) -> u16 {
+/// `respond(method, path, body)` after `delay`. Returns its URL, `http://127.0.0.1:PORT`.
+fn one_shot_server(delay: Duration, respond: fn(&str, &str, &[u8]) -> Vec<u8>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
     let port = listener.local_addr().expect("addr").port();
     thread::spawn(move || {
@@ -53,7 +53,7 @@ fn one_shot_server(delay: Duration, respond: fn(&str, &str, &[u8]) -> Vec<u8>) -
         );
         let _ = stream.write_all(&payload);
     });
-    port
+    format!("http://127.0.0.1:{port}")
 }
 
 fn send(url: String, body: &[u8], timeout_ms: u32, max_response_bytes: u32) -> serde_json::Value {
@@ -64,15 +64,10 @@ fn send(url: String, body: &[u8], timeout_ms: u32, max_response_bytes: u32) -> s
 
 #[test]
 fn a_request_reaches_an_allowed_host_and_the_response_comes_back() {
-    let port = one_shot_server(Duration::ZERO, |method, path, body| {
+    let server = one_shot_server(Duration::ZERO, |method, path, body| {
         format!("{method} {path} {}", String::from_utf8_lossy(body)).into_bytes()
     });
-    let response = ok(send(
-        format!("http://127.0.0.1:{port}/echo?x=1"),
-        b"ping",
-        5_000,
-        4_096,
-    ));
+    let response = ok(send(format!("{server}/echo?x=1"), b"ping", 5_000, 4_096));
     assert_eq!(response["status"], json!(200));
     assert_eq!(response["body"], json!(B64.encode("POST /echo?x=1 ping")));
     let headers = response["headers"].as_array().expect("headers");
@@ -90,24 +85,14 @@ fn a_host_not_on_the_allow_list_is_denied_without_a_connection() {
 
 #[test]
 fn a_response_over_the_limit_is_too_large() {
-    let port = one_shot_server(Duration::ZERO, |_, _, _| vec![b'x'; 5_000]);
-    let error = err(send(
-        format!("http://127.0.0.1:{port}/big"),
-        b"",
-        5_000,
-        1_000,
-    ));
+    let server = one_shot_server(Duration::ZERO, |_, _, _| vec![b'x'; 5_000]);
+    let error = err(send(format!("{server}/big"), b"", 5_000, 1_000));
     assert_eq!(error, json!({"kind": "too-large"}));
 }
 
 #[test]
 fn a_slow_response_times_out() {
-    let port = one_shot_server(Duration::from_secs(3), |_, _, _| b"late".to_vec());
-    let error = err(send(
-        format!("http://127.0.0.1:{port}/slow"),
-        b"",
-        500,
-        1_000,
-    ));
+    let server = one_shot_server(Duration::from_secs(3), |_, _, _| b"late".to_vec());
+    let error = err(send(format!("{server}/slow"), b"", 500, 1_000));
     assert_eq!(error, json!({"kind": "timeout"}));
 }

@@ -1,6 +1,6 @@
 //! What every host's HTTP surface does before any feature: health, errors, limits.
 
-use learner_conformance::{agent, base_url};
+use learner_conformance::{agent, base_url, get};
 use serde_json::{Value, json};
 
 fn json_body(response: &mut ureq::http::Response<ureq::Body>) -> Value {
@@ -9,10 +9,7 @@ fn json_body(response: &mut ureq::http::Response<ureq::Body>) -> Value {
 
 #[test]
 fn healthz_reports_version_and_port_round_trips() {
-    let mut response = agent()
-        .get(format!("{}/healthz", base_url()))
-        .call()
-        .expect("reachable");
+    let mut response = get("/healthz");
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/json");
     assert_eq!(response.headers()["cache-control"], "no-store");
@@ -37,10 +34,7 @@ fn healthz_reports_version_and_port_round_trips() {
 
 #[test]
 fn unknown_paths_are_404_json() {
-    let mut response = agent()
-        .get(format!("{}/no/such/path", base_url()))
-        .call()
-        .expect("reachable");
+    let mut response = get("/no/such/path");
     assert_eq!(response.status(), 404);
     let body = json_body(&mut response);
     assert_eq!(

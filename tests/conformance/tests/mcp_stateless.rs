@@ -71,16 +71,28 @@ fn with_meta(mut params: Value, capabilities: Value) -> Value {
     params
 }
 
+/// `method` with no parameters but `_meta` (declaring no capabilities), naming nothing.
+fn send_bare(token: &str, method: &str) -> (u16, Value) {
+    send(token, method, None, with_meta(json!({}), json!({})), &[])
+}
+
+/// `tools/call` of `tool` (named in `Mcp-Name` too), with `params` besides the name and
+/// `_meta` declaring `capabilities`.
+fn call_tool(token: &str, tool: &str, mut params: Value, capabilities: Value) -> (u16, Value) {
+    params["name"] = json!(tool);
+    send(
+        token,
+        "tools/call",
+        Some(tool),
+        with_meta(params, capabilities),
+        &[],
+    )
+}
+
 #[test]
 fn discover_and_results_say_what_they_are() {
     let token = access_token("demo:teacher", "learner.profile");
-    let (status, discover) = send(
-        &token,
-        "server/discover",
-        None,
-        json!({"_meta": meta(json!({}))}),
-        &[],
-    );
+    let (status, discover) = send_bare(&token, "server/discover");
     assert_eq!(status, 200);
     let result = &discover["result"];
     assert_eq!(result["resultType"], "complete");
@@ -95,23 +107,11 @@ fn discover_and_results_say_what_they_are() {
         "learner-dna-mcp"
     );
     assert!(result["capabilities"]["tools"].is_object());
-    let (_, tools) = send(
-        &token,
-        "tools/list",
-        None,
-        json!({"_meta": meta(json!({}))}),
-        &[],
-    );
+    let (_, tools) = send_bare(&token, "tools/list");
     assert_eq!(tools["result"]["resultType"], "complete");
     assert_eq!(tools["result"]["cacheScope"], "private");
     assert!(tools["result"]["ttlMs"].as_u64().is_some());
-    let (_, call) = send(
-        &token,
-        "tools/call",
-        Some("test_simple_text"),
-        with_meta(json!({"name": "test_simple_text"}), json!({})),
-        &[],
-    );
+    let (_, call) = call_tool(&token, "test_simple_text", json!({}), json!({}));
     assert_eq!(call["result"]["resultType"], "complete");
     assert!(call["result"].get("ttlMs").is_none());
     let (_, missing) = send(
@@ -220,13 +220,7 @@ fn header_and_meta_rules_have_their_codes_and_statuses() {
         200
     );
     // A capability the tool needs but the client did not declare.
-    let (status, refused) = send(
-        &token,
-        "tools/call",
-        Some("test_missing_capability"),
-        with_meta(json!({"name": "test_missing_capability"}), json!({})),
-        &[],
-    );
+    let (status, refused) = call_tool(&token, "test_missing_capability", json!({}), json!({}));
     assert_eq!(status, 400);
     assert_eq!(refused["error"]["code"], -32021);
     assert_eq!(
@@ -240,13 +234,7 @@ fn input_comes_by_rounds_and_a_tampered_state_is_refused() {
     let token = access_token("demo:teacher", "learner.profile");
     let capabilities = json!({"elicitation": {}});
     let name = "test_input_required_result_multi_round";
-    let (status, first) = send(
-        &token,
-        "tools/call",
-        Some(name),
-        with_meta(json!({"name": name}), capabilities.clone()),
-        &[],
-    );
+    let (status, first) = call_tool(&token, name, json!({}), capabilities.clone());
     assert_eq!(status, 200);
     let first = &first["result"];
     assert_eq!(first["resultType"], "input_required");
@@ -256,15 +244,11 @@ fn input_comes_by_rounds_and_a_tampered_state_is_refused() {
     );
     let state = first["requestState"].as_str().expect("state").to_owned();
     let answer = |key: &str, field: &str, value: &str| json!({key: {"action": "accept", "content": {field: value}}});
-    let (_, second) = send(
+    let (_, second) = call_tool(
         &token,
-        "tools/call",
-        Some(name),
-        with_meta(
-            json!({"name": name, "requestState": state, "inputResponses": answer("step1", "name", "Alice")}),
-            capabilities.clone(),
-        ),
-        &[],
+        name,
+        json!({"requestState": state, "inputResponses": answer("step1", "name", "Alice")}),
+        capabilities.clone(),
     );
     let second = &second["result"];
     assert_eq!(
@@ -273,15 +257,11 @@ fn input_comes_by_rounds_and_a_tampered_state_is_refused() {
     );
     let next_state = second["requestState"].as_str().expect("state").to_owned();
     assert_ne!(next_state, state);
-    let (_, done) = send(
+    let (_, done) = call_tool(
         &token,
-        "tools/call",
-        Some(name),
-        with_meta(
-            json!({"name": name, "requestState": next_state, "inputResponses": answer("step2", "color", "blue")}),
-            capabilities.clone(),
-        ),
-        &[],
+        name,
+        json!({"requestState": next_state, "inputResponses": answer("step2", "color", "blue")}),
+        capabilities.clone(),
     );
     assert_eq!(done["result"]["resultType"], "complete");
     assert_eq!(done["result"]["content"][0]["text"], "Alice likes blue");
@@ -290,15 +270,11 @@ fn input_comes_by_rounds_and_a_tampered_state_is_refused() {
         (name, format!("{next_state}x")),
         ("test_input_required_result_elicitation", next_state.clone()),
     ] {
-        let (_, refused) = send(
+        let (_, refused) = call_tool(
             &token,
-            "tools/call",
-            Some(tool),
-            with_meta(
-                json!({"name": tool, "requestState": state, "inputResponses": answer("step2", "color", "blue")}),
-                capabilities.clone(),
-            ),
-            &[],
+            tool,
+            json!({"requestState": state, "inputResponses": answer("step2", "color", "blue")}),
+            capabilities.clone(),
         );
         assert_eq!(refused["error"]["code"], -32602, "{tool}");
     }
@@ -339,13 +315,7 @@ fn listeners_are_acknowledged_and_hear_of_updates() {
         ack["params"]["notifications"],
         json!({"toolsListChanged": true, "resourceSubscriptions": ["test://watched-resource"]})
     );
-    let (_, triggered) = send(
-        &token,
-        "tools/call",
-        Some("test_trigger_resource_update"),
-        with_meta(json!({"name": "test_trigger_resource_update"}), json!({})),
-        &[],
-    );
+    let (_, triggered) = call_tool(&token, "test_trigger_resource_update", json!({}), json!({}));
     assert_eq!(triggered["result"]["resultType"], "complete");
     let update = messages.next().expect("the update");
     assert_eq!(update["method"], "notifications/resources/updated");

@@ -7,25 +7,43 @@
 use std::net::Ipv4Addr;
 use std::time::Duration;
 
-use learner_conformance::{RawResponse, encode, request_from, strict_url};
+use learner_conformance::{
+    RawResponse, authorization_query, exchange_form, get_from, request_from, strict_url,
+};
 use serde_json::{Value, json};
 
-const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 const REDIRECT: &str = "http://127.0.0.1:43999/callback";
 
-fn register_from(from: Ipv4Addr, extra: &[(&str, &str)]) -> RawResponse {
+/// `POST` of `body` as JSON to `path` on the strict instance from `from`, with `extra`
+/// headers besides.
+fn post_json(from: Ipv4Addr, path: &str, body: &Value, extra: &[(&str, &str)]) -> RawResponse {
     let mut headers = vec![("Content-Type", "application/json")];
     headers.extend_from_slice(extra);
-    let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
     request_from(
         from,
         &strict_url(),
         "POST",
-        "/oauth/register",
+        path,
         &headers,
         body.to_string().as_bytes(),
     )
+}
+
+/// `POST` of the form `form` to `path` on the strict instance from `from`.
+fn post_form(from: Ipv4Addr, path: &str, form: &str) -> RawResponse {
+    request_from(
+        from,
+        &strict_url(),
+        "POST",
+        path,
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        form.as_bytes(),
+    )
+}
+
+fn register_from(from: Ipv4Addr, extra: &[(&str, &str)]) -> RawResponse {
+    let body = json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"});
+    post_json(from, "/oauth/register", &body, extra)
 }
 
 fn assert_limited(response: &RawResponse) {
@@ -39,14 +57,7 @@ fn assert_limited(response: &RawResponse) {
 
 fn audit_actors_and_kinds(from: Ipv4Addr) -> Vec<(String, String)> {
     let call = json!({"port": "audit", "op": "read", "after": 0, "limit": 100_000});
-    let answer = request_from(
-        from,
-        &strict_url(),
-        "POST",
-        "/__test/ports",
-        &[("Content-Type", "application/json")],
-        call.to_string().as_bytes(),
-    );
+    let answer = post_json(from, "/__test/ports", &call, &[]);
     answer.json()["ok"]
         .as_array()
         .expect("audit entries")
@@ -93,27 +104,20 @@ fn strict_registrations_are_limited_per_address() {
 #[test]
 fn strict_oauth_requests_are_limited_per_address() {
     let client = Ipv4Addr::new(127, 0, 0, 23);
-    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let nobody = "grant_type=authorization_code&client_id=nobody";
     for n in 1..=30 {
-        let response = request_from(
-            client,
-            &strict_url(),
-            "POST",
-            "/oauth/token",
-            &form,
-            b"grant_type=authorization_code&client_id=nobody",
-        );
+        let response = post_form(client, "/oauth/token", nobody);
         assert_eq!(response.status, 401, "request {n}: {response:?}");
         assert_eq!(response.json()["error"], "invalid_client");
     }
     for path in ["/oauth/token", "/oauth/revoke", "/oauth/introspect"] {
-        let refused = request_from(client, &strict_url(), "POST", path, &form, b"token=x");
+        let refused = post_form(client, path, "token=x");
         assert_limited(&refused);
         assert_eq!(refused.json()["error"], "temporarily_unavailable", "{path}");
         assert_eq!(refused.header("cache-control"), Some("no-store"));
     }
     // The authorization endpoint is a page: 429 as HTML.
-    let page = request_from(client, &strict_url(), "GET", "/oauth/authorize", &[], b"");
+    let page = get_from(client, &strict_url(), "/oauth/authorize", &[]);
     assert_limited(&page);
     assert!(
         page.header("content-type")
@@ -121,37 +125,30 @@ fn strict_oauth_requests_are_limited_per_address() {
         "{page:?}"
     );
     // Discovery and health are not OAuth requests: never limited here.
-    let metadata = request_from(
+    let metadata = get_from(
         client,
         &strict_url(),
-        "GET",
         "/.well-known/oauth-authorization-server",
         &[],
-        b"",
     );
     assert_eq!(metadata.status, 200);
     // Another address still gets through.
-    let other = request_from(
-        Ipv4Addr::new(127, 0, 0, 24),
-        &strict_url(),
-        "POST",
-        "/oauth/token",
-        &form,
-        b"grant_type=authorization_code&client_id=nobody",
-    );
+    let other = post_form(Ipv4Addr::new(127, 0, 0, 24), "/oauth/token", nobody);
     assert_eq!(other.status, 401, "{other:?}");
 }
 
 #[test]
 fn strict_the_issuer_is_public_url_whatever_the_host_header_says() {
-    let forged = request_from(
-        Ipv4Addr::new(127, 0, 0, 25),
-        &strict_url(),
-        "GET",
-        "/.well-known/oauth-authorization-server",
-        &[("Host", "evil.example")],
-        b"",
-    );
+    // A document from the strict instance, by a request naming another host.
+    let forged_get = |path: &str| {
+        get_from(
+            Ipv4Addr::new(127, 0, 0, 25),
+            &strict_url(),
+            path,
+            &[("Host", "evil.example")],
+        )
+    };
+    let forged = forged_get("/.well-known/oauth-authorization-server");
     assert_eq!(forged.status, 200, "{forged:?}");
     let metadata = forged.json();
     assert_eq!(metadata["issuer"], json!(strict_url()));
@@ -159,51 +156,20 @@ fn strict_the_issuer_is_public_url_whatever_the_host_header_says() {
         metadata["token_endpoint"],
         json!(format!("{}/oauth/token", strict_url()))
     );
-    let resource = request_from(
-        Ipv4Addr::new(127, 0, 0, 25),
-        &strict_url(),
-        "GET",
-        "/.well-known/oauth-protected-resource/mcp",
-        &[("Host", "evil.example")],
-        b"",
-    );
+    let resource = forged_get("/.well-known/oauth-protected-resource/mcp");
     assert_eq!(
         resource.json()["resource"],
         json!(format!("{}/mcp", strict_url()))
     );
 }
 
-fn post_json(from: Ipv4Addr, path: &str, body: &Value) -> RawResponse {
-    request_from(
-        from,
-        &strict_url(),
-        "POST",
-        path,
-        &[("Content-Type", "application/json")],
-        body.to_string().as_bytes(),
-    )
-}
-
-fn post_form(from: Ipv4Addr, path: &str, form: &str) -> RawResponse {
-    request_from(
-        from,
-        &strict_url(),
-        "POST",
-        path,
-        &[("Content-Type", "application/x-www-form-urlencoded")],
-        form.as_bytes(),
-    )
-}
-
 fn whoami(from: Ipv4Addr, token: &str) -> RawResponse {
     let bearer = format!("Bearer {token}");
-    request_from(
+    get_from(
         from,
         &strict_url(),
-        "GET",
         "/__test/whoami",
         &[("Authorization", &bearer)],
-        b"",
     )
 }
 
@@ -221,32 +187,22 @@ fn tokens_for(me: Ipv4Addr, subject: &str, scope: &str, props: &Value) -> (Strin
         "/oauth/register",
         &json!({"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none",
                 "grant_types": ["authorization_code", "refresh_token"]}),
+        &[],
     );
     let client = registered.json()["client_id"]
         .as_str()
         .expect("client_id")
         .to_owned();
-    let query = format!(
-        "response_type=code&client_id={client}&redirect_uri={}&code_challenge={CHALLENGE}\
-         &code_challenge_method=S256&state=s&scope={}&resource={}",
-        encode(REDIRECT),
-        encode(scope),
-        encode(&format!("{}/mcp", strict_url()))
-    );
+    let resource = format!("{}/mcp", strict_url());
+    let query = authorization_query(&client, REDIRECT, "s", scope, &resource);
     let code = post_json(
         me,
         "/__test/oauth/code",
         &json!({"query": query, "subject": subject, "props": props}),
+        &[],
     );
     let code = code.json()["code"].as_str().expect("code").to_owned();
-    let tokens = post_form(
-        me,
-        "/oauth/token",
-        &format!(
-            "grant_type=authorization_code&code={code}&redirect_uri={}&client_id={client}&code_verifier={VERIFIER}",
-            encode(REDIRECT)
-        ),
-    );
+    let tokens = post_form(me, "/oauth/token", &exchange_form(&code, REDIRECT, &client));
     (client, tokens)
 }
 

@@ -19,8 +19,7 @@ use serde_json::{Map, Value};
 
 use super::messages::run_messages;
 use super::{
-    Endpoint, accepts, events, not_allowed, owner_of, rpc_error, server_info, sse_head, stream,
-    unavailable,
+    Endpoint, accepts, events, not_allowed, owner_of, rpc_error, server_info, stream, unavailable,
 };
 use crate::extension::Extension;
 use crate::{cors, oauth};
@@ -100,18 +99,13 @@ async fn open<H: Host + 'static, E: Extension>(
     };
     let announcement = format!("event: endpoint\ndata: {messages}?sessionId={id}\n\n").into_bytes();
     // The stream lasts as long as the session may idle: legacy clients cannot resume.
-    let body = events::Follower::new(
-        Rc::clone(&endpoint.host),
+    Ok(endpoint.follow(
         id,
         events::STANDALONE.to_owned(),
         0,
         idle,
         vec![announcement],
-    );
-    Ok(Reply::Stream {
-        head: sse_head(),
-        body: Box::new(body),
-    })
+    ))
 }
 
 /// `POST /messages?sessionId=…`: the messages are handled and their answers put on

@@ -112,12 +112,9 @@ pub async fn run_messages<H: Host + 'static, E: Extension>(
         .map_err(|_| unavailable())?;
     let ttl = endpoint.settings.mcp.session_idle_ms;
     for (uri, subscribe) in index_changes {
-        let indexed = if subscribe {
-            subscriptions::add(host.key_value(), &uri, &stored.id, ttl).await
-        } else {
-            subscriptions::remove(host.key_value(), &uri, &stored.id, ttl).await
-        };
-        indexed.map_err(|_| unavailable())?;
+        subscriptions::set_subscribed(host.key_value(), &uri, &stored.id, ttl, subscribe)
+            .await
+            .map_err(|_| unavailable())?;
     }
     for uri in updated {
         subscriptions::notify_updated(host, &uri, ttl).await;

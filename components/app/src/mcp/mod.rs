@@ -28,7 +28,7 @@ use std::rc::Rc;
 use http::{HeaderValue, StatusCode, header};
 use learner_core::identity::Principal;
 use learner_core::ports::Host;
-use learner_core::{ApiError, Reply, Request, Response, json_response};
+use learner_core::{ApiError, BodyStream, Reply, Request, Response, json_response};
 use learner_dna_mcp::LearnerCatalogue;
 use learner_mcp_server::catalogue::Both;
 use learner_mcp_server::engine::ServerInfo;
@@ -41,7 +41,7 @@ pub(crate) use revocation::HostRevocation;
 
 use crate::extension::Extension;
 use crate::settings::Settings;
-use crate::{cors, guard, oauth};
+use crate::{cors, guard, headers, oauth};
 
 /// The session header.
 pub const SESSION_HEADER: &str = "mcp-session-id";
@@ -177,6 +177,22 @@ impl<H: Host + 'static, E: Extension> Endpoint<H, E> {
         }
     }
 
+    /// An SSE answer that follows `stream` of `session` after event `after`, for at
+    /// most `max_ms`, the frames in `prefix` first.
+    pub fn follow(
+        &self,
+        session: String,
+        stream: String,
+        after: u64,
+        max_ms: u64,
+        prefix: Vec<Vec<u8>>,
+    ) -> Reply {
+        let host = Rc::clone(&self.host);
+        sse_stream(events::Follower::new(
+            host, session, stream, after, max_ms, prefix,
+        ))
+    }
+
     /// A preflight's answer, for paths that allow `methods`.
     pub fn preflight(&self, request: &Request, methods: &'static str) -> Reply {
         cors::preflight(&self.settings, request, methods).into()
@@ -217,12 +233,7 @@ pub fn header_str<'r>(request: &'r Request, name: &str) -> Option<&'r str> {
 /// Whether `Accept` admits `media_type` (exactly, or by `*/*` or `type/*`).
 pub fn accepts(request: &Request, media_type: &str) -> bool {
     let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
-    request
-        .headers()
-        .get_all(header::ACCEPT)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
+    headers::list_items(request, header::ACCEPT, ',')
         .map(|item| {
             item.split(';')
                 .next()
@@ -292,25 +303,23 @@ pub fn sse_response(messages: &[Value]) -> Response {
     response
 }
 
-/// A head for an SSE stream.
-pub fn sse_head() -> Response {
+/// An SSE answer streamed from `body`.
+pub fn sse_stream(body: impl BodyStream + 'static) -> Reply {
     let mut head = http::Response::new(Vec::new());
     set_sse_headers(&mut head);
-    head
+    Reply::Stream {
+        head,
+        body: Box::new(body),
+    }
 }
 
 fn set_sse_headers(response: &mut Response) {
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/event-stream"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("no-cache, no-store"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+    headers::set_static(
+        response,
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache, no-store"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        ],
     );
 }

@@ -6,8 +6,6 @@
 
 use std::cell::RefCell;
 
-use std::rc::Rc;
-
 use http::StatusCode;
 use learner_core::ports::{Host, shared_secret};
 use learner_core::{Reply, Request, Response, json_response};
@@ -22,7 +20,7 @@ use serde_json::{Map, Value, json};
 
 use super::{
     Admitted, Endpoint, SESSION_HEADER, VERSION_HEADER, accepted, events, header_str, owner_of,
-    rpc_error, server_info, sse_head, sse_response, subscriptions, unavailable,
+    rpc_error, server_info, sse_response, subscriptions, unavailable,
 };
 use crate::extension::Extension;
 use crate::guard;
@@ -125,7 +123,7 @@ pub async fn post<H: Host + 'static, E: Extension>(
     let catalogue = endpoint.catalogue();
     if method == "tools/call"
         && let Some(name) = params.get("name").and_then(Value::as_str)
-        && let Some(tool) = catalogue.tools().into_iter().find(|t| t.name == name)
+        && let Some(tool) = catalogue.offer().tools.into_iter().find(|t| t.name == name)
     {
         let arguments = params
             .get("arguments")
@@ -212,7 +210,7 @@ async fn listen<H: Host + 'static, E: Extension>(
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter(|uri| catalogue.resources().iter().any(|r| r.uri == *uri))
+        .filter(|uri| catalogue.offer().resources.iter().any(|r| r.uri == *uri))
         .take(learner_mcp_server::session::MAX_SUBSCRIPTIONS)
         .map(str::to_owned)
         .collect();
@@ -239,7 +237,7 @@ async fn listen<H: Host + 'static, E: Extension>(
     events::close_all(host.key_value(), &created.evicted).await;
     let listener_id = created.id;
     for uri in &uris {
-        subscriptions::add(host.key_value(), uri, &listener_id, idle)
+        subscriptions::set_subscribed(host.key_value(), uri, &listener_id, idle, true)
             .await
             .map_err(|_| unavailable())?;
     }
@@ -252,18 +250,13 @@ async fn listen<H: Host + 'static, E: Extension>(
             meta,
         },
     );
-    let body = events::Follower::new(
-        Rc::clone(&endpoint.host),
+    Ok(endpoint.follow(
         listener_id,
         events::STANDALONE.to_owned(),
         0,
         endpoint.settings.mcp.stream_max_ms,
         vec![events::sse_frame(None, &ack)],
-    );
-    Ok(Reply::Stream {
-        head: sse_head(),
-        body: Box::new(body),
-    })
+    ))
 }
 
 /// `notifications/subscriptions/acknowledged`: what a listener will be sent.

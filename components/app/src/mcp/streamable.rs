@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use super::messages::run_messages;
 use super::{
     Admitted, Endpoint, SESSION_HEADER, VERSION_HEADER, accepted, accepts, events, header_str,
-    not_allowed, owner_of, rpc_error, server_info, sse_head, sse_response, stateless, stream,
+    not_allowed, owner_of, rpc_error, server_info, sse_response, sse_stream, stateless, stream,
     subscriptions, unavailable,
 };
 use crate::extension::Extension;
@@ -167,7 +167,8 @@ async fn post<H: Host + 'static, E: Extension>(
             .and_then(|name| {
                 endpoint
                     .catalogue()
-                    .tools()
+                    .offer()
+                    .tools
                     .into_iter()
                     .find(|t| t.name == name)
             })
@@ -277,10 +278,7 @@ fn stream_tool_call<H: Host + 'static, E: Extension>(
     };
     let body =
         stream::EventStream::new(outbox, handler).recorded(recorder, session_id, stream, priming);
-    Reply::Stream {
-        head: sse_head(),
-        body: Box::new(body),
-    }
+    sse_stream(body)
 }
 
 /// `GET /mcp`: the session's standalone stream (messages other requests produce, such
@@ -341,18 +339,7 @@ async fn get_stream<H: Host + 'static, E: Extension>(
         .touch(&stored)
         .await
         .map_err(|_| unavailable())?;
-    let follower = events::Follower::new(
-        Rc::clone(&endpoint.host),
-        stored.id,
-        stream,
-        after,
-        max_ms,
-        prefix,
-    );
-    Ok(Reply::Stream {
-        head: sse_head(),
-        body: Box::new(follower),
-    })
+    Ok(endpoint.follow(stored.id, stream, after, max_ms, prefix))
 }
 
 /// `initialize`: negotiates the revision and opens a session bound to the token.

@@ -60,30 +60,23 @@ async fn change<K: KeyValue>(
     Err(KvError::Backend("the subscriber index is too busy".into()))
 }
 
-/// Indexes `session` as a subscriber of `uri` for `ttl_ms` (a session's idle lifetime).
-pub async fn add<K: KeyValue>(
+/// Indexes `session` as a subscriber of `uri` for `ttl_ms` (a session's idle lifetime)
+/// when `subscribed`, or drops it from `uri`'s subscribers.
+pub async fn set_subscribed<K: KeyValue>(
     kv: &K,
     uri: &str,
     session: &str,
     ttl_ms: u64,
+    subscribed: bool,
 ) -> Result<(), KvError> {
     change(kv, uri, ttl_ms, |sessions| {
-        if !sessions.iter().any(|s| s == session) && sessions.len() < MAX_SUBSCRIBERS {
-            sessions.push(session.to_owned());
+        if subscribed {
+            if !sessions.iter().any(|s| s == session) && sessions.len() < MAX_SUBSCRIBERS {
+                sessions.push(session.to_owned());
+            }
+        } else {
+            sessions.retain(|s| s != session);
         }
-    })
-    .await
-}
-
-/// Removes `session` from `uri`'s subscribers.
-pub async fn remove<K: KeyValue>(
-    kv: &K,
-    uri: &str,
-    session: &str,
-    ttl_ms: u64,
-) -> Result<(), KvError> {
-    change(kv, uri, ttl_ms, |sessions| {
-        sessions.retain(|s| s != session);
     })
     .await
 }
@@ -114,7 +107,7 @@ pub async fn notify_updated<H: Host>(host: &H, uri: &str, ttl_ms: u64) {
                 let _ = events::append(kv, &id, events::STANDALONE, &message).await;
             }
             Ok(_) => {
-                let _ = remove(kv, uri, &id, ttl_ms).await;
+                let _ = set_subscribed(kv, uri, &id, ttl_ms, false).await;
             }
             Err(_) => {}
         }

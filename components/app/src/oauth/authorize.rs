@@ -58,6 +58,12 @@ impl Pending {
                 .ok()?,
         })
     }
+
+    /// Audits a decision on this request by `actor`, naming its client.
+    pub(super) async fn audit<H: Host>(&self, host: &H, kind: &str, actor: &str, outcome: &str) {
+        let detail = json!({ "client_id": self.client_id });
+        audit(host, kind, actor, outcome, detail).await;
+    }
 }
 
 pub(super) fn pending_key(id: &str) -> String {
@@ -364,14 +370,14 @@ async fn decide<H: Host>(
         return pages::error_page(StatusCode::FORBIDDEN, "Sign in first.");
     };
     if pending.subject.as_deref() != Some(account.subject.as_str()) {
-        audit(
-            host,
-            "oauth.authorize.subject_mismatch",
-            &account.subject,
-            "denied",
-            json!({ "client_id": pending.client_id }),
-        )
-        .await;
+        pending
+            .audit(
+                host,
+                "oauth.authorize.subject_mismatch",
+                &account.subject,
+                "denied",
+            )
+            .await;
         return pages::error_page(
             StatusCode::FORBIDDEN,
             "This request was started by someone else.",
@@ -390,14 +396,9 @@ async fn decide<H: Host>(
                 return consent_page(request_id, pending, &account, Some(&error));
             }
             Err(error @ ChoiceError::NotOffered) => {
-                audit(
-                    host,
-                    "oauth.authorize.tampered",
-                    &account.subject,
-                    "denied",
-                    json!({ "client_id": pending.client_id }),
-                )
-                .await;
+                pending
+                    .audit(host, "oauth.authorize.tampered", &account.subject, "denied")
+                    .await;
                 return pages::error_page(StatusCode::BAD_REQUEST, &error.to_string());
             }
         },
@@ -414,14 +415,9 @@ async fn decide<H: Host>(
         Err(_) => return unavailable(),
     }
     let Some(granted) = granted else {
-        audit(
-            host,
-            "oauth.authorize.denied",
-            &account.subject,
-            "denied",
-            json!({ "client_id": pending.client_id }),
-        )
-        .await;
+        pending
+            .audit(host, "oauth.authorize.denied", &account.subject, "denied")
+            .await;
         let error = OAuthError::new(ErrorCode::AccessDenied, "the user denied access");
         return redirect(
             StatusCode::SEE_OTHER,

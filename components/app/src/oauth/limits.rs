@@ -56,7 +56,11 @@ pub fn too_many_requests(retry_after_s: u64) -> Response {
         ErrorCode::TemporarilyUnavailable,
         "too many requests; retry later",
     );
-    let mut response = error_response(&error);
+    rate_limited(error_response(&error), retry_after_s)
+}
+
+/// `response` as a refusal over a limit: 429, with `Retry-After`.
+pub fn rate_limited(mut response: Response, retry_after_s: u64) -> Response {
     *response.status_mut() = StatusCode::TOO_MANY_REQUESTS;
     if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
         response.headers_mut().insert(header::RETRY_AFTER, value);

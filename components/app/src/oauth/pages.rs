@@ -9,6 +9,9 @@ use learner_core::Response;
 use learner_oauth::consent;
 use sha2::{Digest, Sha256};
 
+use super::limits::rate_limited;
+use crate::headers::set_static;
+
 const STYLE: &str = "body{font:16px/1.5 system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b1f24}\
 main{max-width:32rem;margin:2rem auto;padding:1.5rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px #0002}\
 h1{font-size:1.4rem;margin-top:0}label{display:block;margin:.8rem 0 .2rem;font-weight:600}\
@@ -60,39 +63,35 @@ pub fn page(status: StatusCode, title: &str, body: &str, form_targets: &[&str]) 
     );
     let mut response = http::Response::new(html.into_bytes());
     *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
+    // The policy goes between the type and the other headers, where it always was.
+    set_static(
+        &mut response,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
     );
     if let Ok(value) = HeaderValue::from_str(&csp) {
-        headers.insert(header::CONTENT_SECURITY_POLICY, value);
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
     }
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
+    set_static(
+        &mut response,
+        [
+            (header::X_FRAME_OPTIONS, "DENY"),
+            (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+            (header::REFERRER_POLICY, "no-referrer"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
     );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
 /// 429 as a page, with `Retry-After`.
 pub fn too_many_requests(retry_after_s: u64) -> Response {
-    let mut response = error_page(
+    let page = error_page(
         StatusCode::TOO_MANY_REQUESTS,
         "Too many requests from your network. Wait a minute and try again.",
     );
-    if let Ok(value) = http::HeaderValue::from_str(&retry_after_s.to_string()) {
-        response
-            .headers_mut()
-            .insert(http::header::RETRY_AFTER, value);
-    }
-    response
+    rate_limited(page, retry_after_s)
 }
 
 /// An error the person sees (never a redirect to an unvalidated URI).

@@ -2,7 +2,7 @@
 //! the accounts and limited per username; a signed-in session is an HttpOnly,
 //! SameSite=Lax cookie naming the account for an hour.
 
-use http::{HeaderValue, StatusCode, header};
+use http::{HeaderValue, header};
 use learner_core::ports::{Config, Host, KeyValue};
 use learner_core::{Request, Response};
 use learner_oauth::accounts::{Account, Accounts, seed_demo};
@@ -13,8 +13,9 @@ use serde_json::json;
 use super::authorize::{
     PENDING_TTL_MS, Pending, consent_page, pending_key, random_hex, unavailable,
 };
-use super::limits::{over_limit, refund_limit};
+use super::limits::{over_limit, rate_limited, refund_limit};
 use super::{audit, pages};
+use crate::headers;
 use crate::settings::Settings;
 
 /// How long a sign-in lasts.
@@ -27,12 +28,7 @@ fn session_key(id: &str) -> String {
 }
 
 fn session_id(request: &Request) -> Option<String> {
-    request
-        .headers()
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
+    headers::list_items(request, header::COOKIE, ';')
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == SESSION_COOKIE)
         .map(|(_, value)| value.to_owned())
@@ -97,17 +93,13 @@ pub(super) async fn sign_in<H: Host>(
             json!({}),
         )
         .await;
-        let mut page = pages::sign_in(
+        let page = pages::sign_in(
             request_id,
             &pending.csrf,
             &pending.client_name,
             Some("Too many attempts. Wait a minute and try again."),
         );
-        *page.status_mut() = StatusCode::TOO_MANY_REQUESTS;
-        if let Ok(value) = HeaderValue::from_str(&retry_after_s.to_string()) {
-            page.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return page;
+        return rate_limited(page, retry_after_s);
     }
     let account = match accounts.verify(username, password).await {
         Ok(Some(account)) => {
@@ -116,14 +108,9 @@ pub(super) async fn sign_in<H: Host>(
             account
         }
         Ok(None) => {
-            audit(
-                host,
-                "oauth.sign_in",
-                username,
-                "denied",
-                json!({ "client_id": pending.client_id }),
-            )
-            .await;
+            pending
+                .audit(host, "oauth.sign_in", username, "denied")
+                .await;
             return pages::sign_in(
                 request_id,
                 &pending.csrf,
@@ -154,14 +141,9 @@ pub(super) async fn sign_in<H: Host>(
     if !stored {
         return unavailable();
     }
-    audit(
-        host,
-        "oauth.sign_in",
-        &account.subject,
-        "allowed",
-        json!({ "client_id": pending.client_id }),
-    )
-    .await;
+    pending
+        .audit(host, "oauth.sign_in", &account.subject, "allowed")
+        .await;
     let mut response = consent_page(request_id, &pending, &account, None);
     response.headers_mut().insert(
         header::SET_COOKIE,

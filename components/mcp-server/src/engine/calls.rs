@@ -7,6 +7,7 @@ use super::{Dispatch, MAX_COMPLETIONS, RESOURCE_NOT_FOUND, Refusal, check_argume
 use crate::catalogue::{Catalogue, ToolContext};
 use crate::jsonrpc::{RpcError, code};
 use crate::model::Downlevel;
+use crate::model::definitions::Definition;
 use crate::model::params::{
     CallToolParams, CompleteParams, CompletionRef, GetPromptParams, Params, UriParams,
 };
@@ -28,36 +29,35 @@ fn not_found(uri: &str, revision: Revision) -> RpcError {
     RpcError::new(code, "Resource not found").with_data(Value::Object(data))
 }
 
-/// `Err` naming the scope when the caller lacks it.
-fn require(caller_has: bool, scope: Option<String>) -> Result<(), Refusal> {
-    match scope {
-        Some(scope) if !caller_has => Err(Refusal::InsufficientScope(scope)),
-        _ => Ok(()),
-    }
-}
-
 impl<C: Catalogue> Dispatch<'_, C> {
-    fn scope_check(&self, scope: Option<String>) -> Result<(), Refusal> {
-        let has = scope.as_deref().is_none_or(|s| self.caller.has_scope(s));
-        require(has, scope)
+    /// `Err` naming the scope when the caller lacks it.
+    fn scope_check(&self, scope: Option<&str>) -> Result<(), Refusal> {
+        match scope {
+            Some(scope) if !self.caller.has_scope(scope) => {
+                Err(Refusal::InsufficientScope(scope.to_owned()))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// The definition among `definitions` that a request names by `key`, once the
+    /// caller's scope for it is checked.
+    fn admitted<T: Definition>(&self, definitions: Vec<T>, key: &str) -> Result<T, Refusal> {
+        let definition = definitions
+            .into_iter()
+            .find(|definition| definition.key() == key)
+            .ok_or_else(|| RpcError::invalid_params(format!("unknown {} {key:?}", T::KIND)))?;
+        self.scope_check(definition.scope())?;
+        Ok(definition)
     }
 
     pub(super) async fn call_tool(&self, params: &Params) -> Result<Value, Refusal> {
         let call = CallToolParams::parse(params)?;
-        let tool = self
-            .catalogue
-            .tools()
-            .into_iter()
-            .find(|t| t.name == call.name)
-            .ok_or_else(|| RpcError::invalid_params(format!("unknown tool {:?}", call.name)))?;
-        self.scope_check(tool.scope)?;
+        let tool = self.admitted(self.catalogue.offer().tools, &call.name)?;
         check_arguments(&tool.input_schema, &call.arguments)?;
         let round = self.round("tools/call", &call.name, params)?;
-        let context = self.context(call.progress_token, round.as_ref());
-        let output = self
-            .catalogue
-            .call_tool(&call.name, &call.arguments, &context)
-            .await?;
+        let context = self.context(call.progress_token.clone(), round.as_ref());
+        let output = self.catalogue.call_tool(&call, &context).await?;
         if let Some(round) = round.filter(super::super::mrtr::Round::needs_input) {
             return Ok(to_json(
                 &round.input_required(&self.state_key.unwrap_or_default())?,
@@ -103,16 +103,11 @@ impl<C: Catalogue> Dispatch<'_, C> {
     /// The `uri` parameter, when a resource or template the caller may see covers it.
     pub(super) fn admitted_uri(&self, params: &Params) -> Result<String, Refusal> {
         let UriParams { uri } = UriParams::parse(params)?;
-        let scope = if let Some(resource) = self
-            .catalogue
-            .resources()
-            .into_iter()
-            .find(|r| r.uri == uri)
-        {
+        let offer = self.catalogue.offer();
+        let scope = if let Some(resource) = offer.resources.into_iter().find(|r| r.uri == uri) {
             resource.scope
-        } else if let Some(template) = self
-            .catalogue
-            .templates()
+        } else if let Some(template) = offer
+            .templates
             .into_iter()
             .find(|t| match_template(&t.uri_template, &uri).is_some())
         {
@@ -120,7 +115,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
         } else {
             return Err(not_found(&uri, self.revision).into());
         };
-        self.scope_check(scope)?;
+        self.scope_check(scope.as_deref())?;
         Ok(uri)
     }
 
@@ -133,16 +128,10 @@ impl<C: Catalogue> Dispatch<'_, C> {
     }
 
     pub(super) async fn get_prompt(&self, params: &Params) -> Result<Value, Refusal> {
-        let GetPromptParams { name, arguments } = GetPromptParams::parse(params)?;
-        let prompt = self
-            .catalogue
-            .prompts()
-            .into_iter()
-            .find(|p| p.name == name)
-            .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt {name:?}")))?;
-        self.scope_check(prompt.scope)?;
+        let get = GetPromptParams::parse(params)?;
+        let prompt = self.admitted(self.catalogue.offer().prompts, &get.name)?;
         for argument in &prompt.arguments {
-            match arguments.get(&argument.name) {
+            match get.arguments.get(&argument.name) {
                 Some(Value::String(_)) => {}
                 None if !argument.required => {}
                 None => {
@@ -161,12 +150,9 @@ impl<C: Catalogue> Dispatch<'_, C> {
                 }
             }
         }
-        let round = self.round("prompts/get", &name, params)?;
+        let round = self.round("prompts/get", &get.name, params)?;
         let context = self.context(None, round.as_ref());
-        let output = self
-            .catalogue
-            .get_prompt(&name, &arguments, &context)
-            .await?;
+        let output = self.catalogue.get_prompt(&get, &context).await?;
         if let Some(round) = round.filter(super::super::mrtr::Round::needs_input) {
             return Ok(to_json(
                 &round.input_required(&self.state_key.unwrap_or_default())?,
@@ -180,13 +166,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
         let request = CompleteParams::parse(params)?;
         match &request.reference {
             CompletionRef::Prompt(name) => {
-                let prompt = self
-                    .catalogue
-                    .prompts()
-                    .into_iter()
-                    .find(|p| &p.name == name)
-                    .ok_or_else(|| RpcError::invalid_params(format!("unknown prompt {name:?}")))?;
-                self.scope_check(prompt.scope)?;
+                let prompt = self.admitted(self.catalogue.offer().prompts, name)?;
                 if !prompt.arguments.iter().any(|a| a.name == request.argument) {
                     return Err(RpcError::invalid_params(format!(
                         "prompt {name:?} has no argument {:?}",
@@ -196,27 +176,10 @@ impl<C: Catalogue> Dispatch<'_, C> {
                 }
             }
             CompletionRef::Template(uri) => {
-                let template = self
-                    .catalogue
-                    .templates()
-                    .into_iter()
-                    .find(|t| &t.uri_template == uri)
-                    .ok_or_else(|| {
-                        RpcError::invalid_params(format!("unknown resource template {uri:?}"))
-                    })?;
-                self.scope_check(template.scope)?;
+                self.admitted(self.catalogue.offer().templates, uri)?;
             }
         }
-        let mut values = self
-            .catalogue
-            .complete(
-                &request.reference,
-                &request.argument,
-                &request.value,
-                &request.context,
-                self.caller,
-            )
-            .await?;
+        let mut values = self.catalogue.complete(&request, self.caller).await?;
         let total = values.len();
         values.truncate(MAX_COMPLETIONS);
         Ok(to_json(&CompleteResult {

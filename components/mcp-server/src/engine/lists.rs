@@ -1,16 +1,12 @@
 //! `*/list`: the definitions the caller's scopes admit, a page at a time, as the
 //! revision knows them.
 
-use serde_json::Value;
-
-use super::{Dispatch, Refusal};
-use crate::catalogue::Catalogue;
+use super::{Answer, Dispatch, Refusal};
+use crate::catalogue::{Catalogue, Offer};
 use crate::jsonrpc::RpcError;
-use crate::model::Downlevel;
+use crate::model::definitions::Definition;
 use crate::model::params::{ListParams, Params};
-use crate::model::results::{
-    ListPromptsResult, ListResourceTemplatesResult, ListResourcesResult, ListToolsResult, to_json,
-};
+use crate::model::results::{ListResult, to_json};
 
 /// A page of `items` after `cursor` (opaque to clients: `offset:<n>`), and the cursor
 /// of the next page.
@@ -37,57 +33,23 @@ fn page<T>(
 }
 
 impl<C: Catalogue> Dispatch<'_, C> {
-    /// The page of `items` (those the caller's scopes admit) that `params` asks for,
-    /// as the revision knows them.
-    fn visible_page<T: Downlevel>(
+    /// `*/list` of the definitions `kind` selects from the offer: the page `params`
+    /// asks for of those the caller's scopes admit, as the revision knows them.
+    pub(super) fn list<T: Definition>(
         &self,
-        items: Vec<T>,
-        scope: impl Fn(&T) -> Option<&str>,
+        kind: fn(Offer) -> Vec<T>,
         params: &Params,
-    ) -> Result<(Vec<T>, Option<String>), Refusal> {
+    ) -> Result<Answer, Refusal> {
         let ListParams { cursor } = ListParams::parse(params)?;
-        let visible: Vec<T> = items
+        let visible: Vec<T> = kind(self.catalogue.offer())
             .into_iter()
-            .filter(|item| self.caller.admits(scope(item)))
+            .filter(|definition| self.caller.admits(definition.scope()))
             .collect();
-        let (page, next) = page(visible, cursor.as_deref(), self.page_size)?;
-        let page = page
+        let (page, next_cursor) = page(visible, cursor.as_deref(), self.page_size)?;
+        let items = page
             .into_iter()
-            .map(|item| item.downlevel(self.revision))
+            .map(|definition| definition.downlevel(self.revision))
             .collect();
-        Ok((page, next))
-    }
-
-    pub(super) fn list_tools(&self, params: &Params) -> Result<Value, Refusal> {
-        let (tools, next_cursor) =
-            self.visible_page(self.catalogue.tools(), |t| t.scope.as_deref(), params)?;
-        Ok(to_json(&ListToolsResult { tools, next_cursor }))
-    }
-
-    pub(super) fn list_resources(&self, params: &Params) -> Result<Value, Refusal> {
-        let (resources, next_cursor) =
-            self.visible_page(self.catalogue.resources(), |r| r.scope.as_deref(), params)?;
-        Ok(to_json(&ListResourcesResult {
-            resources,
-            next_cursor,
-        }))
-    }
-
-    pub(super) fn list_templates(&self, params: &Params) -> Result<Value, Refusal> {
-        let (resource_templates, next_cursor) =
-            self.visible_page(self.catalogue.templates(), |t| t.scope.as_deref(), params)?;
-        Ok(to_json(&ListResourceTemplatesResult {
-            resource_templates,
-            next_cursor,
-        }))
-    }
-
-    pub(super) fn list_prompts(&self, params: &Params) -> Result<Value, Refusal> {
-        let (prompts, next_cursor) =
-            self.visible_page(self.catalogue.prompts(), |p| p.scope.as_deref(), params)?;
-        Ok(to_json(&ListPromptsResult {
-            prompts,
-            next_cursor,
-        }))
+        Ok(Answer::plain(to_json(&ListResult { items, next_cursor })))
     }
 }

@@ -3,24 +3,14 @@
 
 use std::cell::RefCell;
 
-use learner_core::identity::Principal;
-use learner_testkit::run;
-use serde_json::{Map, Value, json};
+use learner_testkit::{memberless, run};
+use serde_json::{Value, json};
 
 use super::*;
-use crate::catalogue::ToolContext;
+use crate::catalogue::{Offer, ToolContext, ToolOutcome};
+use crate::model::params::CallToolParams;
 use crate::model::{CallToolResult, Tool};
 use crate::uri_template::match_template;
-
-fn caller(scopes: &[&str]) -> Principal {
-    Principal {
-        subject: "demo:teacher".into(),
-        client_id: "c".into(),
-        grant_id: "g".into(),
-        scopes: scopes.iter().map(|s| (*s).to_owned()).collect(),
-        member: None,
-    }
-}
 
 #[test]
 fn templates_match_whole_segments() {
@@ -48,27 +38,25 @@ fn templates_match_whole_segments() {
 fn scopes_gate_what_is_listed_and_called() {
     struct Gated;
     impl Catalogue for Gated {
-        fn tools(&self) -> Vec<Tool> {
-            vec![Tool {
-                scope: Some("learner.audit".into()),
-                ..Tool::new(
-                    "audit_read",
-                    "needs learner.audit",
-                    json!({"type": "object"}),
-                )
-            }]
+        fn offer(&self) -> Offer {
+            Offer {
+                tools: vec![Tool {
+                    scope: Some("learner.audit".into()),
+                    ..Tool::new(
+                        "audit_read",
+                        "needs learner.audit",
+                        json!({"type": "object"}),
+                    )
+                }],
+                ..Offer::default()
+            }
         }
-        async fn call_tool(
-            &self,
-            _: &str,
-            _: &Map<String, Value>,
-            _: &ToolContext<'_>,
-        ) -> Result<CallToolResult, RpcError> {
+        async fn call_tool(&self, _: &CallToolParams, _: &ToolContext<'_>) -> ToolOutcome {
             Ok(CallToolResult::text("ok"))
         }
     }
     let run_as = |scopes: &[&str], method: &str, params: Value| {
-        let caller = caller(scopes);
+        let caller = memberless(scopes);
         let capabilities = json!({});
         let dispatch = Dispatch {
             catalogue: &Gated,

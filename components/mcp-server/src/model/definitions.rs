@@ -5,6 +5,45 @@
 use serde::Serialize;
 use serde_json::Value;
 
+use super::downlevel::Downlevel;
+
+/// What the engine asks of every kind of definition: how `*/list` names its page, how
+/// a request names one, and the scope that gates it.
+pub trait Definition: Serialize + Downlevel {
+    /// What it is, as an error message names it (`unknown tool "x"`).
+    const KIND: &'static str;
+    /// The key its `*/list` result holds the page under.
+    const LIST_KEY: &'static str;
+    /// What requests name it by: its name, URI or URI template.
+    fn key(&self) -> &str;
+    /// The scope a caller needs to see and use it; none: open to every caller.
+    fn scope(&self) -> Option<&str>;
+}
+
+/// Implements [`Definition`] for each kind from one row of a table: the four differ
+/// only in these constants and the field they are named by.
+macro_rules! definitions {
+    ($($kind:ty: $what:literal listed as $list:literal, named by $key:ident;)*) => {$(
+        impl Definition for $kind {
+            const KIND: &'static str = $what;
+            const LIST_KEY: &'static str = $list;
+            fn key(&self) -> &str {
+                &self.$key
+            }
+            fn scope(&self) -> Option<&str> {
+                self.scope.as_deref()
+            }
+        }
+    )*};
+}
+
+definitions! {
+    Tool: "tool" listed as "tools", named by name;
+    Resource: "resource" listed as "resources", named by uri;
+    ResourceTemplate: "resource template" listed as "resourceTemplates", named by uri_template;
+    Prompt: "prompt" listed as "prompts", named by name;
+}
+
 /// A tool.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]

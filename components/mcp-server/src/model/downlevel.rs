@@ -33,32 +33,22 @@ impl Downlevel for Tool {
     }
 }
 
-impl Downlevel for Resource {
-    fn downlevel(mut self, revision: Revision) -> Self {
-        if !revision.has_structured_output() {
-            self.title = None;
+/// Resources, templates and prompts: their title (2025-06-18+) is all they carry that
+/// older revisions lack.
+macro_rules! titled {
+    ($($kind:ty),*) => {$(
+        impl Downlevel for $kind {
+            fn downlevel(mut self, revision: Revision) -> Self {
+                if !revision.has_structured_output() {
+                    self.title = None;
+                }
+                self
+            }
         }
-        self
-    }
+    )*};
 }
 
-impl Downlevel for ResourceTemplate {
-    fn downlevel(mut self, revision: Revision) -> Self {
-        if !revision.has_structured_output() {
-            self.title = None;
-        }
-        self
-    }
-}
-
-impl Downlevel for Prompt {
-    fn downlevel(mut self, revision: Revision) -> Self {
-        if !revision.has_structured_output() {
-            self.title = None;
-        }
-        self
-    }
-}
+titled!(Resource, ResourceTemplate, Prompt);
 
 impl Downlevel for CallToolResult {
     fn downlevel(mut self, revision: Revision) -> Self {

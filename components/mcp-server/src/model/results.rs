@@ -1,57 +1,38 @@
 //! Results, one type per method.
 
-use serde::Serialize;
+use serde::ser::SerializeMap as _;
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::content::{Content, PromptMessage, ResourceContents};
-use super::definitions::{Prompt, Resource, ResourceTemplate, Tool};
+use super::definitions::Definition;
 
 /// A result with nothing in it (`ping`, `logging/setLevel`, subscriptions).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Empty {}
 
-/// `tools/list`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListToolsResult {
-    /// A page of tools.
-    pub tools: Vec<Tool>,
+/// A `*/list` result: a page of definitions under their list's key (`tools`,
+/// `resources`, `resourceTemplates` or `prompts`), and where the next page starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListResult<T> {
+    /// A page of definitions.
+    pub items: Vec<T>,
     /// Where the next page starts.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
 }
 
-/// `resources/list`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListResourcesResult {
-    /// A page of resources.
-    pub resources: Vec<Resource>,
-    /// Where the next page starts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-/// `resources/templates/list`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListResourceTemplatesResult {
-    /// A page of templates.
-    pub resource_templates: Vec<ResourceTemplate>,
-    /// Where the next page starts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
-}
-
-/// `prompts/list`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ListPromptsResult {
-    /// A page of prompts.
-    pub prompts: Vec<Prompt>,
-    /// Where the next page starts.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub next_cursor: Option<String>,
+// By hand: the key of the page depends on the kind of definition, which derive cannot
+// express.
+impl<T: Definition> Serialize for ListResult<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map =
+            serializer.serialize_map(Some(1 + usize::from(self.next_cursor.is_some())))?;
+        map.serialize_entry(T::LIST_KEY, &self.items)?;
+        if let Some(cursor) = &self.next_cursor {
+            map.serialize_entry("nextCursor", cursor)?;
+        }
+        map.end()
+    }
 }
 
 /// `tools/call`: what a tool answers.
@@ -245,4 +226,32 @@ pub struct InputRequiredResult {
 /// this cannot fail.
 pub fn to_json(result: &impl Serialize) -> Value {
     serde_json::to_value(result).unwrap_or(Value::Null)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::{ResourceTemplate, Tool};
+
+    #[test]
+    fn a_list_holds_its_page_under_its_kinds_key_and_a_cursor_only_when_more_follow() {
+        let tools = ListResult {
+            items: vec![Tool::new("t", "d", json!({}))],
+            next_cursor: None,
+        };
+        assert_eq!(
+            to_json(&tools),
+            json!({"tools": [{"name": "t", "description": "d", "inputSchema": {}}]})
+        );
+        let templates: ListResult<ResourceTemplate> = ListResult {
+            items: Vec::new(),
+            next_cursor: Some("offset:10".into()),
+        };
+        assert_eq!(
+            to_json(&templates),
+            json!({"resourceTemplates": [], "nextCursor": "offset:10"})
+        );
+    }
 }

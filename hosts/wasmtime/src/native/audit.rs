@@ -4,15 +4,15 @@
 use std::path::Path;
 
 use learner_core::executor::block_on;
-use learner_core::ports::{AuditEntry, AuditRecord};
-use learner_storage::audit;
+use learner_core::ports::{Audit, AuditEntry, AuditRecord};
+use learner_storage::audit::AuditTrail;
 use learner_storage::sql_port::SqlPort;
 use learner_storage::{Connection, Driver, schema};
 
 use learner_storage::native::SqliteFile;
 
 /// The audit trail in one SQLite file.
-pub struct SqliteAudit(SqlPort<SqliteFile>);
+pub struct SqliteAudit(pub AuditTrail<SqlPort<SqliteFile>>);
 
 /// The native store answers at once; a future that did not is a bug, not a wait.
 fn now<T>(
@@ -31,7 +31,7 @@ impl SqliteAudit {
         file.autocommit(|db| {
             schema::statements(schema::AUDIT_SCHEMA).try_for_each(|s| db.query(&s, &[]).map(drop))
         })?;
-        Ok(Self(SqlPort(file)))
+        Ok(Self(AuditTrail(SqlPort(file))))
     }
 
     /// Opens an existing trail for reading only (`audit verify`, `audit export`): a
@@ -39,16 +39,16 @@ impl SqliteAudit {
     pub fn open_read_only(path: &Path) -> wasmtime::Result<Self> {
         let file = SqliteFile::open_read_only(path)?;
         file.autocommit(|db| db.query("SELECT COUNT(*) FROM audit_log", &[]))?;
-        Ok(Self(SqlPort(file)))
+        Ok(Self(AuditTrail(SqlPort(file))))
     }
 
     /// Appends at the chain's head; returns the sequence number.
     pub fn append(&self, record: &AuditRecord) -> Result<u64, String> {
-        now(audit::append(&self.0, record))
+        now(self.0.append(record))
     }
 
     /// Entries after `after`, oldest first.
     pub fn read(&self, after: u64, limit: u32) -> Result<Vec<AuditEntry>, String> {
-        now(audit::read(&self.0, after, limit))
+        now(self.0.read(after, limit))
     }
 }

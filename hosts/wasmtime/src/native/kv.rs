@@ -12,7 +12,7 @@ pub type SqliteKv = KvStore<SqliteFile>;
 
 /// Opens (creating if needed) the store at `path`.
 pub fn open(path: &Path) -> wasmtime::Result<SqliteKv> {
-    let store = KvStore::new(SqliteFile::open(path)?, now_ms);
+    let store = KvStore::new(SqliteFile::open(path)?, now_ms as fn() -> u64);
     store.prepare()?;
     Ok(store)
 }
@@ -25,9 +25,7 @@ mod tests {
     use super::*;
 
     fn store() -> (tempfile::TempDir, SqliteKv) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let kv = open(&dir.path().join("kv.db")).expect("open");
-        (dir, kv)
+        super::super::in_temp_dir("kv.db", open)
     }
 
     fn put(kv: &SqliteKv, key: &str, value: &[u8], ttl_ms: Option<u64>) -> KvAnswer {

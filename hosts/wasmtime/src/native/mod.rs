@@ -71,33 +71,8 @@ impl RequestState {
 }
 
 impl wit_kv::Host for RequestState {
-    fn get(&mut self, key: String) -> KvResult<Option<wit_kv::Entry>> {
-        Ok(self.kv(KvOp::Get { key }).entry()?.map(Into::into))
-    }
-    fn put(&mut self, key: String, value: Vec<u8>, ttl_ms: Option<u64>) -> KvResult<u64> {
-        Ok(self.kv(KvOp::Put { key, value, ttl_ms }).version()?)
-    }
-    fn compare_and_swap(
-        &mut self,
-        key: String,
-        expected: Option<u64>,
-        value: Vec<u8>,
-        ttl_ms: Option<u64>,
-    ) -> KvResult<u64> {
-        let op = KvOp::CompareAndSwap {
-            key,
-            expected,
-            value,
-            ttl_ms,
-        };
-        Ok(self.kv(op).version()?)
-    }
-    fn take(&mut self, key: String) -> KvResult<Option<wit_kv::Entry>> {
-        Ok(self.kv(KvOp::Take { key }).entry()?.map(Into::into))
-    }
-    fn delete(&mut self, key: String) -> KvResult<bool> {
-        Ok(self.kv(KvOp::Delete { key }).deleted()?)
-    }
+    learner_storage::wit_key_value_functions!(wit_kv, [&mut self,], |op| self.kv(op));
+
     async fn wait(&mut self, key: String, timeout_ms: u32) -> KvResult<Option<wit_kv::Entry>> {
         // SQLite cannot notify: look again every few milliseconds without a thread.
         let sleep = |ms| tokio::time::sleep(std::time::Duration::from_millis(ms));
@@ -151,4 +126,16 @@ impl wit_fetch::Host for RequestState {
         let ports = self.ports_arc();
         Ok(ports.fetch.send(request.into()).await?.into())
     }
+}
+
+/// A port opened on a file `name` in a fresh temporary directory (which lives as long
+/// as the returned guard), for the ports' unit tests.
+#[cfg(test)]
+fn in_temp_dir<T>(
+    name: &str,
+    open: impl FnOnce(&std::path::Path) -> wasmtime::Result<T>,
+) -> (tempfile::TempDir, T) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = open(&dir.path().join(name)).expect("open");
+    (dir, port)
 }

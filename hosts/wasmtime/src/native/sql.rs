@@ -22,9 +22,7 @@ mod tests {
     use super::*;
 
     fn db() -> (tempfile::TempDir, SqliteSql) {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let sql = open(&dir.path().join("app.db")).expect("open");
-        (dir, sql)
+        super::super::in_temp_dir("app.db", open)
     }
 
     fn run(db: &SqliteSql, sql: &str) -> Result<learner_core::ports::QueryResult, SqlError> {

@@ -50,6 +50,16 @@ fn read_head(stream: &mut TcpStream) -> Option<(String, Vec<u8>)> {
     }
 }
 
+/// The lower-case name of a head's header `line` (the whole line, trimmed, if it has no
+/// colon: the request or status line, which matches no header the proxy looks for).
+fn header_name(line: &str) -> String {
+    line.split(':')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 /// The proxy's and the server's authorities (`host:port`).
 struct Addresses {
     own: String,
@@ -65,12 +75,7 @@ fn forward(mut client: TcpStream, addresses: &Addresses, token: Option<String>) 
     let request_line = lines.next().unwrap_or_default().to_owned();
     let mut out = format!("{request_line}\r\n");
     for line in lines {
-        let name = line
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let name = header_name(line);
         // The proxy's own credentials replace any the client sent; one request per
         // connection keeps the framing simple.
         if name == "authorization" || name == "connection" || name == "keep-alive" {
@@ -127,12 +132,7 @@ fn forward(mut client: TcpStream, addresses: &Addresses, token: Option<String>) 
     };
     let mut head_out = String::new();
     for line in response_head.split("\r\n") {
-        let name = line
-            .split(':')
-            .next()
-            .unwrap_or_default()
-            .trim()
-            .to_ascii_lowercase();
+        let name = header_name(line);
         if name != "connection" && name != "keep-alive" {
             head_out.push_str(line);
             head_out.push_str("\r\n");

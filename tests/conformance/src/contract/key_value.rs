@@ -21,7 +21,7 @@ fn get(key: &str) -> Value {
 
 fn cas_call(key: &str, expected: Option<u64>, value: &[u8]) -> Value {
     json!({"port": "key-value", "op": "compare_and_swap", "key": key,
-           "expected_version": expected, "value": B64.encode(value), "ttl_ms": null})
+           "expected": expected, "value": B64.encode(value), "ttl_ms": null})
 }
 
 fn take_call(key: &str) -> Value {

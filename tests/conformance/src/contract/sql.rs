@@ -25,6 +25,29 @@ fn batch_call(statements: Vec<(String, Value)>) -> Value {
     json!({"port": "sql", "op": "batch", "statements": statements})
 }
 
+/// A new table of text keys (`k TEXT PRIMARY KEY`), holding `keys`: its name, which no
+/// other run uses.
+fn key_table(prefix: &str, keys: &[&str]) -> String {
+    let table = unique(prefix);
+    execute(
+        &format!("CREATE TABLE {table} (k TEXT PRIMARY KEY)"),
+        json!([]),
+    );
+    for key in keys {
+        let (sql, params) = insert_key(&table, key);
+        execute(&sql, params);
+    }
+    table
+}
+
+/// The statement (SQL and parameters) that inserts `key` into a [`key_table`].
+fn insert_key(table: &str, key: &str) -> (String, Value) {
+    (
+        format!("INSERT INTO {table} VALUES (?)"),
+        json!([{"text": key}]),
+    )
+}
+
 fn count(table: &str) -> Value {
     execute(&format!("SELECT count(*) AS n FROM {table}"), json!([]))["rows"][0][0].clone()
 }
@@ -103,39 +126,19 @@ pub fn writes_report_rows_affected_and_last_insert_rowid() {
 /// A contract test (run by `port_contract!`).
 pub fn refused_statements_are_statement_errors_and_change_nothing() {
     assert_eq!(execute_err("SELEC 1", json!([]))["kind"], "statement");
-    let table = unique("sql_constraint");
-    execute(
-        &format!("CREATE TABLE {table} (k TEXT PRIMARY KEY)"),
-        json!([]),
-    );
-    execute(
-        &format!("INSERT INTO {table} VALUES (?)"),
-        json!([{"text": "a"}]),
-    );
-    let error = execute_err(
-        &format!("INSERT INTO {table} VALUES (?)"),
-        json!([{"text": "a"}]),
-    );
+    let table = key_table("sql_constraint", &["a"]);
+    let (sql, params) = insert_key(&table, "a");
+    let error = execute_err(&sql, params);
     assert_eq!(error["kind"], "statement", "{error}");
     assert_eq!(count(&table), json!({"integer": 1}));
 }
 
 /// A contract test (run by `port_contract!`).
 pub fn a_batch_commits_all_its_statements() {
-    let table = unique("sql_batch_ok");
-    execute(
-        &format!("CREATE TABLE {table} (k TEXT PRIMARY KEY)"),
-        json!([]),
-    );
+    let table = key_table("sql_batch_ok", &[]);
     let results = ok(batch_call(vec![
-        (
-            format!("INSERT INTO {table} VALUES (?)"),
-            json!([{"text": "a"}]),
-        ),
-        (
-            format!("INSERT INTO {table} VALUES (?)"),
-            json!([{"text": "b"}]),
-        ),
+        insert_key(&table, "a"),
+        insert_key(&table, "b"),
         (format!("SELECT k FROM {table} ORDER BY k"), json!([])),
     ]));
     let results = results.as_array().expect("one result per statement");
@@ -150,29 +153,15 @@ pub fn a_batch_commits_all_its_statements() {
 
 /// A contract test (run by `port_contract!`).
 pub fn a_failing_batch_rolls_back_every_statement() {
-    let table = unique("sql_batch_rollback");
-    execute(
-        &format!("CREATE TABLE {table} (k TEXT PRIMARY KEY)"),
-        json!([]),
-    );
-    execute(
-        &format!("INSERT INTO {table} VALUES (?)"),
-        json!([{"text": "existing"}]),
-    );
+    let table = key_table("sql_batch_rollback", &["existing"]);
     let error = err(batch_call(vec![
-        (
-            format!("INSERT INTO {table} VALUES (?)"),
-            json!([{"text": "new"}]),
-        ),
+        insert_key(&table, "new"),
         (
             format!("UPDATE {table} SET k = 'renamed' WHERE k = 'existing'"),
             json!([]),
         ),
         // Violates the primary key: the whole batch must roll back.
-        (
-            format!("INSERT INTO {table} VALUES (?)"),
-            json!([{"text": "new"}]),
-        ),
+        insert_key(&table, "new"),
     ]));
     assert_eq!(error["kind"], "statement", "{error}");
     let rows = execute(&format!("SELECT k FROM {table}"), json!([]));

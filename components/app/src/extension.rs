@@ -9,6 +9,9 @@ use learner_mcp_server::catalogue::{Catalogue, Nothing};
 
 use crate::settings::Settings;
 
+/// What an extension's route answers: `None` declines (the application answers 404).
+pub type Routed = Option<Result<Response, ApiError>>;
+
 /// Routes and a catalogue a build adds.
 #[allow(async_fn_in_trait)] // Static dispatch only; futures are not `Send` (see ports).
 pub trait Extension: 'static {
@@ -18,14 +21,8 @@ pub trait Extension: 'static {
     /// The catalogue.
     fn catalogue(&self) -> Self::Catalogue;
 
-    /// Answers a request that no route of the application's took; `None` declines
-    /// (the application answers 404).
-    async fn route<H: Host>(
-        &self,
-        host: &H,
-        settings: &Settings,
-        request: &Request,
-    ) -> Option<Result<Response, ApiError>>;
+    /// Answers a request that no route of the application's took.
+    async fn route<H: Host>(&self, host: &H, settings: &Settings, request: &Request) -> Routed;
 }
 
 /// A build that adds nothing: what ships.
@@ -39,12 +36,7 @@ impl Extension for Production {
         Nothing
     }
 
-    async fn route<H: Host>(
-        &self,
-        _: &H,
-        _: &Settings,
-        _: &Request,
-    ) -> Option<Result<Response, ApiError>> {
+    async fn route<H: Host>(&self, _: &H, _: &Settings, _: &Request) -> Routed {
         None
     }
 }

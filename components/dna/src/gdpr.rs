@@ -96,20 +96,10 @@ mod tests {
     use learner_testkit::run;
 
     use super::*;
-    use learner_testkit::MemorySql as Memory;
 
     #[test]
     fn erasure_deletes_one_learner_and_nothing_else() {
-        let sql = Memory::new();
-        run(crate::migrations::migrate(&sql, 0)).expect("migrated");
-        let plan = crate::seed::Plan {
-            seed: 3,
-            tenants: 1,
-            learners: 20,
-            demo: true,
-            now_ms: 1_795_000_000_000,
-        };
-        run(crate::seed::seed(&sql, &plan)).expect("seeded");
+        let (sql, _, _) = crate::seed::seeded_in_memory(3, 1, 20, 1_795_000_000_000);
         let before = sql.count("SELECT COUNT(*) FROM learning_events");
         let own =
             sql.count("SELECT COUNT(*) FROM learning_events WHERE learner_id = 'demo-lrn00000'");
@@ -137,16 +127,7 @@ mod tests {
 
     #[test]
     fn withdrawal_stamps_live_consents_of_the_chosen_categories_only() {
-        let sql = Memory::new();
-        run(crate::migrations::migrate(&sql, 0)).expect("migrated");
-        let plan = crate::seed::Plan {
-            seed: 3,
-            tenants: 0,
-            learners: 10,
-            demo: true,
-            now_ms: 1_795_000_000_000,
-        };
-        run(crate::seed::seed(&sql, &plan)).expect("seeded");
+        let (sql, _, _) = crate::seed::seeded_in_memory(3, 0, 10, 1_795_000_000_000);
         let live = |category: &str| {
             sql.count(&format!(
                 "SELECT COUNT(*) FROM consents WHERE learner_id = 'demo-lrn00000' \

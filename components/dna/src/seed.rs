@@ -201,5 +201,30 @@ fn clear_tenant(tenant: &str) -> Vec<Statement> {
 /// Statements per transaction.
 const BATCH: usize = 100;
 
+/// For the domain's tests: an in-memory database, migrated, then seeded with the demo
+/// tenant and `tenants` more of `learners` learners each; the plan and what it wrote.
+#[cfg(test)]
+pub(crate) fn seeded_in_memory(
+    seed: u64,
+    tenants: u32,
+    learners: u32,
+    now_ms: u64,
+) -> (learner_testkit::MemorySql, Plan, Report) {
+    use learner_testkit::run;
+
+    let sql = learner_testkit::MemorySql::new();
+    run(crate::migrations::migrate(&sql, 0)).expect("migrated");
+    let plan = Plan {
+        seed,
+        tenants,
+        learners,
+        demo: true,
+        now_ms,
+    };
+    // Foreign keys are on: every reference must resolve.
+    let report = run(self::seed(&sql, &plan)).expect("seeded");
+    (sql, plan, report)
+}
+
 #[cfg(test)]
 mod tests;

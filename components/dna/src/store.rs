@@ -163,24 +163,25 @@ mod tests {
         assert_eq!(sql.count("SELECT COUNT(*) FROM learning_events"), events);
     }
 
-    #[test]
-    fn a_schema_a_newer_build_migrated_is_ready_for_this_one() {
-        let sql = Memory::new();
-        run(prepare(&sql, &clock(), true)).expect("prepared");
+    /// What a newer build's migration leaves in the schema's history.
+    fn migrated_by_a_newer_build(sql: &Memory) {
         run(sql.execute(&Statement::new(
             "INSERT INTO schema_migrations VALUES (99, 'future', 0)",
             Vec::new(),
         )))
         .expect("a newer build's migration");
+    }
+
+    #[test]
+    fn a_schema_a_newer_build_migrated_is_ready_for_this_one() {
+        let sql = Memory::new();
+        run(prepare(&sql, &clock(), true)).expect("prepared");
+        migrated_by_a_newer_build(&sql);
         assert!(run(is_ready(&sql, true)));
         // Even one that finds the demo missing still adds it.
         let newer = Memory::new();
         run(prepare(&newer, &clock(), false)).expect("prepared");
-        run(newer.execute(&Statement::new(
-            "INSERT INTO schema_migrations VALUES (99, 'future', 0)",
-            Vec::new(),
-        )))
-        .expect("a newer build's migration");
+        migrated_by_a_newer_build(&newer);
         run(prepare(&newer, &clock(), true)).expect("demo on a newer schema");
         assert!(run(is_ready(&newer, true)));
     }

@@ -16,10 +16,10 @@ pub mod fixtures;
 pub mod ports;
 
 use http::Method;
-use learner_app::Extension;
+use learner_app::extension::{Extension, Routed};
 use learner_app::settings::Settings;
 use learner_core::ports::Host;
-use learner_core::{ApiError, Request, Response};
+use learner_core::{ApiError, Request};
 
 use crate::fixtures::Fixtures;
 
@@ -34,12 +34,7 @@ impl Extension for TestBuild {
         Fixtures
     }
 
-    async fn route<H: Host>(
-        &self,
-        host: &H,
-        settings: &Settings,
-        request: &Request,
-    ) -> Option<Result<Response, ApiError>> {
+    async fn route<H: Host>(&self, host: &H, settings: &Settings, request: &Request) -> Routed {
         let path = request.uri().path();
         let (method, allow) = match path {
             "/__test/whoami" => (Method::GET, "GET"),

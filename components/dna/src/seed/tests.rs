@@ -8,17 +8,8 @@ use crate::dates::civil_from_days;
 fn a_seeded_database_holds_consistent_rows() {
     use learner_testkit::run;
 
-    let sql = learner_testkit::MemorySql::new();
-    run(crate::migrations::migrate(&sql, 0)).expect("migrated");
-    let plan = Plan {
-        seed: 1,
-        tenants: 2,
-        learners: 25,
-        demo: true,
-        now_ms: 1_790_000_000_000,
-    };
     // Foreign keys are on: every reference must resolve.
-    let report = run(seed(&sql, &plan)).expect("seeded");
+    let (sql, plan, report) = seeded_in_memory(1, 2, 25, 1_790_000_000_000);
     assert_eq!((report.tenants, report.learners), (3, 75));
     // Again: nothing new, nothing duplicated.
     assert_eq!(
@@ -59,16 +50,7 @@ fn a_seeded_database_holds_consistent_rows() {
 fn a_tenant_cut_short_is_written_again_whole() {
     use learner_testkit::run;
 
-    let sql = learner_testkit::MemorySql::new();
-    run(crate::migrations::migrate(&sql, 0)).expect("migrated");
-    let plan = Plan {
-        seed: 1,
-        tenants: 0,
-        learners: 12,
-        demo: true,
-        now_ms: 1_790_000_000_000,
-    };
-    let whole = run(seed(&sql, &plan)).expect("seeded");
+    let (sql, plan, whole) = seeded_in_memory(1, 0, 12, 1_790_000_000_000);
     let count = |query: &str| sql.count(query);
     assert_eq!(
         count("SELECT COUNT(*) FROM seed_runs WHERE tenant_id = 'demo'"),

@@ -10,7 +10,6 @@ use learner_mcp_server::model::{
 use serde_json::{Value, json};
 
 use crate::{CLASS_INSIGHTS, CLASSES, JSON, LEARNERS, MASTERY, PROFILE, STRUGGLES};
-use learner_mcp_server::catalogue::Offer;
 
 fn learner_arg() -> Value {
     json!({"type": "string", "description": "The learner's id as listed by learner-dna://learners (lp_…); for a tenant administrator, the school's record id"})
@@ -62,16 +61,6 @@ fn destructive(idempotent: bool) -> ToolAnnotations {
         destructive_hint: Some(true),
         idempotent_hint: Some(idempotent),
         open_world_hint: Some(false),
-    }
-}
-
-/// Everything the Learner DNA catalogue offers.
-pub fn offer() -> Offer {
-    Offer {
-        tools: tools(),
-        resources: resources(),
-        templates: templates(),
-        prompts: prompts(),
     }
 }
 
@@ -346,7 +335,7 @@ mod tests {
         let host = memory_host(&clock, learner_testkit::MemorySql::new());
         let catalogue = LearnerCatalogue::new(&host, Revocations::default());
         let mut found = Vec::new();
-        let tools = catalogue.offer().tools;
+        let tools = catalogue.tools();
         assert!(tools.len() >= 7);
         for tool in &tools {
             unportable(

@@ -26,11 +26,11 @@ use learner_dna::gdpr::AccessRevocation;
 use learner_dna::privacy::Requester;
 use learner_dna::service::{Failure, Service};
 use learner_mcp_server::catalogue::{
-    Catalogue, CompleteOutcome, Offer, PromptOutcome, ReadOutcome, ToolContext, ToolOutcome,
+    Catalogue, CompleteOutcome, PromptOutcome, ReadOutcome, ToolContext, ToolOutcome,
 };
 use learner_mcp_server::jsonrpc::RpcError;
-use learner_mcp_server::model::CallToolResult;
 use learner_mcp_server::model::params::{CallToolParams, CompleteParams, GetPromptParams};
+use learner_mcp_server::model::{CallToolResult, Prompt, Resource, ResourceTemplate, Tool};
 use serde_json::json;
 
 /// The learners the caller may see.
@@ -102,8 +102,20 @@ impl<'a, H: Host, R: AccessRevocation> LearnerCatalogue<'a, H, R> {
 }
 
 impl<H: Host, R: AccessRevocation> Catalogue for LearnerCatalogue<'_, H, R> {
-    fn offer(&self) -> Offer {
-        definitions::offer()
+    fn resources(&self) -> Vec<Resource> {
+        definitions::resources()
+    }
+
+    fn templates(&self) -> Vec<ResourceTemplate> {
+        definitions::templates()
+    }
+
+    fn tools(&self) -> Vec<Tool> {
+        definitions::tools()
+    }
+
+    fn prompts(&self) -> Vec<Prompt> {
+        definitions::prompts()
     }
 
     async fn call_tool(&self, call: &CallToolParams, context: &ToolContext<'_>) -> ToolOutcome {

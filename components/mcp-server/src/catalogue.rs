@@ -152,31 +152,6 @@ impl ToolContext<'_> {
     }
 }
 
-/// What a catalogue offers, as the `*/list` requests show it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Offer {
-    /// Tool definitions.
-    pub tools: Vec<Tool>,
-    /// Concrete resources.
-    pub resources: Vec<Resource>,
-    /// Resource templates.
-    pub templates: Vec<ResourceTemplate>,
-    /// Prompt definitions.
-    pub prompts: Vec<Prompt>,
-}
-
-impl Offer {
-    /// This offer and then `more`.
-    #[must_use]
-    pub fn and(mut self, more: Offer) -> Offer {
-        self.tools.extend(more.tools);
-        self.resources.extend(more.resources);
-        self.templates.extend(more.templates);
-        self.prompts.extend(more.prompts);
-        self
-    }
-}
-
 /// What a tool call ends in: its result (a tool's own failure is a result with
 /// `isError`), or a protocol error.
 pub type ToolOutcome = Result<CallToolResult, RpcError>;
@@ -194,12 +169,25 @@ pub type CompleteOutcome = Result<Vec<String>, RpcError>;
 /// (and the engine only calls a tool, prompt or completion that a list names).
 #[allow(async_fn_in_trait)]
 pub trait Catalogue {
-    /// Every definition it offers (the engine shows each caller those its scopes
-    /// admit).
-    fn offer(&self) -> Offer {
-        Offer::default()
+    // Each kind is listed on its own: a request builds only the definitions it needs
+    // (tool schemas are the costly part).
+    /// Tool definitions.
+    fn tools(&self) -> Vec<Tool> {
+        Vec::new()
     }
-    /// Runs the tool `call` names (listed in its offer, arguments checked).
+    /// Concrete resources.
+    fn resources(&self) -> Vec<Resource> {
+        Vec::new()
+    }
+    /// Resource templates.
+    fn templates(&self) -> Vec<ResourceTemplate> {
+        Vec::new()
+    }
+    /// Prompt definitions.
+    fn prompts(&self) -> Vec<Prompt> {
+        Vec::new()
+    }
+    /// Runs the tool `call` names (listed by [`Catalogue::tools`], arguments checked).
     async fn call_tool(&self, call: &CallToolParams, _context: &ToolContext<'_>) -> ToolOutcome {
         Err(RpcError::invalid_params(format!(
             "unknown tool {:?}",
@@ -235,20 +223,34 @@ impl Catalogue for Nothing {}
 pub struct Both<A, B>(pub A, pub B);
 
 fn lists_resource<C: Catalogue>(catalogue: &C, uri: &str) -> bool {
-    let offer = catalogue.offer();
-    offer.resources.iter().any(|r| r.uri == uri)
-        || offer
-            .templates
+    catalogue.resources().iter().any(|r| r.uri == uri)
+        || catalogue
+            .templates()
             .iter()
             .any(|t| match_template(&t.uri_template, uri).is_some())
 }
 
+/// Both lists, `first`'s first.
+fn both<T>(mut first: Vec<T>, second: Vec<T>) -> Vec<T> {
+    first.extend(second);
+    first
+}
+
 impl<A: Catalogue, B: Catalogue> Catalogue for Both<A, B> {
-    fn offer(&self) -> Offer {
-        self.0.offer().and(self.1.offer())
+    fn tools(&self) -> Vec<Tool> {
+        both(self.0.tools(), self.1.tools())
+    }
+    fn resources(&self) -> Vec<Resource> {
+        both(self.0.resources(), self.1.resources())
+    }
+    fn templates(&self) -> Vec<ResourceTemplate> {
+        both(self.0.templates(), self.1.templates())
+    }
+    fn prompts(&self) -> Vec<Prompt> {
+        both(self.0.prompts(), self.1.prompts())
     }
     async fn call_tool(&self, call: &CallToolParams, context: &ToolContext<'_>) -> ToolOutcome {
-        if self.0.offer().tools.iter().any(|t| t.name == call.name) {
+        if self.0.tools().iter().any(|t| t.name == call.name) {
             self.0.call_tool(call, context).await
         } else {
             self.1.call_tool(call, context).await
@@ -262,7 +264,7 @@ impl<A: Catalogue, B: Catalogue> Catalogue for Both<A, B> {
         }
     }
     async fn get_prompt(&self, get: &GetPromptParams, context: &ToolContext<'_>) -> PromptOutcome {
-        if self.0.offer().prompts.iter().any(|p| p.name == get.name) {
+        if self.0.prompts().iter().any(|p| p.name == get.name) {
             self.0.get_prompt(get, context).await
         } else {
             self.1.get_prompt(get, context).await
@@ -270,13 +272,10 @@ impl<A: Catalogue, B: Catalogue> Catalogue for Both<A, B> {
     }
     async fn complete(&self, request: &CompleteParams, caller: &Principal) -> CompleteOutcome {
         let first = match &request.reference {
-            CompletionRef::Prompt(name) => self.0.offer().prompts.iter().any(|p| &p.name == name),
-            CompletionRef::Template(uri) => self
-                .0
-                .offer()
-                .templates
-                .iter()
-                .any(|t| &t.uri_template == uri),
+            CompletionRef::Prompt(name) => self.0.prompts().iter().any(|p| &p.name == name),
+            CompletionRef::Template(uri) => {
+                self.0.templates().iter().any(|t| &t.uri_template == uri)
+            }
         };
         if first {
             self.0.complete(request, caller).await

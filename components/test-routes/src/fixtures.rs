@@ -16,11 +16,12 @@ mod tools;
 
 use learner_core::identity::Principal;
 use learner_mcp_server::catalogue::{
-    Catalogue, CompleteOutcome, Offer, PromptOutcome, ReadOutcome, ToolContext, ToolOutcome,
+    Catalogue, CompleteOutcome, PromptOutcome, ReadOutcome, ToolContext, ToolOutcome,
 };
 use learner_mcp_server::model::params::{
     CallToolParams, CompleteParams, CompletionRef, GetPromptParams,
 };
+use learner_mcp_server::model::{Prompt, Resource, ResourceTemplate, Tool};
 use serde_json::{Map, Value};
 
 /// A 1×1 red PNG.
@@ -42,13 +43,20 @@ fn string_argument(arguments: &Map<String, Value>, name: &str) -> String {
 }
 
 impl Catalogue for Fixtures {
-    fn offer(&self) -> Offer {
-        Offer {
-            tools: tools::list(),
-            resources: resources::list(),
-            templates: resources::templates(),
-            prompts: prompts::list(),
-        }
+    fn tools(&self) -> Vec<Tool> {
+        tools::list()
+    }
+
+    fn resources(&self) -> Vec<Resource> {
+        resources::list()
+    }
+
+    fn templates(&self) -> Vec<ResourceTemplate> {
+        resources::templates()
+    }
+
+    fn prompts(&self) -> Vec<Prompt> {
+        prompts::list()
     }
 
     async fn call_tool(&self, call: &CallToolParams, context: &ToolContext<'_>) -> ToolOutcome {

@@ -62,7 +62,7 @@ fn lists_page_with_opaque_cursors_and_refuse_bad_ones() {
             None => break,
         }
     }
-    assert_eq!(names.len(), Fixtures.offer().tools.len());
+    assert_eq!(names.len(), Fixtures.tools().len());
     for bad in [
         json!({"cursor": "offset:999"}),
         json!({"cursor": "x"}),

@@ -123,7 +123,7 @@ pub async fn post<H: Host + 'static, E: Extension>(
     let catalogue = endpoint.catalogue();
     if method == "tools/call"
         && let Some(name) = params.get("name").and_then(Value::as_str)
-        && let Some(tool) = catalogue.offer().tools.into_iter().find(|t| t.name == name)
+        && let Some(tool) = catalogue.tools().into_iter().find(|t| t.name == name)
     {
         let arguments = params
             .get("arguments")
@@ -210,7 +210,7 @@ async fn listen<H: Host + 'static, E: Extension>(
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter(|uri| catalogue.offer().resources.iter().any(|r| r.uri == *uri))
+        .filter(|uri| catalogue.resources().iter().any(|r| r.uri == *uri))
         .take(learner_mcp_server::session::MAX_SUBSCRIPTIONS)
         .map(str::to_owned)
         .collect();

@@ -167,8 +167,7 @@ async fn post<H: Host + 'static, E: Extension>(
             .and_then(|name| {
                 endpoint
                     .catalogue()
-                    .offer()
-                    .tools
+                    .tools()
                     .into_iter()
                     .find(|t| t.name == name)
             })

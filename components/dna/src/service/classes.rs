@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use learner_core::ports::Host;
 use serde_json::{Map, Value, json};
 
-use super::{Failure, Service};
+use super::{Class, Failure, Service};
 use crate::gdpr::AccessRevocation;
 use crate::privacy::{self, Category, Purpose, Role};
 use crate::records::LearnerSet;
@@ -17,17 +17,11 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
     /// [`privacy::MIN_GROUP`] learners (smaller groups are suppressed).
     pub async fn class_insights(&self, class: &str) -> Result<Value, Failure> {
         let kind = "dna.class.insights";
-        let found = self.class(kind, class, true).await?;
-        let records = self.records();
-        let set = LearnerSet::class(class, self.requester.tenant(), &self.today);
         // Aggregates count a learner only as their consent for this client allows (the
         // age and consent rules of a single read; the token's `class.aggregates` scope
         // stands for the per-learner scopes).
-        let consented: BTreeMap<String, Vec<Category>> = self
-            .decided(&set, Purpose::Aggregate)
-            .await?
-            .into_iter()
-            .collect();
+        let (found, set, consented) = self.class_decided(kind, class, Purpose::Aggregate).await?;
+        let records = self.records();
         let allows = |learner: &str, category: Category| {
             consented
                 .get(learner)
@@ -143,16 +137,10 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
                 )
                 .await;
         }
-        let found = self.class(kind, class, false).await?;
-        let records = self.records();
-        let set = LearnerSet::class(class, self.requester.tenant(), &self.today);
         // Individual reads: the learners' consent ∩ the token's scopes, as for one read.
-        let allowed: BTreeMap<String, Vec<Category>> = self
-            .decided(&set, Purpose::Read)
-            .await?
-            .into_iter()
-            .filter(|(_, categories)| categories.contains(&Category::Struggles))
-            .collect();
+        let (found, set, mut allowed) = self.class_decided(kind, class, Purpose::Read).await?;
+        allowed.retain(|_, categories| categories.contains(&Category::Struggles));
+        let records = self.records();
         let mut misconceptions: BTreeMap<String, Vec<Value>> = BTreeMap::new();
         for (learner, row) in records
             .of_set(
@@ -212,5 +200,21 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
             "class": found.id, "concept": concept, "learners": learners,
             "learners_considered": readable,
         }))
+    }
+
+    /// The class (if this requester may see it: its aggregates, for an aggregate), its
+    /// learners as a set, and what the privacy rules allow of each for `purpose`.
+    async fn class_decided(
+        &self,
+        kind: &str,
+        class: &str,
+        purpose: Purpose,
+    ) -> Result<(Class, LearnerSet, BTreeMap<String, Vec<Category>>), Failure> {
+        let found = self
+            .class(kind, class, purpose == Purpose::Aggregate)
+            .await?;
+        let set = LearnerSet::class(class, self.requester.tenant(), &self.today);
+        let decided = self.decided(&set, purpose).await?.into_iter().collect();
+        Ok((found, set, decided))
     }
 }

@@ -195,6 +195,16 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         Err(Failure::Refused(reason.to_owned()))
     }
 
+    /// Refuses as the privacy rules decided (audited with the rule's reason).
+    async fn deny<T>(
+        &self,
+        kind: &str,
+        subject: Value,
+        denial: privacy::Denial,
+    ) -> Result<T, Failure> {
+        self.refuse(kind, subject, denial.reason()).await
+    }
+
     /// Audits a read of something this requester cannot see, and answers "not found"
     /// (never telling it apart from something that does not exist).
     async fn unseen<T>(
@@ -288,11 +298,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
     async fn admit(&self, kind: &str, reference: &str) -> Result<Admitted, Failure> {
         if self.requester.role() == Role::TenantAdmin {
             return self
-                .refuse(
-                    kind,
-                    json!(reference),
-                    privacy::Denial::AggregatesOnly.reason(),
-                )
+                .deny(kind, json!(reference), privacy::Denial::AggregatesOnly)
                 .await;
         }
         let related = self
@@ -311,7 +317,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
                 id,
                 categories,
             }),
-            Access::Denied(denial) => self.refuse(kind, json!(reference), denial.reason()).await,
+            Access::Denied(denial) => self.deny(kind, json!(reference), denial).await,
         }
     }
 

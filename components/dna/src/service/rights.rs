@@ -27,11 +27,7 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
             && let Access::Denied(privacy::Denial::NoParentalConsent) = self.access(&id).await?
         {
             return self
-                .refuse(
-                    kind,
-                    json!(pseudonym),
-                    privacy::Denial::NoParentalConsent.reason(),
-                )
+                .deny(kind, json!(pseudonym), privacy::Denial::NoParentalConsent)
                 .await;
         }
         let record = self.records().everything(&id).await?;

@@ -53,7 +53,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
 
     pub(super) async fn call_tool(&self, params: &Params) -> Result<Value, Refusal> {
         let call = CallToolParams::parse(params)?;
-        let tool = self.admitted(self.catalogue.offer().tools, &call.name)?;
+        let tool = self.admitted(self.catalogue.tools(), &call.name)?;
         check_arguments(&tool.input_schema, &call.arguments)?;
         let round = self.round("tools/call", &call.name, params)?;
         let context = self.context(call.progress_token.clone(), round.as_ref());
@@ -103,11 +103,16 @@ impl<C: Catalogue> Dispatch<'_, C> {
     /// The `uri` parameter, when a resource or template the caller may see covers it.
     pub(super) fn admitted_uri(&self, params: &Params) -> Result<String, Refusal> {
         let UriParams { uri } = UriParams::parse(params)?;
-        let offer = self.catalogue.offer();
-        let scope = if let Some(resource) = offer.resources.into_iter().find(|r| r.uri == uri) {
+        let scope = if let Some(resource) = self
+            .catalogue
+            .resources()
+            .into_iter()
+            .find(|r| r.uri == uri)
+        {
             resource.scope
-        } else if let Some(template) = offer
-            .templates
+        } else if let Some(template) = self
+            .catalogue
+            .templates()
             .into_iter()
             .find(|t| match_template(&t.uri_template, &uri).is_some())
         {
@@ -129,7 +134,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
 
     pub(super) async fn get_prompt(&self, params: &Params) -> Result<Value, Refusal> {
         let get = GetPromptParams::parse(params)?;
-        let prompt = self.admitted(self.catalogue.offer().prompts, &get.name)?;
+        let prompt = self.admitted(self.catalogue.prompts(), &get.name)?;
         for argument in &prompt.arguments {
             match get.arguments.get(&argument.name) {
                 Some(Value::String(_)) => {}
@@ -166,7 +171,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
         let request = CompleteParams::parse(params)?;
         match &request.reference {
             CompletionRef::Prompt(name) => {
-                let prompt = self.admitted(self.catalogue.offer().prompts, name)?;
+                let prompt = self.admitted(self.catalogue.prompts(), name)?;
                 if !prompt.arguments.iter().any(|a| a.name == request.argument) {
                     return Err(RpcError::invalid_params(format!(
                         "prompt {name:?} has no argument {:?}",
@@ -176,7 +181,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
                 }
             }
             CompletionRef::Template(uri) => {
-                self.admitted(self.catalogue.offer().templates, uri)?;
+                self.admitted(self.catalogue.templates(), uri)?;
             }
         }
         let mut values = self.catalogue.complete(&request, self.caller).await?;

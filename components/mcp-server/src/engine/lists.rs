@@ -2,7 +2,7 @@
 //! revision knows them.
 
 use super::{Answer, Dispatch, Refusal};
-use crate::catalogue::{Catalogue, Offer};
+use crate::catalogue::Catalogue;
 use crate::jsonrpc::RpcError;
 use crate::model::definitions::Definition;
 use crate::model::params::{ListParams, Params};
@@ -33,15 +33,16 @@ fn page<T>(
 }
 
 impl<C: Catalogue> Dispatch<'_, C> {
-    /// `*/list` of the definitions `kind` selects from the offer: the page `params`
-    /// asks for of those the caller's scopes admit, as the revision knows them.
+    /// `*/list` of the definitions of one kind (`list` fetches them from the
+    /// catalogue): the page `params` asks for of those the caller's scopes admit, as
+    /// the revision knows them.
     pub(super) fn list<T: Definition>(
         &self,
-        kind: fn(Offer) -> Vec<T>,
+        list: fn(&C) -> Vec<T>,
         params: &Params,
     ) -> Result<Answer, Refusal> {
         let ListParams { cursor } = ListParams::parse(params)?;
-        let visible: Vec<T> = kind(self.catalogue.offer())
+        let visible: Vec<T> = list(self.catalogue)
             .into_iter()
             .filter(|definition| self.caller.admits(definition.scope()))
             .collect();

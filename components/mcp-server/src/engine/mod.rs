@@ -233,10 +233,10 @@ impl<C: Catalogue> Dispatch<'_, C> {
                 let SetLevelParams { level } = SetLevelParams::parse(params)?;
                 Ok(Answer::empty(Some(Effect::SetLogLevel(level))))
             }
-            "tools/list" => self.list(|offer| offer.tools, params),
+            "tools/list" => self.list(C::tools, params),
             "tools/call" => self.call_tool(params).await.map(Answer::plain),
-            "resources/list" => self.list(|offer| offer.resources, params),
-            "resources/templates/list" => self.list(|offer| offer.templates, params),
+            "resources/list" => self.list(C::resources, params),
+            "resources/templates/list" => self.list(C::templates, params),
             "resources/read" => self.read_resource(params).await.map(Answer::plain),
             "resources/subscribe" => {
                 let uri = self.admitted_uri(params)?;
@@ -246,7 +246,7 @@ impl<C: Catalogue> Dispatch<'_, C> {
                 let UriParams { uri } = UriParams::parse(params)?;
                 Ok(Answer::empty(Some(Effect::Unsubscribe(uri))))
             }
-            "prompts/list" => self.list(|offer| offer.prompts, params),
+            "prompts/list" => self.list(C::prompts, params),
             "prompts/get" => self.get_prompt(params).await.map(Answer::plain),
             "completion/complete" if self.revision >= Revision::V2025_03_26 => {
                 self.complete(params).await.map(Answer::plain)

@@ -7,7 +7,7 @@ use learner_testkit::{memberless, run};
 use serde_json::{Value, json};
 
 use super::*;
-use crate::catalogue::{Offer, ToolContext, ToolOutcome};
+use crate::catalogue::{ToolContext, ToolOutcome};
 use crate::model::params::CallToolParams;
 use crate::model::{CallToolResult, Tool};
 use crate::uri_template::match_template;
@@ -38,18 +38,15 @@ fn templates_match_whole_segments() {
 fn scopes_gate_what_is_listed_and_called() {
     struct Gated;
     impl Catalogue for Gated {
-        fn offer(&self) -> Offer {
-            Offer {
-                tools: vec![Tool {
-                    scope: Some("learner.audit".into()),
-                    ..Tool::new(
-                        "audit_read",
-                        "needs learner.audit",
-                        json!({"type": "object"}),
-                    )
-                }],
-                ..Offer::default()
-            }
+        fn tools(&self) -> Vec<Tool> {
+            vec![Tool {
+                scope: Some("learner.audit".into()),
+                ..Tool::new(
+                    "audit_read",
+                    "needs learner.audit",
+                    json!({"type": "object"}),
+                )
+            }]
         }
         async fn call_tool(&self, _: &CallToolParams, _: &ToolContext<'_>) -> ToolOutcome {
             Ok(CallToolResult::text("ok"))

@@ -159,6 +159,15 @@ test: check check-core-wasm build-gateway-test build-spin-test build-worker-test
     just conformance spin
     just conformance cloudflare
 
+# Serve the reference stack the worker is measured against (bench/reference-stack:
+# Cloudflare's OAuth provider and agents' MCP handler) on http://localhost:8788.
+serve-reference:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cd bench/reference-stack
+    . ../../hosts/cloudflare/node-env.sh
+    exec node_modules/.bin/wrangler dev --port 8788 --ip 127.0.0.1
+
 # Criterion benchmarks (harness per-request instantiation, ...).
 bench: build-gateway
     cargo bench -p learner-wasmtime --profile release-native

@@ -4,9 +4,9 @@
 //! Why the chain stays whole under concurrent appends: an append names the sequence
 //! after the head it read (`last + 1`) and links to the head's hash; the table's
 //! primary key lets only one append take a sequence. The loser's insert is refused, it
-//! reads the new head and links after it. Inside an immediate transaction (harness,
-//! Spin) the race cannot happen at all; on D1, which has no read-then-write
-//! transaction, it is what keeps the chain linear.
+//! reads the new head and links after it. The head is read and the entry inserted as
+//! two statements on every host (D1 has no read-then-write transaction), so this race,
+//! not a transaction, is what keeps the chain linear everywhere.
 
 use learner_core::audit_chain;
 use learner_core::ports::{

@@ -203,14 +203,14 @@ async fn listen<H: Host + 'static, E: Extension>(
             agreed.insert(flag.into(), Value::Bool(true));
         }
     }
-    let catalogue = endpoint.catalogue();
+    let resources = endpoint.catalogue().resources();
     let uris: Vec<String> = filter
         .get("resourceSubscriptions")
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
         .filter_map(Value::as_str)
-        .filter(|uri| catalogue.resources().iter().any(|r| r.uri == *uri))
+        .filter(|uri| resources.iter().any(|r| r.uri == *uri))
         .take(learner_mcp_server::session::MAX_SUBSCRIPTIONS)
         .map(str::to_owned)
         .collect();

@@ -58,12 +58,22 @@ impl<C: Catalogue> Dispatch<'_, C> {
         let round = self.round("tools/call", &call.name, params)?;
         let context = self.context(call.progress_token.clone(), round.as_ref());
         let output = self.catalogue.call_tool(&call, &context).await?;
-        if let Some(round) = round.filter(super::super::mrtr::Round::needs_input) {
-            return Ok(to_json(
-                &round.input_required(&self.state_key.unwrap_or_default())?,
-            ));
+        if let Some(asked) = self.input_required(round)? {
+            return Ok(asked);
         }
         Ok(to_json(&output.downlevel(self.revision)))
+    }
+
+    /// What a round that asked the client for input answers instead of a result
+    /// (`None`: the request is complete).
+    fn input_required(&self, round: Option<Round>) -> Result<Option<Value>, Refusal> {
+        match round.filter(Round::needs_input) {
+            // `round` made one only with the state key.
+            Some(round) => Ok(Some(to_json(
+                &round.input_required(&self.state_key.unwrap_or_default())?,
+            ))),
+            None => Ok(None),
+        }
     }
 
     /// The round of a multi-round request (stateless revision only).
@@ -158,10 +168,8 @@ impl<C: Catalogue> Dispatch<'_, C> {
         let round = self.round("prompts/get", &get.name, params)?;
         let context = self.context(None, round.as_ref());
         let output = self.catalogue.get_prompt(&get, &context).await?;
-        if let Some(round) = round.filter(super::super::mrtr::Round::needs_input) {
-            return Ok(to_json(
-                &round.input_required(&self.state_key.unwrap_or_default())?,
-            ));
+        if let Some(asked) = self.input_required(round)? {
+            return Ok(asked);
         }
         let output = output.ok_or_else(RpcError::internal)?;
         Ok(to_json(&output))

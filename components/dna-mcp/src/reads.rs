@@ -4,7 +4,7 @@
 use learner_core::ports::Host;
 use learner_dna::gdpr::AccessRevocation;
 use learner_dna::privacy::Role;
-use learner_dna::service::{Failure, Service};
+use learner_dna::service::{Failure, Service, TRAITS};
 use learner_mcp_server::jsonrpc::RpcError;
 use learner_mcp_server::model::params::CompletionRef;
 use learner_mcp_server::model::{Content, GetPromptResult, PromptMessage, ResourceContents};
@@ -50,17 +50,7 @@ pub async fn resource<H: Host, R: AccessRevocation>(
         };
     }
     let Some((kind, fields, values)) = [
-        (
-            "profile",
-            &[
-                "learning_velocity",
-                "retention_curve",
-                "comprehension_style",
-                "interaction_timing",
-                "engagement",
-            ][..],
-            PROFILE,
-        ),
+        ("profile", &TRAITS[..], PROFILE),
         ("struggles", &["struggles"][..], STRUGGLES),
         ("mastery", &["mastery"][..], MASTERY),
     ]

@@ -114,9 +114,7 @@ pub async fn run<H: Host, R: AccessRevocation>(
                 Some(names) => names
                     .iter()
                     .map(|n| {
-                        Category::ALL
-                            .into_iter()
-                            .find(|c| c.consent_name() == n)
+                        Category::from_consent_name(n)
                             .ok_or_else(|| Failure::Invalid(format!("unknown category {n:?}")))
                     })
                     .collect::<Result<_, _>>()?,

@@ -55,11 +55,6 @@ impl Requester {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.principal.has_scope(scope)
     }
-
-    /// `categories` ∩ the token's scopes.
-    pub fn in_scope(&self, categories: Vec<Category>) -> Vec<Category> {
-        in_scope(categories, &self.principal.scopes)
-    }
 }
 
 fn in_scope(categories: Vec<Category>, scopes: &[String]) -> Vec<Category> {
@@ -103,6 +98,11 @@ impl Category {
             Self::Struggles => "learner.struggles",
             Self::Identity => "identity",
         }
+    }
+
+    /// The category a consent record names (`None`: no such category).
+    pub fn from_consent_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.consent_name() == name)
     }
 
     /// Its name in consent records.
@@ -374,10 +374,7 @@ pub async fn consent_facts<S: Sql>(
             {
                 facts.parental_consent |= matches!(by_guardian, SqlValue::Integer(1))
                     && VERIFIED_PARENTAL_METHODS.contains(&method.as_str());
-                if let Some(c) = Category::ALL
-                    .into_iter()
-                    .find(|c| c.consent_name() == category)
-                {
+                if let Some(c) = Category::from_consent_name(category) {
                     facts.consented.push(c);
                 }
             }

@@ -379,6 +379,17 @@ impl<'a, S: Sql> Records<'a, S> {
             .next())
     }
 
+    /// The learner's full name ("given family"), as lists show it.
+    pub async fn display_name(&self, learner: &str) -> Result<Option<String>, SqlError> {
+        Ok(self.identity(learner).await?.map(|identity| {
+            format!(
+                "{} {}",
+                identity["given_name"].as_str().unwrap_or_default(),
+                identity["family_name"].as_str().unwrap_or_default()
+            )
+        }))
+    }
+
     /// Everything held about a learner, table by table (a GDPR export).
     pub async fn everything(&self, learner: &str) -> Result<Map<String, Value>, SqlError> {
         let tables: [(&str, &str, &[&str]); 6] = [

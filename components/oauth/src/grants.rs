@@ -48,6 +48,14 @@ pub struct Lifetimes {
     pub refresh_ms: u64,
 }
 
+impl Lifetimes {
+    /// How long a used code is remembered (so its replay revokes the grant), and how
+    /// long a grant whose code was never exchanged lives: ten code lifetimes.
+    pub fn replay_marker_ms(&self) -> u64 {
+        self.code_ms.saturating_mul(10)
+    }
+}
+
 impl Default for Lifetimes {
     fn default() -> Self {
         Self {

@@ -179,13 +179,9 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
                 entry["mastery"] = m.clone();
             }
             if categories.contains(&Category::Identity)
-                && let Some(identity) = records.identity(&id).await?
+                && let Some(name) = records.display_name(&id).await?
             {
-                entry["name"] = json!(format!(
-                    "{} {}",
-                    identity["given_name"].as_str().unwrap_or_default(),
-                    identity["family_name"].as_str().unwrap_or_default()
-                ));
+                entry["name"] = json!(name);
             }
             learners.push(entry);
         }

@@ -22,13 +22,9 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
                 "categories": learner.categories.iter().map(|c| c.consent_name()).collect::<Vec<_>>(),
             });
             if learner.categories.contains(&Category::Identity)
-                && let Some(identity) = self.records().identity(&learner.id).await?
+                && let Some(name) = self.records().display_name(&learner.id).await?
             {
-                entry["name"] = json!(format!(
-                    "{} {}",
-                    identity["given_name"].as_str().unwrap_or_default(),
-                    identity["family_name"].as_str().unwrap_or_default()
-                ));
+                entry["name"] = json!(name);
             }
             learners.push(entry);
         }

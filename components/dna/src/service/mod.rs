@@ -68,8 +68,8 @@ pub const FIELDS: [(&str, Category); 8] = [
     ("identity", Category::Identity),
 ];
 
-/// The trait fields (stored per learner in `dna_traits`).
-const TRAITS: [&str; 5] = [
+/// The trait fields (stored per learner in `dna_traits`): what a profile shows.
+pub const TRAITS: [&str; 5] = [
     "learning_velocity",
     "retention_curve",
     "comprehension_style",

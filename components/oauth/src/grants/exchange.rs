@@ -45,9 +45,12 @@ impl<K: KeyValue, R: Random> Grants<'_, K, R> {
         self.index_under_subject(subject, &grant_id).await?;
         // Until the code is exchanged, the grant lives as long as the code's replay
         // marker; the exchange extends it.
-        let unexchanged_ms = self.lifetimes.code_ms.saturating_mul(10);
-        self.store(&grant_key(&grant_id), &grant, unexchanged_ms)
-            .await?;
+        self.store(
+            &grant_key(&grant_id),
+            &grant,
+            self.lifetimes.replay_marker_ms(),
+        )
+        .await?;
         let code = self.token(TokenKind::AuthorizationCode);
         let record = CodeRecord {
             grant_id,
@@ -88,7 +91,7 @@ impl<K: KeyValue, R: Random> Grants<'_, K, R> {
             .put(
                 &code_used_key(&code),
                 record.grant_id.as_bytes(),
-                Some(self.lifetimes.code_ms.saturating_mul(10)),
+                Some(self.lifetimes.replay_marker_ms()),
             )
             .await?;
         if record.client_id != client_id {

@@ -97,12 +97,22 @@ check-core-wasm: rust-targets
     cargo check -p learner-core -p learner-oauth -p learner-mcp-server -p learner-dna -p learner-dna-mcp -p learner-app -p learner-test-routes -p learner-storage --target wasm32-unknown-unknown
 
 # cargo-deny, and the RustSec database copy where it looks for it: a git repository
-# dated by its snapshot (../shared/advisory-db is a plain directory; nothing is fetched).
+# dated by its snapshot (the copy at ../shared/advisory-db is a plain directory; nothing
+# is fetched). The copy is found at $LEARNER_ADVISORY_DB, else ../shared/advisory-db
+# beside the checkout, else /work/shared/advisory-db (this machine's, for a checkout
+# cloned elsewhere, as CI's may be).
 deny-tools: (cargo-tool "cargo-deny" "cargo-deny" "0.20.2")
     #!/usr/bin/env bash
     set -euo pipefail
     db="{{target}}/advisory-dbs/advisory-db-3157b0e258782691"
-    source="{{root}}/../shared/advisory-db"
+    source=""
+    for candidate in "${LEARNER_ADVISORY_DB:-}" "{{root}}/../shared/advisory-db" /work/shared/advisory-db; do
+      if [ -n "$candidate" ] && [ -f "$candidate/SNAPSHOT" ]; then source="$candidate"; break; fi
+    done
+    if [ -z "$source" ]; then
+      echo "the RustSec advisory database copy was not found: set LEARNER_ADVISORY_DB to it" >&2
+      exit 1
+    fi
     if [ ! -d "$db/.git" ] || ! cmp -s "$source/SNAPSHOT" "$db/SNAPSHOT"; then
       rm -rf "$db"; mkdir -p "$db"
       cp -r "$source/." "$db/"

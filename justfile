@@ -178,6 +178,14 @@ serve-reference:
     . ../../hosts/cloudflare/node-env.sh
     exec node_modules/.bin/wrangler dev --port 8788 --ip 127.0.0.1
 
+# The reference stack and every host (worker, harness, Spin) under the same load, side by
+# side: latency per step of the OAuth and MCP flow, CPU per request, port calls,
+# tools/call throughput at 1/4/16 connections, memory (bench/hosts.sh; the reports go to
+# bench/results/). `just bench-hosts harness` measures one.
+bench-hosts *hosts: build-gateway build-spin build-worker build-harness
+    cargo build -p learner-load --profile release-native
+    bench/hosts.sh {{hosts}}
+
 # Criterion benchmarks (harness per-request instantiation, ...).
 bench: build-gateway
     cargo bench -p learner-wasmtime --profile release-native

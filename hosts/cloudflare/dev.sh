@@ -4,8 +4,7 @@
 #   dev.sh [--test] [--port N] [--persist-to DIR] [--set NAME=VALUE]...
 #
 # --test serves build-test/ (the conformance routes) with the test secrets and an
-# outbound allow-list for loopback. --set adds a setting to LEARNER_CONFIG (test mode
-# only). State (D1, Durable Objects) lives in --persist-to. Without --test the demo
+# outbound allow-list for loopback. --set adds a setting to LEARNER_CONFIG. State (D1, Durable Objects) lives in --persist-to. Without --test the demo
 # accounts get a password generated once per state directory (secret DEMO_PASSWORD,
 # kept in <state>/demo-password), as `learner-mcp serve` does.
 set -euo pipefail
@@ -33,13 +32,17 @@ wrangler=(node node_modules/wrangler/bin/wrangler.js)
 "${wrangler[@]}" d1 migrations apply DB --local --persist-to "$persist" >/dev/null
 
 main=build/index.js; extra=()
+# LEARNER_CONFIG: wrangler.toml's value with the --set settings over it.
+config_json() {
+  python3 -c 'import json, sys, tomllib
+config = json.loads(tomllib.load(open("wrangler.toml", "rb"))["vars"]["LEARNER_CONFIG"])
+config.update(s.split("=", 1) for s in sys.argv[1:])
+print(json.dumps(config, separators=(",", ":")))' "$@"
+}
 if [ "$test_mode" = 1 ]; then
   main=build-test/index.js
   printf 'CONFORMANCE_SECRET=conformance-secret-value\nDEMO_PASSWORD=demo-password-for-tests\n' > "$persist/test.vars"
-  config=$(python3 -c 'import json, sys
-config = {"host.name": "cloudflare", "outbound.allow": "http://127.0.0.1:*"}
-config.update(s.split("=", 1) for s in sys.argv[1:])
-print(json.dumps(config, separators=(",", ":")))' "${sets[@]}")
+  config=$(config_json outbound.allow='http://127.0.0.1:*' "${sets[@]}")
   extra=(--env-file "$persist/test.vars" --var "LEARNER_CONFIG:$config")
 else
   [ -s "$persist/demo-password" ] ||
@@ -48,6 +51,7 @@ else
   printf 'DEMO_PASSWORD=%s\n' "$password" > "$persist/dev.vars"
   echo "demo sign-in accounts: teacher, guardian, student, admin — password: $password (their tenant, \`demo\`, is added on first use)"
   extra=(--env-file "$persist/dev.vars")
+  if [ ${#sets[@]} -gt 0 ]; then extra+=(--var "LEARNER_CONFIG:$(config_json "${sets[@]}")"); fi
 fi
 inspector=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 exec "${wrangler[@]}" dev "$main" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \

@@ -81,10 +81,11 @@ port=$(free_port); strict_port=$(free_port)
 while [ "$strict_port" = "$port" ]; do strict_port=$(free_port); done
 url="http://127.0.0.1:$port"; strict_url="http://127.0.0.1:$strict_port"
 # Only the main instance accepts Client ID Metadata Documents (from this test's
-# loopback document server). Every test client there comes from 127.0.0.1, so its
+# loopback document server) and reports port calls in Server-Timing. Every test client there comes from 127.0.0.1, so its
 # per-address limits are lifted; the strict instance tests them.
 start main "$port" "${common_config[@]}" 'oauth.client_metadata_documents=http://127.0.0.1:*' \
-  oauth.requests_per_minute_per_ip=1000000 oauth.registrations_per_hour_per_ip=1000000
+  oauth.requests_per_minute_per_ip=1000000 oauth.registrations_per_hour_per_ip=1000000 \
+  diagnostics.server_timing=true
 start strict "$strict_port" "${common_config[@]}" "${strict_config[@]}" "public.url=$strict_url"
 
 # wait_ready NAME URL PID

@@ -1,12 +1,14 @@
 //! Routing: one entry point, `App::handle`, for every host.
 
 use std::rc::Rc;
+use std::task::{Context, Poll};
 
-use http::Method;
+use http::{HeaderName, HeaderValue, Method};
 use learner_core::health;
+use learner_core::port_calls::Counted;
 use learner_core::ports::Host;
 use learner_core::{
-    ApiError, MAX_BODY_BYTES, MAX_HEADER_BYTES, Reply, Request, Response, header_bytes,
+    ApiError, BodyStream, MAX_BODY_BYTES, MAX_HEADER_BYTES, Reply, Request, Response, header_bytes,
 };
 
 use crate::cors;
@@ -15,10 +17,14 @@ use crate::mcp::{self, Endpoint};
 use crate::oauth::{self, authorize, discovery, limits, register, token};
 use crate::settings::{Settings, SettingsError};
 
+/// W3C Server Timing's response header.
+const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
+
 /// The application over a host's ports, with what its build adds (`E`).
 pub struct App<H, E = Production> {
-    // Shared with the streams a reply may outlive the request with.
-    host: Rc<H>,
+    // Shared with the streams a reply may outlive the request with; counted, for the
+    // `Server-Timing` header (`diagnostics.server_timing`).
+    host: Rc<Counted<H>>,
     settings: Result<Rc<Settings>, SettingsError>,
     extension: Rc<E>,
 }
@@ -36,7 +42,7 @@ impl<H: Host + 'static, E: Extension> App<H, E> {
     pub fn with(host: H, extension: E) -> Self {
         let settings = Settings::from_config(host.config()).map(Rc::new);
         Self {
-            host: Rc::new(host),
+            host: Rc::new(Counted::new(host)),
             settings,
             extension: Rc::new(extension),
         }
@@ -44,7 +50,7 @@ impl<H: Host + 'static, E: Extension> App<H, E> {
 
     /// The host's ports.
     pub fn host(&self) -> &H {
-        &self.host
+        self.host.inner()
     }
 
     /// The settings, or why they are invalid.
@@ -54,6 +60,34 @@ impl<H: Host + 'static, E: Extension> App<H, E> {
 
     /// Serves one request. Never panics; every failure becomes a JSON error response.
     pub async fn handle(&self, request: Request) -> Reply {
+        self.host.tally().reset();
+        let mut reply = self.serve(request).await;
+        if let Ok(settings) = &self.settings
+            && settings.server_timing
+        {
+            let head = match &mut reply {
+                Reply::Complete(response) | Reply::Stream { head: response, .. } => response,
+            };
+            // The tally is digits, names and punctuation: always a valid header value.
+            if let Ok(value) = HeaderValue::from_str(&self.host.tally().server_timing()) {
+                head.headers_mut().append(SERVER_TIMING, value);
+            }
+            // A streamed body does its work after the head was sent: the whole
+            // request's tally follows as the stream's last event, an SSE comment
+            // (which clients ignore).
+            if let Reply::Stream { head, body } = reply {
+                let body = Box::new(TalliedStream {
+                    body,
+                    host: Rc::clone(&self.host),
+                    done: false,
+                });
+                return Reply::Stream { head, body };
+            }
+        }
+        reply
+    }
+
+    async fn serve(&self, request: Request) -> Reply {
         if let Err(error) = check_limits(&request) {
             return error.into_response().into();
         }
@@ -82,7 +116,7 @@ impl<H: Host + 'static, E: Extension> App<H, E> {
     }
 
     async fn route(&self, settings: &Settings, request: Request) -> Result<Response, ApiError> {
-        let host = self.host();
+        let host = &*self.host;
         let path = request.uri().path();
         match path {
             "/healthz" => {
@@ -134,7 +168,7 @@ impl<H: Host + 'static, E: Extension> App<H, E> {
 
     /// The OAuth endpoints browser-based clients call (CORS applies to them).
     async fn oauth(&self, settings: &Settings, request: &Request) -> Result<Response, ApiError> {
-        let host = self.host();
+        let host = &*self.host;
         let path = request.uri().path();
         let methods = if path.starts_with("/.well-known/") {
             "GET"
@@ -172,6 +206,30 @@ impl<H: Host + 'static, E: Extension> App<H, E> {
             "/oauth/introspect" => token::introspect(host, settings, request).await,
             _ => discovery::protected_resource_metadata(&oauth::issuer(settings, request)?),
         })
+    }
+}
+
+/// A streamed body followed by the request's port-call tally, as the SSE comment
+/// `: server-timing <value>` (`diagnostics.server_timing`).
+struct TalliedStream<H> {
+    body: Box<dyn BodyStream>,
+    host: Rc<Counted<H>>,
+    done: bool,
+}
+
+impl<H: Host> BodyStream for TalliedStream<H> {
+    fn poll_chunk(&mut self, cx: &mut Context<'_>) -> Poll<Option<Vec<u8>>> {
+        if self.done {
+            return Poll::Ready(None);
+        }
+        match self.body.poll_chunk(cx) {
+            Poll::Ready(None) => {
+                self.done = true;
+                let tally = self.host.tally().server_timing();
+                Poll::Ready(Some(format!(": server-timing {tally}\n\n").into_bytes()))
+            }
+            other => other,
+        }
     }
 }
 

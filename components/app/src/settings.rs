@@ -85,6 +85,10 @@ pub struct Settings {
     pub limits: Limits,
     /// The MCP endpoint.
     pub mcp: McpSettings,
+    /// Whether every answer carries a `Server-Timing` header with the port calls the
+    /// request made and the time spent on them (`diagnostics.server_timing`; off by
+    /// default: it tells clients how the server is built).
+    pub server_timing: bool,
 }
 
 impl Default for Settings {
@@ -110,6 +114,7 @@ impl Default for Settings {
                 stream_max_ms: 5 * MINUTE_MS,
                 page_size: 50,
             },
+            server_timing: false,
         }
     }
 }
@@ -258,6 +263,16 @@ impl Settings {
             stream_max_ms: read.seconds("mcp.stream_max_s", defaults.mcp.stream_max_ms)?,
             page_size,
         };
+        let server_timing = read.setting(
+            "diagnostics.server_timing",
+            false,
+            "true or false",
+            |text| match text {
+                "true" => Some(true),
+                "false" => Some(false),
+                _ => None,
+            },
+        )?;
         Ok(Self {
             public_url,
             registration,
@@ -266,6 +281,7 @@ impl Settings {
             cors_allowed_origins,
             limits,
             mcp,
+            server_timing,
         })
     }
 }
@@ -323,6 +339,7 @@ mod tests {
             ("mcp.session_idle_s", "60"),
             ("mcp.stream_max_s", "10"),
             ("mcp.page_size", "5"),
+            ("diagnostics.server_timing", "true"),
         ])
         .expect("valid");
         assert_eq!(
@@ -359,6 +376,7 @@ mod tests {
                 page_size: 5
             }
         );
+        assert!(settings.server_timing);
     }
 
     #[test]
@@ -377,6 +395,7 @@ mod tests {
             ("oauth.requests_per_minute_per_ip", "-3"),
             ("mcp.session_idle_s", "1.5"),
             ("mcp.page_size", "0"),
+            ("diagnostics.server_timing", "yes"),
         ] {
             let error = parse(&[(name, value)]).expect_err(name);
             assert_eq!((error.name, error.value.as_str()), (name, value));

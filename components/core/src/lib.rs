@@ -14,6 +14,7 @@ pub mod health;
 mod http_util;
 pub mod identity;
 pub mod outbound;
+pub mod port_calls;
 pub mod ports;
 mod wit_conversions;
 

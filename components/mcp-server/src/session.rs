@@ -88,6 +88,10 @@ pub struct Session {
     pub log_level: Option<LogLevel>,
     /// Resource URIs subscribed to.
     pub subscriptions: Vec<String>,
+    /// When its idle lifetime was last renewed (ms since the Unix epoch; 0: never
+    /// since it was created, or by a store that does not say).
+    #[serde(default)]
+    pub renewed_at_ms: u64,
 }
 
 impl Session {
@@ -167,11 +171,17 @@ pub struct Created {
     pub evicted: Vec<String>,
 }
 
+/// An unchanged session's lifetime is renewed at most once per this fraction of it:
+/// every request would otherwise cost a write. A session so ends between 90% and 100%
+/// of its idle lifetime after its last use.
+const RENEW_FRACTION: u64 = 10;
+
 /// Sessions over the key-value port.
 pub struct Sessions<'a, K, R> {
     kv: &'a K,
     random: &'a R,
     idle_ms: u64,
+    now_ms: Option<u64>,
 }
 
 impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
@@ -181,7 +191,16 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
             kv,
             random,
             idle_ms,
+            now_ms: None,
         }
+    }
+
+    /// The store as of `now_ms`: renewals are recorded, and an unchanged session
+    /// renewed within the last tenth of its lifetime is not written again (without
+    /// a time, every [`Sessions::touch`] writes).
+    pub fn renewing_at(mut self, now_ms: u64) -> Self {
+        self.now_ms = Some(now_ms);
+        self
     }
 
     /// Stores a new session: its id, and the sessions of the same grant it ended to stay
@@ -278,11 +297,15 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
     /// Writes a changed session back (and so renews its idle lifetime). A concurrent
     /// change or end wins: the caller's change is dropped with `Conflict`.
     pub async fn save(&self, stored: &Stored) -> Result<(), KvError> {
+        let mut session = stored.session.clone();
+        if let Some(now_ms) = self.now_ms {
+            session.renewed_at_ms = now_ms;
+        }
         self.kv
             .compare_and_swap(
                 &key(&stored.id),
                 Some(stored.version),
-                &encode(&stored.session),
+                &encode(&session),
                 Some(self.idle_ms),
             )
             .await
@@ -321,6 +344,12 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
     /// Renews an unchanged session's idle lifetime. Losing a race to a concurrent
     /// change is fine: that change renewed it too.
     pub async fn touch(&self, stored: &Stored) -> Result<(), KvError> {
+        let renewed_lately = self.now_ms.is_some_and(|now_ms| {
+            now_ms.saturating_sub(stored.session.renewed_at_ms) < self.idle_ms / RENEW_FRACTION
+        });
+        if renewed_lately {
+            return Ok(());
+        }
         match self.save(stored).await {
             Err(KvError::Conflict(_)) => Ok(()),
             other => other,
@@ -365,6 +394,7 @@ mod tests {
             initialized: false,
             log_level: None,
             subscriptions: Vec::new(),
+            renewed_at_ms: 0,
         }
     }
 
@@ -377,6 +407,41 @@ mod tests {
         let clock = TestClock::default();
         let kv = MemoryKv::new(&clock);
         test(&clock, &Sessions::new(&kv, random, 60_000));
+    }
+
+    #[test]
+    fn an_unchanged_session_is_written_back_at_most_once_a_tenth_of_its_lifetime() {
+        let clock = TestClock::default();
+        clock.0.set(1_000_000);
+        let kv = MemoryKv::new(&clock);
+        let random = Counter::default();
+        let at = |now_ms: u64| Sessions::new(&kv, &random, 60_000).renewing_at(now_ms);
+        let id = run(at(1_000_000).create(&session())).expect("created").id;
+        let version = |now_ms: u64| {
+            run(at(now_ms).open(&id, &owner("g1")))
+                .expect("open")
+                .version
+        };
+        // Created, never renewed: the first use renews it and records when.
+        let first = run(at(1_000_000).open(&id, &owner("g1"))).expect("open");
+        run(at(1_000_000).touch(&first)).expect("touched");
+        let renewed = run(at(1_000_000).open(&id, &owner("g1"))).expect("open");
+        assert_ne!(renewed.version, first.version);
+        assert_eq!(renewed.session.renewed_at_ms, 1_000_000);
+        // Within a tenth of the lifetime (6 s): no write.
+        clock.0.set(1_005_999);
+        run(at(1_005_999).touch(&renewed)).expect("touched");
+        assert_eq!(version(1_005_999), renewed.version);
+        // Past it: written again, and the session lives a whole lifetime from now.
+        clock.0.set(1_006_000);
+        run(at(1_006_000).touch(&renewed)).expect("touched");
+        assert_ne!(version(1_006_000), renewed.version);
+        clock.0.set(1_006_000 + 59_999);
+        assert!(run(at(1_065_999).open(&id, &owner("g1"))).is_ok());
+        // Without a time, every touch writes (the behaviour other callers rely on).
+        let stored = run(at(1_065_999).open(&id, &owner("g1"))).expect("open");
+        run(Sessions::new(&kv, &random, 60_000).touch(&stored)).expect("touched");
+        assert_ne!(version(1_065_999), stored.version);
     }
 
     #[test]

@@ -114,26 +114,33 @@ impl<'a, K: KeyValue, R: Random> Accounts<'a, K, R> {
     }
 }
 
-/// The built-in demo accounts (one per role in tenant `demo`), created with
-/// `password` when absent.
+/// The built-in demo accounts: one per role in tenant `demo`.
+const DEMO: [(&str, &str, Role); 4] = [
+    ("teacher", "Ms. Rivera", Role::Teacher),
+    ("guardian", "Sam Okafor", Role::Guardian),
+    ("student", "Alex Okafor", Role::Student),
+    ("admin", "District Admin", Role::TenantAdmin),
+];
+
+/// The demo account named `username`, if it is one.
+pub fn demo_account(username: &str) -> Option<Account> {
+    DEMO.iter()
+        .find(|(name, _, _)| name.eq_ignore_ascii_case(username))
+        .map(|(name, display, role)| Account {
+            username: (*name).into(),
+            subject: format!("demo:{name}"),
+            display_name: (*display).into(),
+            role: *role,
+            tenant: "demo".into(),
+        })
+}
+
+/// Creates every demo account with `password` where it is absent.
 pub async fn seed_demo<K: KeyValue, R: Random>(
     accounts: &Accounts<'_, K, R>,
     password: &str,
 ) -> Result<(), KvError> {
-    let demo = [
-        ("teacher", "Ms. Rivera", Role::Teacher),
-        ("guardian", "Sam Okafor", Role::Guardian),
-        ("student", "Alex Okafor", Role::Student),
-        ("admin", "District Admin", Role::TenantAdmin),
-    ];
-    for (username, name, role) in demo {
-        let account = Account {
-            username: username.into(),
-            subject: format!("demo:{username}"),
-            display_name: name.into(),
-            role,
-            tenant: "demo".into(),
-        };
+    for account in DEMO.iter().filter_map(|(name, _, _)| demo_account(name)) {
         accounts.create(account, password).await?;
     }
     Ok(())

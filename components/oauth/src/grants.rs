@@ -12,13 +12,16 @@
 //! | `oauth:code-used:{hash}`   | grant id (to revoke it on replay)          | 10 × code lifetime |
 //! | `oauth:access:{hash}`      | grant, client, scope, resource, wrapped key | access lifetime |
 //! | `oauth:refresh:{hash}`     | grant, client, wrapped key                 | refresh lifetime |
+//! | `oauth:subject-grants:{subject hash}` | the newest ≤ 32 grant ids of a subject, the id of the next older page | none |
+//! | `oauth:subject-grants:{subject hash}:{page}` | older grant ids of the subject, the next older page | none |
 //!
 //! A token is valid only while its grant record exists: deleting the grant revokes
 //! every token issued from it at once.
 //!
 //! One job a module: `storage` (the keys and the encoding of records), `exchange` (issuing a
 //! code and exchanging it), `refresh` (rotation), `access` (validating an access
-//! token), `revocation` (RFC 7009 and a subject's grants).
+//! token), `revocation` (RFC 7009 and one grant), `subject_index` (a subject's grants,
+//! to end them all at once).
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -36,6 +39,7 @@ mod exchange;
 mod refresh;
 mod revocation;
 mod storage;
+mod subject_index;
 
 /// How long each kind of credential lives, in milliseconds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use crate::{VERIFIER, authorization_query, browser, encode};
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 
 /// The value of the hidden input `name` in the page `html`.
-pub(crate) fn hidden(html: &str, name: &str) -> Result<String, String> {
+pub fn hidden(html: &str, name: &str) -> Result<String, String> {
     let marker = format!("name=\"{name}\" value=\"");
     let start = html
         .find(&marker)

@@ -1,6 +1,6 @@
 //! What every host's HTTP surface does before any feature: health, errors, limits.
 
-use learner_conformance::{agent, base_url, get};
+use learner_conformance::{agent, base_url, get, header, strict_url};
 use serde_json::{Value, json};
 
 fn json_body(response: &mut ureq::http::Response<ureq::Body>) -> Value {
@@ -30,6 +30,38 @@ fn healthz_reports_version_and_port_round_trips() {
         body["ports"]["sql"],
         json!({"ok": true, "select": 42, "micros": body["ports"]["sql"]["micros"]})
     );
+}
+
+/// The main instance runs with `diagnostics.server_timing=true`: the health check's
+/// four key-value calls (put, get, take, get) and one SQL query are reported, and
+/// nothing else; the strict instance leaves the setting off and says nothing.
+#[test]
+fn server_timing_reports_port_calls_only_when_turned_on() {
+    let response = get("/healthz");
+    assert_eq!(response.status(), 200);
+    let timing = header(response.headers(), "server-timing").expect("Server-Timing");
+    let calls: Vec<(&str, &str)> = timing
+        .split(", ")
+        .map(|metric| {
+            let mut parts = metric.split(';');
+            let name = parts.next().unwrap_or_default();
+            let desc = parts
+                .find_map(|p| p.strip_prefix("desc="))
+                .unwrap_or_default();
+            (name, desc)
+        })
+        .collect();
+    assert_eq!(
+        calls,
+        [("kv", "4"), ("sql", "1"), ("audit", "0"), ("fetch", "0")],
+        "{timing}"
+    );
+    let strict = agent()
+        .get(format!("{}/healthz", strict_url()))
+        .call()
+        .expect("reachable");
+    assert_eq!(strict.status(), 200);
+    assert!(strict.headers().get("server-timing").is_none());
 }
 
 #[test]

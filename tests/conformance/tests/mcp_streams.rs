@@ -53,6 +53,29 @@ fn a_tool_call_streams_progress_and_logs_before_its_result() {
         .collect();
     assert_eq!(progress, vec![0.0, 50.0, 100.0]);
     assert_eq!(events.last().expect("result")["id"], 2);
+    // Every message is recorded under the stream's own consecutive numbers, after
+    // the priming event 0.
+    let ids: Vec<&str> = answer
+        .text
+        .lines()
+        .filter_map(|line| line.strip_prefix("id: "))
+        .collect();
+    let stream = ids[0].strip_suffix(".0").expect("priming id");
+    let expected: Vec<String> = (0..=events.len())
+        .map(|n| format!("{stream}.{n}"))
+        .collect();
+    assert_eq!(ids, expected);
+    // The main instance reports port calls (`diagnostics.server_timing`): for a stream,
+    // the whole request's come last, as an SSE comment, one key-value write per
+    // recorded message at least.
+    let last = answer.text.trim_end().lines().last().expect("a last line");
+    let tally = last.strip_prefix(": server-timing kv;desc=").expect(last);
+    let kv: usize = tally
+        .split(';')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .expect(last);
+    assert!(kv >= events.len(), "{last}");
     let logs = call_tool(&token, &id, 3, "test_tool_with_logging", None).events();
     assert_eq!(count_of(&logs, "notifications/message"), 3);
     // Above the level the client chose, nothing is logged.

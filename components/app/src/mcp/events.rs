@@ -134,6 +134,29 @@ pub async fn append<K: KeyValue>(
     Ok(n)
 }
 
+/// Appends `message` as event `n` of a stream that only its creator writes (the
+/// stream a POST answers on, under a fresh random id): the writer counts for itself,
+/// so this is one create-only write, with no hint to read or leave. Should `n` be
+/// taken all the same, it falls back to [`append`]. The number written.
+pub async fn append_owned<K: KeyValue>(
+    kv: &K,
+    session: &str,
+    stream: &str,
+    n: u64,
+    message: &Value,
+) -> Result<u64, KvError> {
+    let bytes = message.to_string().into_bytes();
+    let key = event_key(session, stream, n.max(1));
+    match kv
+        .compare_and_swap(&key, None, &bytes, Some(EVENT_TTL_MS))
+        .await
+    {
+        Ok(_) => Ok(n.max(1)),
+        Err(KvError::Conflict(_)) => append(kv, session, stream, message).await,
+        Err(other) => Err(other),
+    }
+}
+
 /// The next event of `stream` after `after`, if it exists yet.
 pub async fn read<K: KeyValue>(
     kv: &K,

@@ -82,6 +82,7 @@ async fn open<H: Host + 'static, E: Extension>(
         initialized: false,
         log_level: None,
         subscriptions: Vec::new(),
+        renewed_at_ms: 0,
     };
     let idle = endpoint.settings.mcp.session_idle_ms;
     let created = endpoint

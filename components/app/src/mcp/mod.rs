@@ -27,7 +27,7 @@ use std::rc::Rc;
 
 use http::{HeaderValue, StatusCode, header};
 use learner_core::identity::Principal;
-use learner_core::ports::Host;
+use learner_core::ports::{Clock, Host};
 use learner_core::{ApiError, BodyStream, Reply, Request, Response, json_response};
 use learner_dna_mcp::LearnerCatalogue;
 use learner_mcp_server::catalogue::Both;
@@ -144,6 +144,7 @@ impl<H: Host + 'static, E: Extension> Endpoint<H, E> {
             self.host.random(),
             self.settings.mcp.session_idle_ms,
         )
+        .renewing_at(self.host.clock().now_ms())
     }
 
     /// Opens session `id` for `principal`; the response to send when that fails.

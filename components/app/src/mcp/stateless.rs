@@ -228,6 +228,7 @@ async fn listen<H: Host + 'static, E: Extension>(
         initialized: true,
         log_level: None,
         subscriptions: uris.clone(),
+        renewed_at_ms: 0,
     };
     let created = endpoint
         .sessions()

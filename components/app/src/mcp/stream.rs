@@ -54,7 +54,8 @@ impl EventStream {
         }
     }
 
-    /// Records every message as `stream` of `session` before sending it; with
+    /// Records every message as `stream` of `session` (a stream only this body writes)
+    /// before sending it; with
     /// `priming` (2025-11-25 and later), starts with a frame that gives the client an
     /// event id to resume from and the reconnection delay.
     pub fn recorded<H: Host + 'static>(
@@ -66,13 +67,18 @@ impl EventStream {
     ) -> Self {
         self.prefix =
             priming.then(|| events::priming_frame(&events::event_id(&stream, 0), RETRY_MS));
+        // The stream is this request's own: it numbers its events itself.
+        let next = Rc::new(std::cell::Cell::new(1));
         self.log = Some(Box::new(move |message: Value| {
             let (host, session, stream) = (Rc::clone(&host), session.clone(), stream.clone());
+            let next = Rc::clone(&next);
             Box::pin(async move {
-                events::append(host.key_value(), &session, &stream, &message)
-                    .await
-                    .ok()
-                    .map(|n| events::event_id(&stream, n))
+                let n =
+                    events::append_owned(host.key_value(), &session, &stream, next.get(), &message)
+                        .await
+                        .ok()?;
+                next.set(n + 1);
+                Some(events::event_id(&stream, n))
             }) as BoxedFuture<Option<String>>
         }));
         self

@@ -361,6 +361,7 @@ async fn initialize<H: Host + 'static, E: Extension>(
         initialized: false,
         log_level: None,
         subscriptions: Vec::new(),
+        renewed_at_ms: 0,
     };
     let Ok(created) = endpoint.sessions().create(&session).await else {
         return unavailable();

@@ -25,7 +25,7 @@ use subtle::ConstantTimeEq;
 
 use super::clients::{self, Lookup};
 use super::pages::{self, ConsentView, ScopeChoice};
-use super::sign_in::{self, seed_demo_accounts, signed_in};
+use super::sign_in::{self, signed_in};
 use super::{FORM, audit, grant_store, has_media_type, issuer};
 use crate::settings::Settings;
 
@@ -232,7 +232,6 @@ pub async fn start<H: Host>(host: &H, settings: &Settings, request: &Request) ->
     let client_name = client
         .as_ref()
         .map_or_else(|| approved.client_id.clone(), clients::display_name);
-    seed_demo_accounts(host).await;
     let account = signed_in(host, request).await;
     let request_id = random_hex(host.random());
     let pending = Pending {

@@ -5,7 +5,7 @@
 use http::{HeaderValue, header};
 use learner_core::ports::{Config, Host, KeyValue};
 use learner_core::{Request, Response};
-use learner_oauth::accounts::{Account, Accounts, seed_demo};
+use learner_oauth::accounts::{Account, Accounts, demo_account};
 use learner_oauth::metadata::Issuer;
 use learner_oauth::params::Params;
 use serde_json::json;
@@ -42,16 +42,24 @@ pub async fn signed_in<H: Host>(host: &H, request: &Request) -> Option<Account> 
     serde_json::from_slice(&entry.value).ok()
 }
 
-/// Adds the demo accounts where the `demo-password` secret is set.
-pub async fn seed_demo_accounts<H: Host>(host: &H) {
+/// Creates the demo account `username` (if it names one) where the `demo-password`
+/// secret is set and the account does not exist yet: when someone signs in as it, so
+/// that no other request pays for the check.
+async fn seed_demo_account<H: Host>(
+    host: &H,
+    accounts: &Accounts<'_, H::KeyValue, H::Random>,
+    username: &str,
+) {
+    let Some(account) = demo_account(username) else {
+        return;
+    };
     if let Some(password) = host
         .config()
         .secret("demo-password")
         .filter(|p| !p.is_empty())
     {
-        let accounts = Accounts::new(host.key_value(), host.random());
         // Best effort: a failure shows up as a failed sign-in.
-        let _ = seed_demo(&accounts, &password).await;
+        let _ = accounts.create(account, &password).await;
     }
 }
 
@@ -101,6 +109,7 @@ pub(super) async fn sign_in<H: Host>(
         );
         return rate_limited(page, retry_after_s);
     }
+    seed_demo_account(host, &accounts, username).await;
     let account = match accounts.verify(username, password).await {
         Ok(Some(account)) => {
             // The limit is on guessing: a sign-in that succeeded does not count.

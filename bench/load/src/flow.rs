@@ -228,8 +228,8 @@ impl Client {
         // header counted only what came before the stream.
         let streamed = text
             .lines()
-            .filter_map(|line| line.strip_prefix(": server-timing "))
-            .last()
+            .rev()
+            .find_map(|line| line.strip_prefix(": server-timing "))
             .and_then(parse_server_timing);
         Ok(Answer {
             status: response.status().as_u16(),

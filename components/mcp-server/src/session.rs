@@ -209,9 +209,13 @@ impl<'a, K: KeyValue, R: Random> Sessions<'a, K, R> {
         let mut bytes = [0u8; SESSION_ID_BYTES];
         self.random.fill(&mut bytes);
         let id = learner_core::hex(&bytes);
+        let mut session = session.clone();
+        if let Some(now_ms) = self.now_ms {
+            session.renewed_at_ms = now_ms;
+        }
         // Create-only: a colliding id (2^-256) is refused rather than overwritten.
         self.kv
-            .compare_and_swap(&key(&id), None, &encode(session), Some(self.idle_ms))
+            .compare_and_swap(&key(&id), None, &encode(&session), Some(self.idle_ms))
             .await?;
         let evicted = self.index_under_grant(&session.owner.grant_id, &id).await?;
         for old in &evicted {
@@ -422,12 +426,11 @@ mod tests {
                 .expect("open")
                 .version
         };
-        // Created, never renewed: the first use renews it and records when.
-        let first = run(at(1_000_000).open(&id, &owner("g1"))).expect("open");
-        run(at(1_000_000).touch(&first)).expect("touched");
+        // Creation counts as a renewal: used at once, the session is not written again.
         let renewed = run(at(1_000_000).open(&id, &owner("g1"))).expect("open");
-        assert_ne!(renewed.version, first.version);
         assert_eq!(renewed.session.renewed_at_ms, 1_000_000);
+        run(at(1_000_000).touch(&renewed)).expect("touched");
+        assert_eq!(version(1_000_000), renewed.version);
         // Within a tenth of the lifetime (6 s): no write.
         clock.0.set(1_005_999);
         run(at(1_005_999).touch(&renewed)).expect("touched");

@@ -26,9 +26,7 @@ settings=(diagnostics.server_timing=true oauth.requests_per_minute_per_ip=100000
           oauth.registrations_per_hour_per_ip=100000000 oauth.token_requests_per_minute=100000000
           oauth.sign_in_attempts_per_minute=100000000)
 
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+free_port() { python3 "$root/tests/hosts/free-port.py"; }
 
 pid=""
 stop() {

@@ -53,6 +53,6 @@ else
   extra=(--env-file "$persist/dev.vars")
   if [ ${#sets[@]} -gt 0 ]; then extra+=(--var "LEARNER_CONFIG:$(config_json "${sets[@]}")"); fi
 fi
-inspector=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+inspector=$(python3 ../../tests/hosts/free-port.py)
 exec "${wrangler[@]}" dev "$main" --ip 127.0.0.1 --port "$port" --inspector-port "$inspector" \
   --persist-to "$persist" --show-interactive-dev-session=false "${extra[@]}"

@@ -14,9 +14,7 @@ host=$1; shift
 root=$(cd "$(dirname "$0")/../.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
 work=$(mktemp -d "${TMPDIR:-/tmp}/learner-$host.XXXXXX")
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
+free_port() { python3 "$root/tests/hosts/free-port.py"; }
 
 # Settings both instances share: the conformance secret, the demo accounts' password
 # (for the sign-in tests), MCP Inspector's origin for CORS, and 4 s codes so their

@@ -29,8 +29,24 @@ pub enum Decision {
 }
 
 /// Compare-and-swap attempts before giving up under contention; then the request is
-/// refused (fail closed) with a one-second retry.
-const MAX_ATTEMPTS: usize = 8;
+/// refused (fail closed) with a one-second retry. Between attempts the caller's `pause`
+/// waits a little (a random, growing delay): without it, many concurrent requests from
+/// one address (a busy school behind one NAT) kept colliding on their counter until
+/// some were refused while far under the limit.
+const MAX_ATTEMPTS: usize = 16;
+
+/// The longest pause between attempts, in milliseconds.
+pub const MAX_PAUSE_MS: u64 = 32;
+
+/// How long to pause after `attempt` failed attempts (1, 2, …) given a random `draw`:
+/// uniformly up to 2^attempt ms, at most [`MAX_PAUSE_MS`].
+pub fn pause_ms(attempt: usize, draw: u64) -> u64 {
+    let ceiling = 1u64
+        .checked_shl(u32::try_from(attempt).unwrap_or(u32::MAX))
+        .unwrap_or(u64::MAX)
+        .min(MAX_PAUSE_MS);
+    draw % (ceiling + 1)
+}
 
 /// The fixed window `now_ms` falls in, as the counter of one key sees it.
 struct Window {
@@ -62,16 +78,18 @@ fn count(entry: &KvEntry) -> u32 {
 }
 
 /// Counts one request against `limit` for `key` (e.g. `token:ip:203.0.113.7`), at
-/// `now_ms`.
-pub async fn check<K: KeyValue>(
+/// `now_ms`; `pause(attempt)` waits between attempts that lost a race (see
+/// [`pause_ms`]).
+pub async fn check<K: KeyValue, P: Future<Output = ()>>(
     kv: &K,
     key: &str,
     limit: RateLimit,
     now_ms: u64,
+    pause: impl Fn(usize) -> P,
 ) -> Result<Decision, KvError> {
     let window = Window::of(key, limit, now_ms);
     let retry_after_s = window.remaining_ms.div_ceil(1_000).max(1);
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 1..=MAX_ATTEMPTS {
         let current = kv.get(&window.counter).await?;
         let count = current.as_ref().map_or(0, count);
         if count >= limit.limit {
@@ -92,6 +110,7 @@ pub async fn check<K: KeyValue>(
                     remaining: limit.limit - count - 1,
                 });
             }
+            Err(KvError::Conflict(_)) if attempt < MAX_ATTEMPTS => pause(attempt).await,
             Err(KvError::Conflict(_)) => {}
             Err(other) => return Err(other),
         }
@@ -102,14 +121,15 @@ pub async fn check<K: KeyValue>(
 /// Takes back one counted request for `key` in the window of `now_ms` (an attempt that
 /// turned out not to be what the limit is about, such as a sign-in that succeeded). The
 /// count never goes below zero; a lost race is retried like [`check`].
-pub async fn refund<K: KeyValue>(
+pub async fn refund<K: KeyValue, P: Future<Output = ()>>(
     kv: &K,
     key: &str,
     limit: RateLimit,
     now_ms: u64,
+    pause: impl Fn(usize) -> P,
 ) -> Result<(), KvError> {
     let window = Window::of(key, limit, now_ms);
-    for _ in 0..MAX_ATTEMPTS {
+    for attempt in 1..=MAX_ATTEMPTS {
         let Some(current) = kv.get(&window.counter).await? else {
             return Ok(());
         };
@@ -126,6 +146,7 @@ pub async fn refund<K: KeyValue>(
             )
             .await
         {
+            Err(KvError::Conflict(_)) if attempt < MAX_ATTEMPTS => pause(attempt).await,
             Err(KvError::Conflict(_)) => {}
             other => return other.map(|_| ()),
         }
@@ -150,7 +171,7 @@ mod tests {
 
     /// Counts one request and returns the decision.
     fn decide(kv: &MemoryKv<'_>, key: &str, limit: RateLimit, now_ms: u64) -> Decision {
-        run(check(kv, key, limit, now_ms)).unwrap()
+        run(check(kv, key, limit, now_ms, |_| async {})).unwrap()
     }
 
     #[test]
@@ -182,6 +203,18 @@ mod tests {
     }
 
     #[test]
+    fn pauses_grow_with_the_attempts_up_to_a_bound() {
+        // Drawn uniformly from 0..=2^attempt, capped.
+        assert_eq!(pause_ms(1, 5), 5 % 3);
+        assert_eq!(pause_ms(3, 8), 8);
+        assert_eq!(pause_ms(3, 9), 0);
+        for attempt in [5, 6, 15, 64, usize::MAX] {
+            assert!(pause_ms(attempt, u64::MAX) <= MAX_PAUSE_MS);
+            assert_eq!(pause_ms(attempt, MAX_PAUSE_MS), MAX_PAUSE_MS);
+        }
+    }
+
+    #[test]
     fn retry_after_is_at_least_one_second() {
         let now = 1_800_000_000_999;
         let clock = clock_at(now);
@@ -198,13 +231,13 @@ mod tests {
         let kv = MemoryKv::new(&clock);
         let limit = per(2, 60_000);
         let now = 1_800_000_000_000;
-        run(refund(&kv, "u", limit, now)).unwrap();
+        run(refund(&kv, "u", limit, now, |_| async {})).unwrap();
         for _ in 0..5 {
             assert!(matches!(
                 decide(&kv, "u", limit, now),
                 Decision::Allowed { .. }
             ));
-            run(refund(&kv, "u", limit, now)).unwrap();
+            run(refund(&kv, "u", limit, now, |_| async {})).unwrap();
         }
         decide(&kv, "u", limit, now);
         decide(&kv, "u", limit, now);
@@ -212,7 +245,7 @@ mod tests {
             decide(&kv, "u", limit, now),
             Decision::Limited { .. }
         ));
-        run(refund(&kv, "u", limit, now)).unwrap();
+        run(refund(&kv, "u", limit, now, |_| async {})).unwrap();
         assert_eq!(
             decide(&kv, "u", limit, now),
             Decision::Allowed { remaining: 0 }

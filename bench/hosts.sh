@@ -8,7 +8,8 @@
 #   bench/hosts.sh [reference] [worker] [harness] [spin]      (default: all four)
 #
 # Environment: ITERATIONS (200), WARMUP (20), SECONDS (20 per throughput run),
-# CONNECTIONS (1,4,16), PRIOR_FLOWS (0: untimed flows before the measurement).
+# CONNECTIONS (1,4,16), PRIOR_FLOWS (0: untimed flows before the measurement) over
+# PRIOR_CONNECTIONS (16).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 target=${CARGO_TARGET_DIR:-$root/target}
@@ -18,7 +19,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/learner-bench.XXXXXX")
 hosts=("$@"); [ ${#hosts[@]} -gt 0 ] || hosts=(reference worker harness spin)
 load=("$target/release-native/learner-load" run --iterations "${ITERATIONS:-200}"
       --warmup "${WARMUP:-20}" --seconds "${SECONDS_PER_RUN:-20}"
-      --connections "${CONNECTIONS:-1,4,16}" --prior-flows "${PRIOR_FLOWS:-0}")
+      --connections "${CONNECTIONS:-1,4,16}" --prior-flows "${PRIOR_FLOWS:-0}"
+      --prior-connections "${PRIOR_CONNECTIONS:-16}")
 password=bench-password-$$
 # Every per-address and per-client limit lifted (one client address sends it all) and
 # port calls reported.

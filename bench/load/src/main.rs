@@ -55,6 +55,9 @@ enum Command {
         /// Untimed flows run before anything is measured (state a busy server has).
         #[arg(long, default_value_t = 0)]
         prior_flows: usize,
+        /// Connections the prior flows are spread over.
+        #[arg(long, default_value_t = 16)]
+        prior_connections: usize,
         /// Connection counts of the tools/call throughput runs.
         #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
         connections: Vec<usize>,
@@ -96,6 +99,7 @@ fn run(command: Command) -> Result<(), String> {
             iterations,
             warmup,
             prior_flows,
+            prior_connections,
             connections,
             seconds,
             pgid,
@@ -107,6 +111,7 @@ fn run(command: Command) -> Result<(), String> {
                 iterations,
                 warmup,
                 prior_flows,
+                prior_connections,
                 connections,
                 seconds,
                 pgid,

@@ -19,6 +19,8 @@ pub struct Plan {
     pub warmup: usize,
     /// Untimed flows (without sign-in) run before anything is measured.
     pub prior_flows: usize,
+    /// Connections the prior flows are spread over.
+    pub prior_connections: usize,
     /// Connection counts of the throughput runs.
     pub connections: Vec<usize>,
     /// How long each throughput run lasts.
@@ -37,7 +39,12 @@ pub fn measure(target: &Target, plan: &Plan, label: &str) -> Result<Report, Stri
     let cookie = client.sign_in(target)?;
     if plan.prior_flows > 0 {
         let started = Instant::now();
-        prior_flows(target, cookie.as_deref(), plan.prior_flows)?;
+        prior_flows(
+            target,
+            cookie.as_deref(),
+            plan.prior_flows,
+            plan.prior_connections,
+        )?;
         eprintln!(
             "{label}: {} prior flows in {:.1} s",
             plan.prior_flows,
@@ -121,11 +128,16 @@ fn record(steps: &[Measured; 9], times: &mut [Vec<f64>], calls: &mut [Vec<Calls>
 }
 
 /// `count` untimed flows (registration, authorization, exchange, refresh,
-/// initialize) over 16 connections: the state a busy server accumulates.
-fn prior_flows(target: &Target, cookie: Option<&str>, count: usize) -> Result<(), String> {
+/// initialize) over `connections` connections: the state a busy server accumulates.
+fn prior_flows(
+    target: &Target,
+    cookie: Option<&str>,
+    count: usize,
+    connections: usize,
+) -> Result<(), String> {
     let next = AtomicUsize::new(0);
     thread::scope(|scope| {
-        let workers: Vec<_> = (0..16)
+        let workers: Vec<_> = (0..connections.max(1))
             .map(|_| {
                 scope.spawn(|| {
                     let client = Client::new();

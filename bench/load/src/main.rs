@@ -46,27 +46,8 @@ enum Command {
         /// Their password.
         #[arg(long, default_value = "", env = "LEARNER_LOAD_PASSWORD")]
         password: String,
-        /// Flows timed.
-        #[arg(long, default_value_t = 200)]
-        iterations: usize,
-        /// Flows run first and not counted.
-        #[arg(long, default_value_t = 20)]
-        warmup: usize,
-        /// Untimed flows run before anything is measured (state a busy server has).
-        #[arg(long, default_value_t = 0)]
-        prior_flows: usize,
-        /// Connections the prior flows are spread over.
-        #[arg(long, default_value_t = 16)]
-        prior_connections: usize,
-        /// Connection counts of the tools/call throughput runs.
-        #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
-        connections: Vec<usize>,
-        /// Seconds per throughput run.
-        #[arg(long, default_value_t = 20)]
-        seconds: u64,
-        /// The server's process group (CPU time and memory are read from /proc).
-        #[arg(long)]
-        pgid: Option<u32>,
+        #[command(flatten)]
+        plan: Plan,
         /// Where the JSON report goes.
         #[arg(long)]
         out: PathBuf,
@@ -96,26 +77,11 @@ fn run(command: Command) -> Result<(), String> {
             label,
             username,
             password,
-            iterations,
-            warmup,
-            prior_flows,
-            prior_connections,
-            connections,
-            seconds,
-            pgid,
+            plan,
             out,
         } => {
             let base = base.trim_end_matches('/');
             let target = Target::discover(stack, base, &username, &password)?;
-            let plan = Plan {
-                iterations,
-                warmup,
-                prior_flows,
-                prior_connections,
-                connections,
-                seconds,
-                pgid,
-            };
             let report = run::measure(&target, &plan, &label)?;
             let json = serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?;
             std::fs::write(&out, json).map_err(|e| format!("{}: {e}", out.display()))?;

@@ -11,21 +11,31 @@ use crate::flow::{Calls, Client, Measured, STEPS, Session, Stack, Target, call_p
 use crate::report::{Report, StepReport, Throughput};
 use crate::stats::{Group, Usage, percentiles};
 
-/// What to measure.
+/// What to measure (the `run` command's options).
+#[derive(clap::Args)]
 pub struct Plan {
     /// Flows timed.
+    #[arg(long, default_value_t = 200)]
     pub iterations: usize,
     /// Flows run first and not counted.
+    #[arg(long, default_value_t = 20)]
     pub warmup: usize,
-    /// Untimed flows (without sign-in) run before anything is measured.
+    /// Untimed flows (without sign-in) run before anything is measured (state a busy
+    /// server has).
+    #[arg(long, default_value_t = 0)]
     pub prior_flows: usize,
     /// Connections the prior flows are spread over.
+    #[arg(long, default_value_t = 16)]
     pub prior_connections: usize,
-    /// Connection counts of the throughput runs.
+    /// Connection counts of the tools/call throughput runs.
+    #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
     pub connections: Vec<usize>,
-    /// How long each throughput run lasts.
+    /// Seconds per throughput run.
+    #[arg(long, default_value_t = 20)]
     pub seconds: u64,
-    /// The server's process group, for CPU time and memory (none: not measured).
+    /// The server's process group (CPU time and memory are read from /proc; none: not
+    /// measured).
+    #[arg(long)]
     pub pgid: Option<u32>,
 }
 

@@ -224,6 +224,19 @@ mod tests {
         }
     }
 
+    /// Runs `test` over a grant store on a read-counting in-memory store, at a fixed time.
+    fn with_store(test: impl FnOnce(&Reads<'_>, &Grants<'_, Reads<'_>, Sequence>)) {
+        let clock = TestClock::default();
+        clock.0.set(1_800_000_000_000);
+        let random = Sequence::default();
+        let kv = Reads {
+            kv: MemoryKv::new(&clock),
+            gets: Cell::new(0),
+        };
+        let grants = Grants::new(&kv, &random, Lifetimes::default(), clock.now_ms());
+        test(&kv, &grants);
+    }
+
     /// Issues `count` grants to subject `u`, returning their ids and the most reads
     /// any one approval made and the reads of all of them.
     fn issue_many(
@@ -245,64 +258,46 @@ mod tests {
 
     #[test]
     fn approvals_cost_the_same_however_many_grants_a_subject_has_and_all_can_be_ended() {
-        let clock = TestClock::default();
-        clock.0.set(1_800_000_000_000);
-        let random = Sequence::default();
-        let kv = Reads {
-            kv: MemoryKv::new(&clock),
-            gets: Cell::new(0),
-        };
-        let grants = Grants::new(&kv, &random, Lifetimes::default(), clock.now_ms());
-        let (ids, most, all) = issue_many(&kv, &grants, 1_000);
-        // A full head is read through once (PAGE grants) and then spilled: never more.
-        assert!(most <= PAGE + 1, "one approval read {most} entries");
-        assert!(all <= 1_000 * 3, "1,000 approvals read {all} entries");
-        let revoked = run(grants.revoke_subject("u", |_, _| true)).unwrap();
-        assert_eq!(revoked.len(), 1_000);
-        for id in &ids {
-            assert!(
-                run(kv.kv.get(&grant_key(id))).unwrap().is_none(),
-                "grant {id} lives on"
-            );
-        }
+        with_store(|kv, grants| {
+            let (ids, most, all) = issue_many(kv, grants, 1_000);
+            // A full head is read through once (PAGE grants) and then spilled: never more.
+            assert!(most <= PAGE + 1, "one approval read {most} entries");
+            assert!(all <= 1_000 * 3, "1,000 approvals read {all} entries");
+            let revoked = run(grants.revoke_subject("u", |_, _| true)).unwrap();
+            assert_eq!(revoked.len(), 1_000);
+            for id in &ids {
+                assert!(
+                    run(kv.kv.get(&grant_key(id))).unwrap().is_none(),
+                    "grant {id} lives on"
+                );
+            }
+        });
     }
 
     #[test]
     fn ended_grants_are_dropped_from_a_full_head_instead_of_spilling() {
-        let clock = TestClock::default();
-        clock.0.set(1_800_000_000_000);
-        let random = Sequence::default();
-        let kv = Reads {
-            kv: MemoryKv::new(&clock),
-            gets: Cell::new(0),
-        };
-        let grants = Grants::new(&kv, &random, Lifetimes::default(), clock.now_ms());
-        let (ids, _, _) = issue_many(&kv, &grants, PAGE);
-        for id in &ids[1..] {
-            run(grants.revoke_grant(id)).unwrap();
-        }
-        issue_many(&kv, &grants, 1);
-        let (head, _) = run(grants.page(&subject_key("u"))).unwrap().unwrap();
-        assert_eq!(head.ids.len(), 2, "the live grant and the new one");
-        assert_eq!(head.ids[0], ids[0]);
-        assert!(head.older.is_none());
+        with_store(|kv, grants| {
+            let (ids, _, _) = issue_many(kv, grants, PAGE);
+            for id in &ids[1..] {
+                run(grants.revoke_grant(id)).unwrap();
+            }
+            issue_many(kv, grants, 1);
+            let (head, _) = run(grants.page(&subject_key("u"))).unwrap().unwrap();
+            assert_eq!(head.ids.len(), 2, "the live grant and the new one");
+            assert_eq!(head.ids[0], ids[0]);
+            assert!(head.older.is_none());
+        });
     }
 
     #[test]
     fn a_head_written_as_a_bare_list_is_still_read() {
-        let clock = TestClock::default();
-        clock.0.set(1_800_000_000_000);
-        let random = Sequence::default();
-        let kv = Reads {
-            kv: MemoryKv::new(&clock),
-            gets: Cell::new(0),
-        };
-        let grants = Grants::new(&kv, &random, Lifetimes::default(), clock.now_ms());
-        let (ids, _, _) = issue_many(&kv, &grants, 3);
-        run(kv.kv.put(&subject_key("u"), &encode(&ids), None)).unwrap();
-        issue_many(&kv, &grants, 1);
-        let revoked = run(grants.revoke_subject("u", |_, _| true)).unwrap();
-        assert_eq!(revoked.len(), 4);
-        assert_eq!(&revoked[..3], &ids[..]);
+        with_store(|kv, grants| {
+            let (ids, _, _) = issue_many(kv, grants, 3);
+            run(kv.kv.put(&subject_key("u"), &encode(&ids), None)).unwrap();
+            issue_many(kv, grants, 1);
+            let revoked = run(grants.revoke_subject("u", |_, _| true)).unwrap();
+            assert_eq!(revoked.len(), 4);
+            assert_eq!(&revoked[..3], &ids[..]);
+        });
     }
 }

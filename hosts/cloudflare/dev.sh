@@ -31,7 +31,7 @@ export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false \
 wrangler=(node node_modules/wrangler/bin/wrangler.js)
 "${wrangler[@]}" d1 migrations apply DB --local --persist-to "$persist" >/dev/null
 
-main=build/index.js; extra=()
+main=build/entry.js; extra=()
 # LEARNER_CONFIG: wrangler.toml's value with the --set settings over it.
 config_json() {
   python3 -c 'import json, sys, tomllib
@@ -40,7 +40,7 @@ config.update(s.split("=", 1) for s in sys.argv[1:])
 print(json.dumps(config, separators=(",", ":")))' "$@"
 }
 if [ "$test_mode" = 1 ]; then
-  main=build-test/index.js
+  main=build-test/entry.js
   printf 'CONFORMANCE_SECRET=conformance-secret-value\nDEMO_PASSWORD=demo-password-for-tests\n' > "$persist/test.vars"
   config=$(config_json outbound.allow='http://127.0.0.1:*' "${sets[@]}")
   extra=(--env-file "$persist/test.vars" --var "LEARNER_CONFIG:$config")

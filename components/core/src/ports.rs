@@ -207,8 +207,8 @@ pub trait Sql {
     async fn batch(&self, statements: &[Statement]) -> Result<Vec<QueryResult>, SqlError>;
 }
 
-/// One audit record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One audit record. (Serde: a host may carry records to where its trail lives.)
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditRecord {
     /// Milliseconds since the Unix epoch.
     pub at_ms: u64,
@@ -223,7 +223,7 @@ pub struct AuditRecord {
 }
 
 /// An appended audit record and its sequence number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct AuditEntry {
     /// Strictly increasing from 1, without gaps.
     pub sequence: u64,

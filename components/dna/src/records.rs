@@ -87,6 +87,49 @@ pub struct Class {
     pub subject_area: String,
 }
 
+/// A part of a learner's stored DNA.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Traits (`dna_traits`).
+    Traits,
+    /// Concept mastery.
+    Mastery,
+    /// Struggles.
+    Struggles,
+    /// Name and email.
+    Identity,
+}
+
+/// A learner's stored DNA, the parts that were asked for (the rest empty).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stored {
+    /// `{trait, value, confidence, sample_count, computed_at_ms}`, by trait.
+    pub traits: Vec<Value>,
+    /// `{concept, mastery, confidence, sample_count, computed_at_ms}`, by concept.
+    pub mastery: Vec<Value>,
+    /// `{concept, misconception, frequency, confidence, sample_count, computed_at_ms}`,
+    /// by concept and misconception.
+    pub struggles: Vec<Value>,
+    /// `{given_name, family_name, email}`, when the learner exists.
+    pub identity: Option<Value>,
+}
+
+// The parts of `Records::stored`, each one JSON value over `?1` learner, `?2` tenant.
+// A trait's value is stored as JSON text and shown as JSON (null if it is not JSON).
+const TRAITS_JSON: &str = "SELECT json_group_array(json_object('trait', trait, \
+     'value', CASE WHEN json_valid(value_json) THEN json(value_json) END, \
+     'confidence', confidence, 'sample_count', sample_count, 'computed_at_ms', computed_at_ms)) \
+     FROM dna_traits WHERE learner_id = ?1 AND tenant_id = ?2";
+const MASTERY_JSON: &str = "SELECT json_group_array(json_object('concept', concept, \
+     'mastery', mastery, 'confidence', confidence, 'sample_count', sample_count, \
+     'computed_at_ms', computed_at_ms)) FROM concept_mastery WHERE learner_id = ?1 AND tenant_id = ?2";
+const STRUGGLES_JSON: &str = "SELECT json_group_array(json_object('concept', concept, \
+     'misconception', misconception, 'frequency', frequency, 'confidence', confidence, \
+     'sample_count', sample_count, 'computed_at_ms', computed_at_ms)) \
+     FROM struggles WHERE learner_id = ?1 AND tenant_id = ?2";
+const IDENTITY_JSON: &str = "SELECT json_object('given_name', given_name, 'family_name', family_name, \
+     'email', email) FROM learners WHERE id = ?1 AND tenant_id = ?2";
+
 fn json_of(value: &SqlValue) -> Value {
     match value {
         SqlValue::Text(t) => json!(t),
@@ -256,56 +299,72 @@ impl<'a, S: Sql> Records<'a, S> {
             .collect())
     }
 
-    /// Stored traits: `{trait, value, confidence, sample_count, computed_at_ms}`.
-    pub async fn traits(&self, learner: &str) -> Result<Vec<Value>, SqlError> {
-        let mut rows = self
-            .objects(
-                "SELECT trait, value_json, confidence, sample_count, computed_at_ms FROM dna_traits \
-                 WHERE learner_id = ? AND tenant_id = ? ORDER BY trait",
-                vec![text(learner), text(self.tenant)],
-                &["trait", "value", "confidence", "sample_count", "computed_at_ms"],
-            )
-            .await?;
-        for row in &mut rows {
-            // Stored as JSON text; shown as JSON.
-            if let Some(value) = row.get_mut("value") {
-                *value = value
-                    .as_str()
-                    .and_then(|t| serde_json::from_str(t).ok())
-                    .unwrap_or(Value::Null);
-            }
+    /// A learner's stored DNA, the `parts` asked for, in one query (each part a JSON
+    /// array built by the database), so a read costs one round trip however many
+    /// parts it shows. Parts not asked for are not read.
+    pub async fn stored(&self, learner: &str, parts: &[Part]) -> Result<Stored, SqlError> {
+        let mut stored = Stored::default();
+        if parts.is_empty() {
+            return Ok(stored);
         }
-        Ok(rows)
-    }
-
-    /// Stored concept mastery: `{concept, mastery, confidence, sample_count, computed_at_ms}`.
-    pub async fn mastery(&self, learner: &str) -> Result<Vec<Value>, SqlError> {
-        self.objects(
-            "SELECT concept, mastery, confidence, sample_count, computed_at_ms FROM concept_mastery \
-             WHERE learner_id = ? AND tenant_id = ? ORDER BY concept",
-            vec![text(learner), text(self.tenant)],
-            &["concept", "mastery", "confidence", "sample_count", "computed_at_ms"],
-        )
-        .await
-    }
-
-    /// Stored struggles: `{concept, misconception, frequency, confidence, sample_count,
-    /// computed_at_ms}`.
-    pub async fn struggles(&self, learner: &str) -> Result<Vec<Value>, SqlError> {
-        self.objects(
-            "SELECT concept, misconception, frequency, confidence, sample_count, computed_at_ms \
-             FROM struggles WHERE learner_id = ? AND tenant_id = ? ORDER BY concept, misconception",
-            vec![text(learner), text(self.tenant)],
-            &[
-                "concept",
-                "misconception",
-                "frequency",
-                "confidence",
-                "sample_count",
-                "computed_at_ms",
-            ],
-        )
-        .await
+        let part = |wanted: Part, query: &'static str| {
+            if parts.contains(&wanted) {
+                query
+            } else {
+                "NULL"
+            }
+        };
+        let query = format!(
+            // Named columns: D1 answers rows as objects keyed by column name.
+            "SELECT ({}) AS traits, ({}) AS mastery, ({}) AS struggles, ({}) AS identity",
+            part(Part::Traits, TRAITS_JSON),
+            part(Part::Mastery, MASTERY_JSON),
+            part(Part::Struggles, STRUGGLES_JSON),
+            part(Part::Identity, IDENTITY_JSON),
+        );
+        let rows = self
+            .rows(&query, vec![text(learner), text(self.tenant)])
+            .await?;
+        let Some([traits, mastery, struggles, identity]) = rows
+            .first()
+            .map(Vec::as_slice)
+            .and_then(|r| <&[_; 4]>::try_from(r).ok())
+        else {
+            return Err(SqlError::Statement(
+                "the stored DNA query answered no row of four columns".into(),
+            ));
+        };
+        let parsed = |value: &SqlValue| -> Result<Value, SqlError> {
+            match value {
+                SqlValue::Text(json) => serde_json::from_str(json).map_err(|e| {
+                    SqlError::Statement(format!("the database built malformed JSON: {e}"))
+                }),
+                _ => Ok(Value::Null),
+            }
+        };
+        let array = |value: &SqlValue, order: &[&str]| -> Result<Vec<Value>, SqlError> {
+            let mut items = match parsed(value)? {
+                Value::Array(items) => items,
+                _ => Vec::new(),
+            };
+            // json_group_array keeps no order of its own: sort as the reads always did.
+            // (The keys are text columns, compared bytewise as SQLite's BINARY does.)
+            items.sort_by(|a, b| {
+                let key = |v: &Value| -> Vec<String> {
+                    order
+                        .iter()
+                        .map(|k| v[*k].as_str().unwrap_or_default().to_owned())
+                        .collect()
+                };
+                key(a).cmp(&key(b))
+            });
+            Ok(items)
+        };
+        stored.traits = array(traits, &["trait"])?;
+        stored.mastery = array(mastery, &["concept"])?;
+        stored.struggles = array(struggles, &["concept", "misconception"])?;
+        stored.identity = Some(parsed(identity)?).filter(|v| !v.is_null());
+        Ok(stored)
     }
 
     /// The learner's events in `[since_ms, until_ms)`, for deriving DNA over a window.
@@ -474,14 +533,11 @@ impl<'a, S: Sql> Records<'a, S> {
             out.insert(name.to_owned(), value);
         }
         // Mastery and struggles are exported as they are read.
-        out.insert(
-            "concept_mastery".into(),
-            Value::Array(self.mastery(learner).await?),
-        );
-        out.insert(
-            "struggles".into(),
-            Value::Array(self.struggles(learner).await?),
-        );
+        let stored = self
+            .stored(learner, &[Part::Mastery, Part::Struggles])
+            .await?;
+        out.insert("concept_mastery".into(), Value::Array(stored.mastery));
+        out.insert("struggles".into(), Value::Array(stored.struggles));
         Ok(out)
     }
 

@@ -6,62 +6,19 @@
 //! pending requests) has an object of its own, which also holds the session's waiting
 //! streams. Both serve the same calls with the same code.
 //!
-//! The driver's "immediate transaction": a Durable Object runs one event at a time,
-//! and every store operation is a run of synchronous `exec` calls with no `await`
-//! between them, so no other request interleaves and the implicit transaction commits
-//! them together. (An operation that fails part-way is not rolled back; the store's
-//! operations decide before they write, and a write cut short leaves at most a version
-//! number skipped or expired rows freed.) `wait` is the one operation that awaits: it
-//! parks until a write to its key in the same object wakes it, or its time is up.
+//! Every store operation is a run of synchronous `exec` calls in one event (see
+//! `object_storage`). `wait` is the one operation that awaits: it parks until a write
+//! to its key in the same object wakes it, or its time is up.
 
 use std::cell::RefCell;
 
 use futures_channel::oneshot;
 use futures_util::future::select;
-use learner_core::ports::{SqlError, SqlValue};
 use learner_storage::kv::KvStore;
 use learner_storage::kv_protocol::{KvAnswer, KvOp};
-use learner_storage::{Connection, Driver, Rows};
-use worker::{Date, Delay, Request, Response, Result, SqlStorage, SqlStorageValue, State};
+use worker::{Date, Delay, Request, Response, Result, State};
 
-/// An object's SQLite storage, as the shared store's driver.
-pub struct ObjectStorage(SqlStorage);
-
-learner_storage::native_values!(
-    SqlStorageValue { Null, Integer, Float, String, Blob },
-    Boolean(b) => SqlValue::Integer(i64::from(b)),
-);
-
-impl Connection for ObjectStorage {
-    fn query(&self, sql: &str, params: &[SqlValue]) -> std::result::Result<Rows, SqlError> {
-        let failed = |e: worker::Error| SqlError::Statement(e.to_string());
-        let cursor = self
-            .0
-            .exec(sql, params.iter().map(to_native).collect::<Vec<_>>())
-            .map_err(failed)?;
-        let columns = cursor.column_names();
-        let rows = cursor
-            .raw()
-            .map(|row| row.map(|values| values.into_iter().map(from_native).collect()))
-            .collect::<Result<_>>()
-            .map_err(failed)?;
-        Ok(Rows { columns, rows })
-    }
-}
-
-impl Driver for ObjectStorage {
-    type Connection = Self;
-
-    // Atomic by the object's one-event-at-a-time execution (see the module docs).
-    const ATOMIC_WITHOUT_TRANSACTION: bool = true;
-
-    fn autocommit<T, E: From<SqlError>>(
-        &self,
-        work: impl FnOnce(&Self) -> std::result::Result<T, E>,
-    ) -> std::result::Result<T, E> {
-        work(self)
-    }
-}
+use crate::object_storage::ObjectStorage;
 
 fn now_ms() -> u64 {
     Date::now().as_millis()
@@ -87,18 +44,36 @@ impl ObjectKv {
     }
 
     /// Serves one request to the object: a [`KvOp`] in JSON, answered with a
-    /// [`KvAnswer`].
+    /// [`KvAnswer`]. The worker sends `wait` this way, the one op that parks; the others
+    /// come by RPC ([`Self::apply_json`]).
     async fn serve(&self, mut request: Request) -> Result<Response> {
         let answer = match request.json().await? {
             KvOp::Wait { key, timeout_ms } => self.wait(key, timeout_ms).await,
-            op => {
-                let key = op.key().to_owned();
-                let answer = self.store.apply(op);
-                self.wake(&key);
-                answer
-            }
+            op => self.apply(op),
         };
         Response::from_json(&answer)
+    }
+
+    /// Applies an op that does not park, waking the requests waiting on its key.
+    fn apply(&self, op: KvOp) -> KvAnswer {
+        let key = op.key().to_owned();
+        let answer = self.store.apply(op);
+        self.wake(&key);
+        answer
+    }
+
+    /// The RPC form: a [`KvOp`] in JSON in, its [`KvAnswer`] in JSON out. A `wait`
+    /// cannot park in a synchronous call: it is answered as a read (the worker sends
+    /// waits by fetch).
+    fn apply_json(&self, op: &str) -> String {
+        let answer = match serde_json::from_str::<KvOp>(op) {
+            Ok(KvOp::Wait { key, .. }) => self.store.apply(KvOp::Get { key }),
+            Ok(op) => self.apply(op),
+            Err(error) => KvAnswer::Backend(format!("malformed key-value op: {error}")),
+        };
+        // Answers are plain data and always encode; the worker reads an empty reply
+        // as a backend failure.
+        serde_json::to_string(&answer).unwrap_or_default()
     }
 
     /// Wakes the requests waiting on `key` (they read it again themselves).
@@ -129,6 +104,7 @@ impl ObjectKv {
 /// without docs.)
 #[allow(missing_docs)]
 mod objects {
+    use wasm_bindgen::prelude::wasm_bindgen;
     use worker::{DurableObject, Env, Request, Response, Result, State, durable_object};
 
     use super::ObjectKv;
@@ -149,6 +125,14 @@ mod objects {
 
                 async fn fetch(&self, request: Request) -> Result<Response> {
                     self.kv.serve(request).await
+                }
+            }
+
+            #[wasm_bindgen]
+            impl $name {
+                /// RPC `op(json) -> json`: one key-value op that does not park.
+                pub fn op(&self, op: &str) -> String {
+                    self.kv.apply_json(op)
                 }
             }
         };

@@ -5,13 +5,16 @@
 //! no application logic: it converts requests and responses and hands them to
 //! [`learner_app::App`].
 
+mod audit_object;
 mod kv_object;
+mod object_storage;
 mod ports;
 
 use learner_app::App;
 use learner_core::{ApiError, ClientAddr, MAX_BODY_BYTES, Reply};
 use worker::{Context, Env, Request, Response, event};
 
+pub use audit_object::AuditLog;
 pub use kv_object::{KvObject, McpSession};
 
 #[event(fetch)]

@@ -9,6 +9,7 @@ use super::{FIELDS, Failure, Service, TRAITS, Window, category_of};
 use crate::derive;
 use crate::gdpr::AccessRevocation;
 use crate::privacy::Category;
+use crate::records::{Part, Stored};
 
 impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
     /// `learner-dna://learners`: the learners this requester may read.
@@ -106,12 +107,23 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
         let records = self.records();
         let mut body = Map::new();
         body.insert("learner".into(), json!(learner.pseudonym));
-        let (traits, mastery, struggles) = match window {
-            None => (
-                records.traits(&learner.id).await?,
-                records.mastery(&learner.id).await?,
-                records.struggles(&learner.id).await?,
+        // Stored DNA unless derived over a window; only what will be shown.
+        let from_store = window.is_none();
+        let parts: Vec<Part> = [
+            (
+                Part::Traits,
+                from_store && shown.iter().any(|f| TRAITS.contains(f)),
             ),
+            (Part::Mastery, from_store && shown.contains(&"mastery")),
+            (Part::Struggles, from_store && shown.contains(&"struggles")),
+            (Part::Identity, shown.contains(&"identity")),
+        ]
+        .into_iter()
+        .filter_map(|(part, wanted)| wanted.then_some(part))
+        .collect();
+        let stored = records.stored(&learner.id, &parts).await?;
+        let (traits, mastery, struggles) = match window {
+            None => (stored.traits, stored.mastery, stored.struggles),
             Some(window) => {
                 let events = records
                     .events(&learner.id, window.since_ms, window.until_ms)
@@ -144,9 +156,7 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
         if shown.contains(&"struggles") {
             body.insert("struggles".into(), Value::Array(struggles));
         }
-        if shown.contains(&"identity")
-            && let Some(identity) = records.identity(&learner.id).await?
-        {
+        if let Some(identity) = stored.identity {
             body.insert("identity".into(), identity);
         }
         if fields.is_some() {
@@ -173,22 +183,20 @@ impl<H: Host, R: AccessRevocation> Service<'_, H, R> {
                 .refuse(kind, json!(learner.pseudonym), "next steps need the learner.assessment or learner.struggles scope, and consent")
                 .await;
         }
-        let records = self.records();
-        let mastery = if has(Category::Assessment) {
-            records.mastery(&learner.id).await?
-        } else {
-            Vec::new()
-        };
-        let struggles = if has(Category::Struggles) {
-            records.struggles(&learner.id).await?
-        } else {
-            Vec::new()
-        };
-        let traits = if has(Category::Profile) {
-            records.traits(&learner.id).await?
-        } else {
-            Vec::new()
-        };
+        let parts: Vec<Part> = [
+            (Part::Traits, has(Category::Profile)),
+            (Part::Mastery, has(Category::Assessment)),
+            (Part::Struggles, has(Category::Struggles)),
+        ]
+        .into_iter()
+        .filter_map(|(part, wanted)| wanted.then_some(part))
+        .collect();
+        let Stored {
+            traits,
+            mastery,
+            struggles,
+            ..
+        } = self.records().stored(&learner.id, &parts).await?;
         let trait_value = |name: &str| {
             traits
                 .iter()

@@ -265,6 +265,25 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         set: &LearnerSet,
         purpose: Purpose,
     ) -> Result<Vec<(String, Vec<Category>)>, Failure> {
+        Ok(self
+            .decisions(set, purpose)
+            .await?
+            .into_iter()
+            .filter_map(|(id, access)| match access {
+                Access::Allowed(categories) => Some((id, categories)),
+                Access::Denied(_) => None,
+            })
+            .collect())
+    }
+
+    /// The privacy rules' decision for each learner of `set` (of this tenant) for
+    /// `purpose`, in two queries whatever the set's size. The set is one the requester
+    /// relates to as a whole, so each learner is in the tenant and related.
+    async fn decisions(
+        &self,
+        set: &LearnerSet,
+        purpose: Purpose,
+    ) -> Result<Vec<(String, Access)>, Failure> {
         let facts = privacy::consent_facts(
             self.host.sql(),
             self.requester.tenant(),
@@ -276,7 +295,7 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
         .await?;
         Ok(facts
             .into_iter()
-            .filter_map(|(id, consent)| {
+            .map(|(id, consent)| {
                 let facts = Facts {
                     role: self.requester.role(),
                     purpose,
@@ -285,39 +304,35 @@ impl<'a, H: Host, R: AccessRevocation> Service<'a, H, R> {
                     consent: &consent,
                     scopes: &self.requester.principal.scopes,
                 };
-                match privacy::decide(&facts) {
-                    Access::Allowed(categories) => Some((id, categories)),
-                    Access::Denied(_) => None,
-                }
+                (id, privacy::decide(&facts))
             })
             .collect())
     }
 
     /// The learner `reference` names — this client's pseudonym, or for a tenant
     /// administrator the school's record id — if the privacy rules admit the read.
+    /// Decided over the requester's related learners as a set, so finding the learner
+    /// and deciding costs the same two queries as listing them.
     async fn admit(&self, kind: &str, reference: &str) -> Result<Admitted, Failure> {
         if self.requester.role() == Role::TenantAdmin {
             return self
                 .deny(kind, json!(reference), privacy::Denial::AggregatesOnly)
                 .await;
         }
-        let related = self
-            .records()
-            .related_learners(&self.requester, &self.today)
-            .await?;
-        let Some(id) = related
+        let set = LearnerSet::related(&self.requester, self.requester.tenant(), &self.today);
+        let found = self
+            .decisions(&set, Purpose::Read)
+            .await?
             .into_iter()
-            .find(|id| self.pseudonym(id) == reference)
-        else {
-            return self.unseen_learner(kind, reference).await;
-        };
-        match self.access(&id).await? {
-            Access::Allowed(categories) => Ok(Admitted {
+            .find(|(id, _)| self.pseudonym(id) == reference);
+        match found {
+            None => self.unseen_learner(kind, reference).await,
+            Some((id, Access::Allowed(categories))) => Ok(Admitted {
                 pseudonym: reference.to_owned(),
                 id,
                 categories,
             }),
-            Access::Denied(denial) => self.deny(kind, json!(reference), denial).await,
+            Some((_, Access::Denied(denial))) => self.deny(kind, json!(reference), denial).await,
         }
     }
 

@@ -1,4 +1,4 @@
-//! SQL and audit over D1 (`DB`; the audit trail is table `audit_log`).
+//! SQL over D1 (`DB`). (The audit trail lives in a Durable Object: `audit_object`.)
 
 use learner_core::ports::{self as core, QueryResult, SqlError, SqlValue, Statement};
 use learner_storage::driver::MAX_PORTABLE_INTEGER as MAX_SAFE_INTEGER; // what D1 keeps exact

@@ -1,9 +1,27 @@
 //! Key-value: each operation goes to the Durable Object that holds its key.
+//!
+//! By RPC (`op(json) -> json`, a method of the object) for every op but `wait`: an
+//! RPC call is a plain method call into the object, where a fetch builds, sends and
+//! parses an HTTP exchange on both sides. `wait` parks in the object until a write
+//! wakes it, which a synchronous method cannot, so it goes by fetch.
 
 use learner_core::ports as core;
 use learner_storage::kv_protocol::{KvAnswer, KvClient, KvOp, KvTransport};
 use wasm_bindgen::JsValue;
-use worker::{Env, Method, Request, RequestInit};
+use wasm_bindgen::prelude::wasm_bindgen;
+use wasm_bindgen_futures::JsFuture;
+use worker::{Env, Method, Request, RequestInit, Stub};
+
+#[wasm_bindgen]
+extern "C" {
+    /// A key-value object's RPC surface, as its stub offers it.
+    #[wasm_bindgen(extends = js_sys::Object)]
+    type KvRpc;
+
+    /// One op in JSON; the promise resolves to its answer in JSON.
+    #[wasm_bindgen(method, catch, js_name = op)]
+    fn op(this: &KvRpc, op: &str) -> Result<js_sys::Promise, JsValue>;
+}
 
 /// Durable Objects the key space is spread over.
 const KV_SHARDS: u64 = 64;
@@ -52,10 +70,23 @@ impl ObjectTransport {
             .id_from_name(&name)?
             .get_stub()?;
         let body = serde_json::to_string(op)?;
+        if !matches!(op, KvOp::Wait { .. }) {
+            return call(stub, &body).await;
+        }
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_body(Some(JsValue::from_str(&body)));
         let request = Request::new_with_init("https://kv-object/op", &init)?;
         stub.fetch_with_request(request).await?.json().await
     }
+}
+
+/// Calls the object's `op` method.
+async fn call(stub: Stub, op: &str) -> worker::Result<KvAnswer> {
+    let rpc: KvRpc = stub.into_rpc();
+    let answer = JsFuture::from(rpc.op(op)?).await?;
+    let answer = answer
+        .as_string()
+        .ok_or_else(|| worker::Error::RustError("a key-value answer that is not text".into()))?;
+    Ok(serde_json::from_str(&answer)?)
 }

@@ -4,12 +4,13 @@
 //! |-----------|----------------------------------------------------------------|
 //! | key-value | Durable Object `KV_OBJECT` (strong: CAS and take are atomic)    |
 //! | sql       | D1 `DB` (`batch` is one transaction)                            |
-//! | audit     | D1 `DB`, table `audit_log` (append-only by trigger)             |
+//! | audit     | Durable Object `AUDIT_LOG`, table `audit_log` (append-only by trigger) |
 //! | config    | var `LEARNER_CONFIG` (a JSON object); secrets are other bindings |
 //! | fetch     | `fetch()`, limited by the config's `outbound.allow` list        |
 //! | clock     | `Date.now()`                                                    |
 //! | random    | `crypto.getRandomValues`                                        |
 
+mod audit;
 mod clock;
 mod config;
 mod d1;
@@ -18,10 +19,10 @@ mod key_value;
 
 use learner_core::outbound;
 use learner_core::ports as core;
-use learner_storage::audit::AuditTrail;
 use learner_storage::kv_protocol::KvClient;
 use worker::Env;
 
+pub use audit::CfAudit;
 pub use clock::{CfClock, CfRandom};
 pub use config::CfConfig;
 pub use d1::CfSql;
@@ -29,8 +30,7 @@ pub use fetch::CfFetch;
 pub use key_value::{CfKeyValue, ObjectTransport};
 
 /// The ports of one request.
-pub type CfHost =
-    core::Ports<CfKeyValue, CfSql, AuditTrail<CfSql>, CfConfig, CfFetch, CfClock, CfRandom>;
+pub type CfHost = core::Ports<CfKeyValue, CfSql, CfAudit, CfConfig, CfFetch, CfClock, CfRandom>;
 
 /// Ports over the worker's bindings.
 pub fn host(env: &Env) -> CfHost {
@@ -40,10 +40,7 @@ pub fn host(env: &Env) -> CfHost {
     core::Ports {
         kv: KvClient(ObjectTransport::new(env.clone())),
         sql: CfSql::new(env.clone()),
-        // The shared hash-chained append (`learner_storage::audit`): D1 has no
-        // read-then-write transaction, so it is the primary key on the sequence, and the
-        // append's retry after losing it, that keep the chain linear.
-        audit: AuditTrail(CfSql::new(env.clone())),
+        audit: CfAudit::new(env.clone()),
         config,
         fetch: CfFetch::new(allowed.map_err(|e| format!("outbound.allow: {e}"))),
         clock: CfClock,

@@ -1,0 +1,57 @@
+// The worker's entry module: worker-build's output (index.js, copied beside this file
+// by build.sh), with its Durable Object classes declared as workerd wants them for RPC.
+//
+// The key-value and audit ports call their objects by RPC (a method call, not an HTTP
+// exchange; see src/ports/key_value.rs and src/ports/audit.rs). workerd takes RPC
+// calls only for a class that `extends DurableObject`; the classes wasm-bindgen
+// generates extend nothing. Each class here extends it and hands every call to the
+// Rust object of the same state.
+import { DurableObject } from "cloudflare:workers";
+import worker, * as rust from "./index.js";
+
+/** The Rust object behind a class of the same name, made with the same state. */
+class Delegating extends DurableObject {
+  constructor(Rust, ctx, env) {
+    super(ctx, env);
+    this.rust = new Rust(ctx, env);
+  }
+
+  fetch(request) {
+    return this.rust.fetch(request);
+  }
+}
+
+/** The hash-sharded key-value objects: `op(json)` any op but `wait` (by fetch). */
+export class KvObject extends Delegating {
+  constructor(ctx, env) {
+    super(rust.KvObject, ctx, env);
+  }
+
+  op(json) {
+    return this.rust.op(json);
+  }
+}
+
+/** One object per MCP session's key partition: the same calls as KvObject. */
+export class McpSession extends Delegating {
+  constructor(ctx, env) {
+    super(rust.McpSession, ctx, env);
+  }
+
+  op(json) {
+    return this.rust.op(json);
+  }
+}
+
+/** The audit trail: `call(json)`, an append or a read. */
+export class AuditLog extends Delegating {
+  constructor(ctx, env) {
+    super(rust.AuditLog, ctx, env);
+  }
+
+  call(json) {
+    return this.rust.call(json);
+  }
+}
+
+export default worker;

@@ -4,7 +4,7 @@
 #   dev.sh [--test] [--port N] [--persist-to DIR] [--set NAME=VALUE]...
 #
 # --test serves build-test/ (the conformance routes) with the test secrets and an
-# outbound allow-list for loopback. --set adds a setting to LEARNER_CONFIG. State (D1, Durable Objects) lives in --persist-to. Without --test the demo
+# outbound allow-list for loopback. --set adds a setting to LEARNER_CONFIG. State (the Durable Objects' storage) lives in --persist-to. Without --test the demo
 # accounts get a password generated once per state directory (secret DEMO_PASSWORD,
 # kept in <state>/demo-password), as `learner-mcp serve` does.
 set -euo pipefail
@@ -29,7 +29,6 @@ export WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false \
 . ./node-env.sh
 
 wrangler=(node node_modules/wrangler/bin/wrangler.js)
-"${wrangler[@]}" d1 migrations apply DB --local --persist-to "$persist" >/dev/null
 
 main=build/entry.js; extra=()
 # LEARNER_CONFIG: wrangler.toml's value with the --set settings over it.

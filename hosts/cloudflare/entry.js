@@ -1,11 +1,10 @@
 // The worker's entry module: worker-build's output (index.js, copied beside this file
 // by build.sh), with its Durable Object classes declared as workerd wants them for RPC.
 //
-// The key-value and audit ports call their objects by RPC (a method call, not an HTTP
-// exchange; see src/ports/key_value.rs and src/ports/audit.rs). workerd takes RPC
-// calls only for a class that `extends DurableObject`; the classes wasm-bindgen
-// generates extend nothing. Each class here extends it and hands every call to the
-// Rust object of the same state.
+// The key-value, SQL and audit ports call their objects by RPC (a method call, not an
+// HTTP exchange; see src/ports/). workerd takes RPC calls only for a class that
+// `extends DurableObject`; the classes wasm-bindgen generates extend nothing. Each
+// class here extends it and hands every call to the Rust object of the same state.
 import { DurableObject } from "cloudflare:workers";
 import worker, * as rust from "./index.js";
 
@@ -40,6 +39,26 @@ export class McpSession extends Delegating {
 
   op(json) {
     return this.rust.op(json);
+  }
+}
+
+/**
+ * The learner database: `call(json)`, a statement or a batch, all or nothing — the
+ * Rust object throws a failed call's answer, which rolls the transaction back, and the
+ * answer is returned as any other.
+ */
+export class LearnerStore extends Delegating {
+  constructor(ctx, env) {
+    super(rust.LearnerStore, ctx, env);
+  }
+
+  call(json) {
+    try {
+      return this.ctx.storage.transactionSync(() => this.rust.call(json));
+    } catch (failed) {
+      if (typeof failed === "string") return failed;
+      throw failed;
+    }
   }
 }
 

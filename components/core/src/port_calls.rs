@@ -2,8 +2,8 @@
 //! the component's boundary (key-value, SQL, audit, outbound HTTP) and the time spent
 //! waiting on them.
 //!
-//! Every call to such a port is a round trip on some host (on Cloudflare each key-value
-//! call is a fetch to a Durable Object and each SQL call one D1 query), so these counts
+//! Every call to such a port is a round trip on some host (on Cloudflare each is an RPC
+//! call to a Durable Object), so these counts
 //! are what the performance issue holds steady: a request type's count must not grow
 //! with the data. The application wraps its host in [`Counted`] for each request and,
 //! when the operator turns on `diagnostics.server_timing`, reports the tally in a

@@ -125,8 +125,10 @@ pub fn check_kv_args(key: &str, value: Option<&[u8]>) -> Result<(), KvError> {
     Ok(())
 }
 
-/// A SQL value (SQLite storage classes).
-#[derive(Debug, Clone, PartialEq)]
+/// A SQL value (SQLite storage classes). (Serde, like the other SQL types: a host
+/// may carry statements to where its database lives.)
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SqlValue {
     /// SQL NULL.
     Null,
@@ -141,7 +143,7 @@ pub enum SqlValue {
 }
 
 /// One statement with positional parameters.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Statement {
     /// SQL text in the SQLite dialect.
     pub sql: String,
@@ -160,7 +162,7 @@ impl Statement {
 }
 
 /// What a statement produced.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct QueryResult {
     /// Column names, in order.
     pub columns: Vec<String>,
@@ -189,7 +191,8 @@ pub fn sql_statements(script: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// Failure of a SQL call.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SqlError {
     /// The database refused the statement; nothing was changed.
     #[error("statement refused: {0}")]

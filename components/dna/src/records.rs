@@ -315,7 +315,8 @@ impl<'a, S: Sql> Records<'a, S> {
             }
         };
         let query = format!(
-            // Named columns: D1 answers rows as objects keyed by column name.
+            // Named columns, each once: some SQL backends answer rows as objects keyed
+            // by column name (D1 does).
             "SELECT ({}) AS traits, ({}) AS mastery, ({}) AS struggles, ({}) AS identity",
             part(Part::Traits, TRAITS_JSON),
             part(Part::Mastery, MASTERY_JSON),

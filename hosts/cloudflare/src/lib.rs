@@ -9,6 +9,7 @@ mod audit_object;
 mod kv_object;
 mod object_storage;
 mod ports;
+mod sql_object;
 
 use learner_app::App;
 use learner_core::{ApiError, ClientAddr, MAX_BODY_BYTES, Reply};
@@ -16,6 +17,7 @@ use worker::{Context, Env, Request, Response, event};
 
 pub use audit_object::AuditLog;
 pub use kv_object::{KvObject, McpSession};
+pub use sql_object::LearnerStore;
 
 #[event(fetch)]
 async fn fetch(request: Request, env: Env, _ctx: Context) -> worker::Result<Response> {

@@ -5,8 +5,9 @@
 //! after the head it read (`last + 1`) and links to the head's hash; the table's
 //! primary key lets only one append take a sequence. The loser's insert is refused, it
 //! reads the new head and links after it. The head is read and the entry inserted as
-//! two statements on every host (D1 has no read-then-write transaction), so this race,
-//! not a transaction, is what keeps the chain linear everywhere.
+//! two statements on every host, so this race, not a transaction, is what keeps the
+//! chain linear everywhere. (On Cloudflare both run in one event of the trail's Durable
+//! Object, where nothing interleaves: the race never starts there.)
 
 use learner_core::audit_chain;
 use learner_core::ports::{

@@ -60,9 +60,9 @@ pub trait Driver {
     }
 }
 
-/// A value read back as a non-negative integer: versions, sequences and times. D1 and
-/// Durable Objects hand numbers over as JavaScript numbers, which may come back as
-/// REAL; an integral one counts.
+/// A value read back as a non-negative integer: versions, sequences and times. Durable
+/// Objects hand numbers over as JavaScript numbers, which may come back as REAL; an
+/// integral one counts.
 pub(crate) fn as_u64(value: &SqlValue) -> Option<u64> {
     match value {
         SqlValue::Integer(i) => u64::try_from(*i).ok(),
@@ -72,8 +72,8 @@ pub(crate) fn as_u64(value: &SqlValue) -> Option<u64> {
     }
 }
 
-/// The largest integer every backend keeps exact (D1 and Durable Objects pass numbers
-/// through JavaScript).
+/// The largest integer every backend keeps exact (Durable Objects pass numbers through
+/// JavaScript).
 pub const MAX_PORTABLE_INTEGER: i64 = (1 << 53) - 1;
 
 /// A time, version or sequence as a SQL integer, saturating at

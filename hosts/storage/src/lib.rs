@@ -1,7 +1,7 @@
 //! The storage semantics of the ports every host keeps in SQLite, written once.
 //!
 //! The harness (rusqlite), the Spin adapter (Spin SQLite) and the Cloudflare worker
-//! (a Durable Object's SQLite storage for key-value, D1 for SQL and audit) each supply
+//! (Durable Objects' SQLite storage, for every storage port) each supply
 //! only a [`Driver`]: run a statement, and run a piece of work inside an immediate
 //! transaction. Everything the ports promise on top of that — versions, expiry,
 //! linearizable compare-and-swap and take ([`kv`]), the hash-chained audit append and

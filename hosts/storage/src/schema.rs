@@ -4,7 +4,7 @@
 /// Creates the key-value table, its expiry index and the version counter.
 pub const KV_SCHEMA: &str = include_str!("../sql/kv.sql");
 
-/// Creates the append-only audit table (also the Cloudflare D1 migration).
+/// Creates the append-only audit table.
 pub const AUDIT_SCHEMA: &str = include_str!("../sql/audit_log.sql");
 
 /// The live entry for a key: params (key, now_ms) → rows of (value, version).

@@ -1,5 +1,5 @@
 //! The SQL port (`wit/ports.wit`, interface `sql`) over a SQLite driver: what the
-//! harness and the Spin adapter serve. (Cloudflare serves it from D1 directly.)
+//! harness, the Spin adapter and the Cloudflare worker's `LearnerStore` object serve.
 
 use learner_core::ports::{QueryResult, Sql, SqlError, Statement};
 

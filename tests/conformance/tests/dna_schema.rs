@@ -1,5 +1,5 @@
 //! The Learner DNA schema on every host's database: the same migrations apply through
-//! the SQL port (SQLite in the harness and in Spin, D1 on Cloudflare), once.
+//! the SQL port (SQLite in the harness and in Spin, a Durable Object's on Cloudflare), once.
 
 use learner_conformance::{agent, base_url};
 use serde_json::{Value, json};

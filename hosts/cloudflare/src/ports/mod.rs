@@ -1,21 +1,24 @@
 //! The core's ports over Cloudflare bindings, a module each.
 //!
-//! | port      | binding                                                        |
-//! |-----------|----------------------------------------------------------------|
-//! | key-value | Durable Object `KV_OBJECT` (strong: CAS and take are atomic)    |
-//! | sql       | D1 `DB` (`batch` is one transaction)                            |
+//! | port      | binding                                                            |
+//! |-----------|--------------------------------------------------------------------|
+//! | key-value | Durable Objects `KV_OBJECT`, `MCP_SESSION` (CAS and take are atomic) |
+//! | sql       | Durable Object `LEARNER_STORE` (`batch` is one transaction)          |
 //! | audit     | Durable Object `AUDIT_LOG`, table `audit_log` (append-only by trigger) |
-//! | config    | var `LEARNER_CONFIG` (a JSON object); secrets are other bindings |
-//! | fetch     | `fetch()`, limited by the config's `outbound.allow` list        |
-//! | clock     | `Date.now()`                                                    |
-//! | random    | `crypto.getRandomValues`                                        |
+//! | config    | var `LEARNER_CONFIG` (a JSON object); secrets are other bindings     |
+//! | fetch     | `fetch()`, limited by the config's `outbound.allow` list            |
+//! | clock     | `Date.now()`                                                        |
+//! | random    | `crypto.getRandomValues`                                            |
+//!
+//! Every call to an object is an RPC method call (see `entry.js`), except the
+//! key-value `wait`, which parks in its object and goes by `fetch`.
 
 mod audit;
 mod clock;
 mod config;
-mod d1;
 mod fetch;
 mod key_value;
+mod sql;
 
 use learner_core::outbound;
 use learner_core::ports as core;
@@ -25,9 +28,9 @@ use worker::Env;
 pub use audit::CfAudit;
 pub use clock::{CfClock, CfRandom};
 pub use config::CfConfig;
-pub use d1::CfSql;
 pub use fetch::CfFetch;
 pub use key_value::{CfKeyValue, ObjectTransport};
+pub use sql::CfSql;
 
 /// The ports of one request.
 pub type CfHost = core::Ports<CfKeyValue, CfSql, CfAudit, CfConfig, CfFetch, CfClock, CfRandom>;

@@ -6,7 +6,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
-/// The largest integer every host keeps exact (D1 reads numbers as doubles).
+/// The largest integer every host keeps exact (Durable Objects read numbers as doubles).
 const MAX_PORTABLE_INTEGER: i64 = (1 << 53) - 1;
 
 fn execute(sql: &str, params: Value) -> Value {

@@ -1,1 +1,0 @@
-../../storage/sql/audit_log.sql

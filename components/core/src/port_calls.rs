@@ -202,6 +202,12 @@ impl<H: Host> KeyValue for CountedKeyValue<H> {
         let kv = self.0.host.key_value();
         self.0.count(Port::KeyValue, kv.wait(key, timeout_ms)).await
     }
+    async fn add(&self, key: &str, delta: i64, ttl_ms: Option<u64>) -> Result<u64, KvError> {
+        let kv = self.0.host.key_value();
+        self.0
+            .count(Port::KeyValue, kv.add(key, delta, ttl_ms))
+            .await
+    }
 }
 
 impl<H: Host> Sql for CountedSql<H> {

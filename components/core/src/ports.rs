@@ -65,8 +65,33 @@ pub trait KeyValue {
     async fn take(&self, key: &str) -> Result<Option<KvEntry>, KvError>;
     /// Deletes; returns whether a live entry was there.
     async fn delete(&self, key: &str) -> Result<bool, KvError>;
+    /// Adds `delta` to the counter at `key` (absent or expired: 0); the new count, never
+    /// below 0. Linearizable. Written as `put` writes; the value is [`counter_bytes`].
+    async fn add(&self, key: &str, delta: i64, ttl_ms: Option<u64>) -> Result<u64, KvError>;
     /// Waits up to `timeout_ms` for a live entry at `key`.
     async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError>;
+}
+
+/// A counter's value as the key-value port stores it: 8 big-endian bytes.
+pub fn counter_bytes(count: u64) -> [u8; 8] {
+    count.to_be_bytes()
+}
+
+/// The count a counter entry's value holds; a value of another length counts as 0.
+pub fn counter_of(value: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(value).map_or(0, u64::from_be_bytes)
+}
+
+/// A counter moved by `delta` from `count`: never below 0, never past the largest
+/// count every host stores exactly (2^53 − 1).
+pub fn counter_added(count: u64, delta: i64) -> u64 {
+    const MAX: u64 = (1 << 53) - 1;
+    let moved = if delta < 0 {
+        count.saturating_sub(delta.unsigned_abs())
+    } else {
+        count.saturating_add(delta.unsigned_abs())
+    };
+    moved.min(MAX)
 }
 
 /// A random 32-byte secret stored under `key`, made by whichever instance needs it

@@ -64,6 +64,9 @@ impl KvTransport for WitKeyValue {
             } => key_value::compare_and_swap(&key, expected, &value, ttl_ms).map(KvAnswer::Version),
             KvOp::Take { key } => key_value::take(&key).map(entry),
             KvOp::Delete { key } => key_value::delete(&key).map(KvAnswer::Deleted),
+            KvOp::Add { key, delta, ttl_ms } => {
+                key_value::add(&key, delta, ttl_ms).map(KvAnswer::Count)
+            }
             KvOp::Wait { key, timeout_ms } => key_value::wait(&key, timeout_ms).map(entry),
         };
         KvAnswer::from(answer.map_err(KvError::from))

@@ -128,6 +128,7 @@ fn key_value(answer: KvAnswer) -> Outcome {
         KvAnswer::Entry(entry) => Ok(json!(entry)),
         KvAnswer::Version(version) => Ok(json!(version)),
         KvAnswer::Deleted(existed) => Ok(json!(existed)),
+        KvAnswer::Count(count) => Ok(json!(count)),
         KvAnswer::Conflict(current) => Err(json!({ "kind": "conflict", "current": current })),
         KvAnswer::Invalid(m) => Err(json!({ "kind": "invalid-argument", "message": m })),
         KvAnswer::Backend(m) => Err(json!({ "kind": "backend", "message": m })),

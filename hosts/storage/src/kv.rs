@@ -14,7 +14,9 @@
 
 use std::future::Future;
 
-use learner_core::ports::{KvEntry, KvError, SqlValue, check_kv_args};
+use learner_core::ports::{
+    KvEntry, KvError, SqlValue, check_kv_args, counter_added, counter_bytes, counter_of,
+};
 
 use crate::driver::{Connection, Driver, as_u64, integer};
 use crate::kv_protocol::{KvAnswer, KvOp};
@@ -99,6 +101,15 @@ impl<D: Driver, N: Fn() -> u64> KvStore<D, N> {
                     Ok(existed)
                 })
                 .map(KvAnswer::Deleted),
+            // Read and written in one transaction: concurrent adds each count.
+            KvOp::Add { key, delta, ttl_ms } => db
+                .immediate(|db| {
+                    let count = live(db, &key, now_ms)?.map_or(0, |e| counter_of(&e.value));
+                    let count = counter_added(count, delta);
+                    write(db, &key, &counter_bytes(count), ttl_ms, now_ms)?;
+                    Ok(count)
+                })
+                .map(KvAnswer::Count),
         }
     }
 

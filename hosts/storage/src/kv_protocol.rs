@@ -68,6 +68,15 @@ pub enum KvOp {
         /// The key.
         key: String,
     },
+    /// Add to a counter.
+    Add {
+        /// The key.
+        key: String,
+        /// What to add (negative: take away; the count stays at least 0).
+        delta: i64,
+        /// Time to live.
+        ttl_ms: Option<u64>,
+    },
     /// Wait for a live entry.
     Wait {
         /// The key.
@@ -86,6 +95,7 @@ impl KvOp {
             | Self::CompareAndSwap { key, .. }
             | Self::Take { key }
             | Self::Delete { key }
+            | Self::Add { key, .. }
             | Self::Wait { key, .. } => key,
         }
     }
@@ -118,6 +128,9 @@ impl KvOp {
                 .map(KvAnswer::Version),
             Self::Take { key } => kv.take(&key).await.map(KvAnswer::from_entry),
             Self::Delete { key } => kv.delete(&key).await.map(KvAnswer::Deleted),
+            Self::Add { key, delta, ttl_ms } => {
+                kv.add(&key, delta, ttl_ms).await.map(KvAnswer::Count)
+            }
             Self::Wait { key, timeout_ms } => {
                 kv.wait(&key, timeout_ms).await.map(KvAnswer::from_entry)
             }
@@ -146,6 +159,8 @@ pub enum KvAnswer {
     Version(u64),
     /// delete: whether a live entry was there.
     Deleted(bool),
+    /// add: the new count.
+    Count(u64),
     /// compare-and-swap refused: the current version.
     Conflict(Option<u64>),
     /// The key or value broke the port's limits.
@@ -206,6 +221,14 @@ impl KvAnswer {
     pub fn deleted(self) -> Result<bool, KvError> {
         match self {
             Self::Deleted(existed) => Ok(existed),
+            other => Err(other.refused()),
+        }
+    }
+
+    /// The count an add answered.
+    pub fn count(self) -> Result<u64, KvError> {
+        match self {
+            Self::Count(count) => Ok(count),
             other => Err(other.refused()),
         }
     }
@@ -270,6 +293,10 @@ impl<T: KvTransport> KeyValue for KvClient<T> {
     async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
         let key = key.into();
         self.send(KvOp::Wait { key, timeout_ms }).await?.entry()
+    }
+    async fn add(&self, key: &str, delta: i64, ttl_ms: Option<u64>) -> Result<u64, KvError> {
+        let key = key.into();
+        self.send(KvOp::Add { key, delta, ttl_ms }).await?.count()
     }
 }
 
@@ -348,6 +375,14 @@ macro_rules! wit_key_value_functions {
         fn delete($($receiver)* key: String) -> Result<bool, $kv::KvError> {
             let op = $crate::kv_protocol::KvOp::Delete { key };
             Ok(($apply)(op).deleted()?)
+        }
+        fn add(
+            $($receiver)* key: String,
+            delta: i64,
+            ttl_ms: Option<u64>,
+        ) -> Result<u64, $kv::KvError> {
+            let op = $crate::kv_protocol::KvOp::Add { key, delta, ttl_ms };
+            Ok(($apply)(op).count()?)
         }
     };
 }

@@ -2,7 +2,7 @@
 //! the key-value store (`learner_oauth::rate_limit`), with the 429 that answers them.
 
 use http::{HeaderValue, StatusCode, header};
-use learner_core::ports::{Clock, Host, Random};
+use learner_core::ports::{Clock, Host};
 use learner_core::{ClientAddr, Request, Response};
 use learner_oauth::error::{ErrorCode, OAuthError};
 use learner_oauth::rate_limit::{self, Decision, RateLimit};
@@ -10,20 +10,11 @@ use serde_json::json;
 
 use super::{audit, error_response};
 
-/// A random, growing pause after `attempt` lost races at a contended counter
-/// (`rate_limit::pause_ms`).
-async fn pause<H: Host>(host: &H, attempt: usize) {
-    let mut draw = [0u8; 8];
-    host.random().fill(&mut draw);
-    let ms = rate_limit::pause_ms(attempt, u64::from_le_bytes(draw));
-    host.clock().sleep_ms(ms).await;
-}
-
 /// Counts one request against `rate` for `key`; `Some(retry_after_s)` when over it. A
 /// failing store does not block requests.
 pub async fn over_limit<H: Host>(host: &H, rate: RateLimit, key: &str) -> Option<u64> {
     let now_ms = host.clock().now_ms();
-    match rate_limit::check(host.key_value(), key, rate, now_ms, |n| pause(host, n)).await {
+    match rate_limit::check(host.key_value(), key, rate, now_ms).await {
         Ok(Decision::Limited { retry_after_s }) => Some(retry_after_s),
         _ => None,
     }
@@ -33,7 +24,7 @@ pub async fn over_limit<H: Host>(host: &H, rate: RateLimit, key: &str) -> Option
 pub async fn refund_limit<H: Host>(host: &H, rate: RateLimit, key: &str) {
     // A failed refund leaves the count one higher: the limit errs on the safe side.
     let now_ms = host.clock().now_ms();
-    let _ = rate_limit::refund(host.key_value(), key, rate, now_ms, |n| pause(host, n)).await;
+    let _ = rate_limit::refund(host.key_value(), key, rate, now_ms).await;
 }
 
 /// Counts one request from the request's client address against `rate`, under the

@@ -207,6 +207,9 @@ mod tests {
         async fn wait(&self, key: &str, timeout_ms: u32) -> Result<Option<KvEntry>, KvError> {
             self.kv.wait(key, timeout_ms).await
         }
+        async fn add(&self, key: &str, delta: i64, ttl: Option<u64>) -> Result<u64, KvError> {
+            self.kv.add(key, delta, ttl).await
+        }
     }
 
     fn request(client_id: &str) -> AuthorizationRequest {

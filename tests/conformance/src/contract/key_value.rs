@@ -191,6 +191,72 @@ pub fn compare_and_swap_under_concurrent_callers_has_exactly_one_winner() {
     }
 }
 
+fn add_call(key: &str, delta: i64, ttl_ms: Option<u64>) -> Value {
+    json!({"port": "key-value", "op": "add", "key": key, "delta": delta, "ttl_ms": ttl_ms})
+}
+
+fn add(key: &str, delta: i64, ttl_ms: Option<u64>) -> u64 {
+    ok(add_call(key, delta, ttl_ms))
+        .as_u64()
+        .expect("add returns a count")
+}
+
+/// A contract test (run by `port_contract!`).
+pub fn add_counts_from_zero_and_never_below_it() {
+    let key = unique("kv_add");
+    assert_eq!(add(&key, 1, None), 1);
+    assert_eq!(add(&key, 5, None), 6);
+    assert_eq!(add(&key, -2, None), 4);
+    assert_eq!(add(&key, -10, None), 0, "never below 0");
+    // The count is stored as 8 big-endian bytes, at a new version like any write.
+    let before = get(&key)["version"].as_u64().expect("a version");
+    assert_eq!(add(&key, 3, None), 3);
+    let stored = get(&key);
+    assert_eq!(stored["value"], B64.encode(3u64.to_be_bytes()));
+    assert!(stored["version"].as_u64().expect("a version") > before);
+    // A value that is not a counter counts as 0; an expired counter too.
+    let other = unique("kv_add_other");
+    put(&other, b"text", None);
+    assert_eq!(add(&other, 2, None), 2);
+    // An expired counter counts from 0 again (waited for: it expires 300 ms after
+    // the add, by the host's clock).
+    let brief = unique("kv_add_ttl");
+    assert_eq!(add(&brief, 7, Some(300)), 7);
+    let mut waited = Duration::ZERO;
+    while get(&brief) != Value::Null {
+        assert!(
+            waited < Duration::from_secs(10),
+            "the counter never expired"
+        );
+        thread::sleep(Duration::from_millis(50));
+        waited += Duration::from_millis(50);
+    }
+    assert_eq!(add(&brief, 1, None), 1);
+}
+
+/// A contract test (run by `port_contract!`).
+pub fn add_under_concurrent_callers_counts_every_call() {
+    let key = unique("kv_add_race");
+    let counts: Vec<u64> = thread::scope(|scope| {
+        let handles: Vec<_> = (0..CONTENDERS)
+            .map(|_| scope.spawn(|| add(&key, 1, Some(60_000))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    // Each caller saw the count after its own add: 1..=n, each once.
+    let mut sorted = counts.clone();
+    sorted.sort_unstable();
+    let expected: Vec<u64> = (1..=CONTENDERS as u64).collect();
+    assert_eq!(sorted, expected, "{counts:?}");
+    assert_eq!(
+        get(&key)["value"],
+        B64.encode((CONTENDERS as u64).to_be_bytes())
+    );
+}
+
 fn wait(key: &str, timeout_ms: u32) -> Value {
     ok(json!({"port": "key-value", "op": "wait", "key": key, "timeout_ms": timeout_ms}))
 }

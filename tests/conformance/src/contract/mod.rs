@@ -60,6 +60,8 @@ macro_rules! port_contract {
             keys_outside_the_size_limits_are_refused,
             take_under_concurrent_callers_has_exactly_one_winner,
             compare_and_swap_under_concurrent_callers_has_exactly_one_winner,
+            add_counts_from_zero_and_never_below_it,
+            add_under_concurrent_callers_counts_every_call,
             wait_returns_a_present_entry_at_once_and_none_when_time_is_up,
             a_waiter_is_woken_by_a_write_from_another_request,
         ]);

@@ -8,7 +8,11 @@
 import { DurableObject } from "cloudflare:workers";
 import worker, * as rust from "./index.js";
 
-/** The Rust object behind a class of the same name, made with the same state. */
+/**
+ * The Rust object behind a class of the same name, made with the same state: `call`
+ * (a request in JSON, its answer in JSON) and, for the key-value objects' `wait`,
+ * `fetch`.
+ */
 class Delegating extends DurableObject {
   constructor(Rust, ctx, env) {
     super(ctx, env);
@@ -18,16 +22,16 @@ class Delegating extends DurableObject {
   fetch(request) {
     return this.rust.fetch(request);
   }
+
+  call(json) {
+    return this.rust.call(json);
+  }
 }
 
-/** The hash-sharded key-value objects: `op(json)` any op but `wait` (by fetch). */
+/** The hash-sharded key-value objects: one op per call (`wait` by fetch). */
 export class KvObject extends Delegating {
   constructor(ctx, env) {
     super(rust.KvObject, ctx, env);
-  }
-
-  op(json) {
-    return this.rust.op(json);
   }
 }
 
@@ -36,15 +40,11 @@ export class McpSession extends Delegating {
   constructor(ctx, env) {
     super(rust.McpSession, ctx, env);
   }
-
-  op(json) {
-    return this.rust.op(json);
-  }
 }
 
 /**
- * The learner database: `call(json)`, a statement or a batch, all or nothing — the
- * Rust object throws a failed call's answer, which rolls the transaction back, and the
+ * The learner database: a statement or a batch per call, all or nothing — the Rust
+ * object throws a failed call's answer, which rolls the transaction back, and the
  * answer is returned as any other.
  */
 export class LearnerStore extends Delegating {
@@ -62,14 +62,10 @@ export class LearnerStore extends Delegating {
   }
 }
 
-/** The audit trail: `call(json)`, an append or a read. */
+/** The audit trail: an append or a read per call. */
 export class AuditLog extends Delegating {
   constructor(ctx, env) {
     super(rust.AuditLog, ctx, env);
-  }
-
-  call(json) {
-    return this.rust.call(json);
   }
 }
 

@@ -130,8 +130,8 @@ mod objects {
 
             #[wasm_bindgen]
             impl $name {
-                /// RPC `op(json) -> json`: one key-value op that does not park.
-                pub fn op(&self, op: &str) -> String {
+                /// RPC `call(json) -> json`: one key-value op that does not park.
+                pub fn call(&self, op: &str) -> String {
                     self.kv.apply_json(op)
                 }
             }

@@ -2,23 +2,10 @@
 //! append and read is one RPC call to it.
 
 use learner_core::ports::{Audit, AuditEntry, AuditError, AuditRecord};
-use wasm_bindgen::JsValue;
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen_futures::JsFuture;
 use worker::Env;
 
+use super::rpc;
 use crate::audit_object::{AuditAnswer, AuditCall, TRAIL};
-
-#[wasm_bindgen]
-extern "C" {
-    /// The audit object's RPC surface, as its stub offers it.
-    #[wasm_bindgen(extends = js_sys::Object)]
-    type AuditRpc;
-
-    /// One call in JSON; the promise resolves to the answer in JSON.
-    #[wasm_bindgen(method, catch, js_name = call)]
-    fn call(this: &AuditRpc, call: &str) -> Result<js_sys::Promise, JsValue>;
-}
 
 /// The audit port over the `AUDIT_LOG` Durable Object.
 pub struct CfAudit {
@@ -32,21 +19,9 @@ impl CfAudit {
     }
 
     async fn send(&self, call: &AuditCall) -> Result<AuditAnswer, AuditError> {
-        let failed = |e: &dyn std::fmt::Display| AuditError(e.to_string());
-        let stub = self
-            .env
-            .durable_object("AUDIT_LOG")
-            .and_then(|ns| ns.id_from_name(TRAIL)?.get_stub())
-            .map_err(|e| failed(&e))?;
-        let rpc: AuditRpc = stub.into_rpc();
-        let call = serde_json::to_string(call).map_err(|e| failed(&e))?;
-        let promise = rpc.call(&call).map_err(|e| AuditError(format!("{e:?}")))?;
-        let answer = JsFuture::from(promise)
-            .await
-            .map_err(|e| AuditError(format!("{e:?}")))?
-            .as_string()
-            .ok_or_else(|| AuditError("an audit answer that is not text".into()))?;
-        serde_json::from_str(&answer).map_err(|e| failed(&e))
+        let stub =
+            rpc::stub(&self.env, "AUDIT_LOG", TRAIL).map_err(|e| AuditError(e.to_string()))?;
+        rpc::call(stub, call).await.map_err(AuditError)
     }
 }
 

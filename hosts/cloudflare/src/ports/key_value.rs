@@ -1,6 +1,6 @@
 //! Key-value: each operation goes to the Durable Object that holds its key.
 //!
-//! By RPC (`op(json) -> json`, a method of the object) for every op but `wait`: an
+//! By RPC (`call(json) -> json`, a method of the object) for every op but `wait`: an
 //! RPC call is a plain method call into the object, where a fetch builds, sends and
 //! parses an HTTP exchange on both sides. `wait` parks in the object until a write
 //! wakes it, which a synchronous method cannot, so it goes by fetch.
@@ -8,20 +8,9 @@
 use learner_core::ports as core;
 use learner_storage::kv_protocol::{KvAnswer, KvClient, KvOp, KvTransport};
 use wasm_bindgen::JsValue;
-use wasm_bindgen::prelude::wasm_bindgen;
-use wasm_bindgen_futures::JsFuture;
-use worker::{Env, Method, Request, RequestInit, Stub};
+use worker::{Env, Method, Request, RequestInit};
 
-#[wasm_bindgen]
-extern "C" {
-    /// A key-value object's RPC surface, as its stub offers it.
-    #[wasm_bindgen(extends = js_sys::Object)]
-    type KvRpc;
-
-    /// One op in JSON; the promise resolves to its answer in JSON.
-    #[wasm_bindgen(method, catch, js_name = op)]
-    fn op(this: &KvRpc, op: &str) -> Result<js_sys::Promise, JsValue>;
-}
+use super::rpc;
 
 /// Durable Objects the key space is spread over.
 const KV_SHARDS: u64 = 64;
@@ -64,29 +53,15 @@ impl ObjectTransport {
             Some(partition) => ("MCP_SESSION", partition.to_owned()),
             None => ("KV_OBJECT", format!("kv-{}", shard(op.key()))),
         };
-        let stub = self
-            .env
-            .durable_object(binding)?
-            .id_from_name(&name)?
-            .get_stub()?;
-        let body = serde_json::to_string(op)?;
+        let stub = rpc::stub(&self.env, binding, &name)?;
         if !matches!(op, KvOp::Wait { .. }) {
-            return call(stub, &body).await;
+            return rpc::call(stub, op).await.map_err(worker::Error::RustError);
         }
+        let body = serde_json::to_string(op)?;
         let mut init = RequestInit::new();
         init.with_method(Method::Post)
             .with_body(Some(JsValue::from_str(&body)));
         let request = Request::new_with_init("https://kv-object/op", &init)?;
         stub.fetch_with_request(request).await?.json().await
     }
-}
-
-/// Calls the object's `op` method.
-async fn call(stub: Stub, op: &str) -> worker::Result<KvAnswer> {
-    let rpc: KvRpc = stub.into_rpc();
-    let answer = JsFuture::from(rpc.op(op)?).await?;
-    let answer = answer
-        .as_string()
-        .ok_or_else(|| worker::Error::RustError("a key-value answer that is not text".into()))?;
-    Ok(serde_json::from_str(&answer)?)
 }

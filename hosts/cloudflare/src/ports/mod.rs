@@ -18,6 +18,7 @@ mod clock;
 mod config;
 mod fetch;
 mod key_value;
+mod rpc;
 mod sql;
 
 use learner_core::outbound;
